@@ -1,0 +1,110 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "LoopScope",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "loopscope", targets: ["LoopScopeCLI"]),
+        .library(name: "LoopScopeRuntime", targets: ["LoopScopeRuntime"]),
+        .library(name: "LoopScopeClient", targets: ["LoopScopeClient"]),
+        .library(name: "LoopScopeWire", targets: ["LoopScopeWire"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+    ],
+    targets: [
+        // Messages, snapshot model, codec. Pure values: no NIO channel code.
+        .target(name: "LoopScopeWire"),
+
+        // Process-level calls Swift cannot make directly (variadic prctl, SO_PEERCRED).
+        .target(name: "CLoopScopeSys"),
+
+        // The instrumented server runtime.
+        .target(
+            name: "LoopScopeRuntime",
+            dependencies: [
+                "LoopScopeWire", "CLoopScopeSys",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
+        ),
+
+        // Control-socket client: commands, snapshot stream, reconnect.
+        .target(
+            name: "LoopScopeClient",
+            dependencies: [
+                "LoopScopeWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
+
+        // Dashboard: model -> layout -> widgets -> screen buffer. Pure.
+        .target(name: "LoopScopeTUI", dependencies: ["LoopScopeWire"]),
+
+        // ncurses: the only code that touches C terminal APIs.
+        .systemLibrary(name: "CNcursesw", providers: [.apt(["libncurses-dev"])]),
+        .target(
+            name: "CursesShim",
+            dependencies: ["CNcursesw"],
+            cSettings: [.define("_XOPEN_SOURCE_EXTENDED"), .define("NCURSES_WIDECHAR", to: "1")],
+            linkerSettings: [.linkedLibrary("ncursesw")]
+        ),
+        .target(name: "LoopScopeCurses", dependencies: ["LoopScopeTUI", "CursesShim"]),
+
+        // The demo application: routes, jobs, upstream stub, load generator, scenarios.
+        .systemLibrary(name: "CSQLite", path: "demo/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        .target(
+            name: "LoopScopeDemo",
+            dependencies: [
+                "LoopScopeRuntime", "LoopScopeClient", "LoopScopeWire", "CSQLite",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            path: "demo/Sources/LoopScopeDemo"
+        ),
+
+        .executableTarget(
+            name: "LoopScopeCLI",
+            dependencies: [
+                "LoopScopeRuntime", "LoopScopeClient", "LoopScopeWire", "LoopScopeTUI",
+                "LoopScopeCurses", "LoopScopeDemo",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+
+        .testTarget(name: "LoopScopeWireTests", dependencies: ["LoopScopeWire"]),
+        .testTarget(
+            name: "LoopScopeRuntimeTests",
+            dependencies: [
+                "LoopScopeRuntime", "LoopScopeWire", "LoopScopeDemo",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(name: "LoopScopeTUITests", dependencies: ["LoopScopeTUI", "LoopScopeWire"]),
+        .testTarget(
+            name: "LoopScopeEndToEndTests",
+            dependencies: ["LoopScopeRuntime", "LoopScopeClient", "LoopScopeWire", "LoopScopeDemo"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,13 @@
+#ifndef LOOPSCOPE_CNCURSESW_H
+#define LOOPSCOPE_CNCURSESW_H
+#ifndef _XOPEN_SOURCE_EXTENDED
+#define _XOPEN_SOURCE_EXTENDED 1
+#endif
+#ifndef NCURSES_WIDECHAR
+#define NCURSES_WIDECHAR 1
+#endif
+#include <locale.h>
+#include <wchar.h>
+#include <langinfo.h>
+#include <ncursesw/curses.h>
+#endif

@@ -1,0 +1,90 @@
+import ArgumentParser
+import LoopScopeClient
+import LoopScopeWire
+
+/// `loopscope ctl`: change a running server from scripts.
+struct CtlCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ctl",
+        abstract: "Change a running server: move a route, resize a pool, set a queue limit, apply a diagnosis.",
+        subcommands: [Route.self, Resize.self, Limit.self, Fix.self, Events.self]
+    )
+
+    struct Route: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Move a route's compute stage to another execution model.")
+        @OptionGroup var target: TargetOptions
+        @Argument(help: "Route template, e.g. /hash.") var route: String
+        @Argument(help: "loop, task, threads or processes.") var model: String
+        @Option(help: "HTTP method of the route.") var method = "GET"
+
+        func validate() throws {
+            guard ExecutionModel(rawValue: model) != nil else {
+                throw ValidationError("unknown model '\(model)'; use one of: \(ExecutionModel.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+        }
+
+        func run() async throws {
+            try await CtlCommand.execute(target, .route(method: method.uppercased(), path: route, model: ExecutionModel(rawValue: model)!))
+        }
+    }
+
+    struct Resize: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Set the number of workers of a pool.")
+        @OptionGroup var target: TargetOptions
+        @Argument(help: "Pool name: threads, processes, db.") var pool: String
+        @Argument(help: "New size.") var size: Int
+
+        func run() async throws { try await CtlCommand.execute(target, .resize(pool: pool, size: size)) }
+    }
+
+    struct Limit: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Set how many jobs may wait in a pool's queue.")
+        @OptionGroup var target: TargetOptions
+        @Argument(help: "Pool name.") var pool: String
+        @Argument(help: "New queue limit.") var limit: Int
+
+        func run() async throws { try await CtlCommand.execute(target, .limit(pool: pool, limit: limit)) }
+    }
+
+    struct Fix: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Apply the action of a current diagnosis (see `loopscope dump --format table`).")
+        @OptionGroup var target: TargetOptions
+        @Argument(help: "Diagnosis id, e.g. cpu-on-loop:/hash.") var diagnosis: String
+
+        func run() async throws { try await CtlCommand.execute(target, .fix(diagnosis: diagnosis)) }
+    }
+
+    struct Events: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print the server's event log.")
+        @OptionGroup var target: TargetOptions
+        @Option(help: "Only events after this sequence number.") var since: UInt64 = 0
+
+        func run() async throws {
+            let client = try await target.connect()
+            defer { Task { await client.close() } }
+            let result = try await client.send(.events(since: since))
+            for e in result.events ?? [] {
+                print("\(e.sequence)  \(CtlCommand.clock(e.time))  \(e.summary)  (\(e.actor))")
+            }
+        }
+    }
+
+    /// Sends one command, prints the outcome; a server error exits non-zero with its message.
+    static func execute(_ target: TargetOptions, _ command: Command) async throws {
+        let client = try await target.connect()
+        do {
+            let result = try await client.send(command)
+            print(result.message ?? "ok")
+            await client.close()
+        } catch {
+            await client.close()
+            throw CLIError("\(error)")
+        }
+    }
+
+    static func clock(_ t: Double) -> String {
+        let s = Int(t) % 86_400
+        func p(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        return "\(p(s / 3600)):\(p(s / 60 % 60)):\(p(s % 60))Z"
+    }
+}

@@ -1,0 +1,117 @@
+import ArgumentParser
+import Foundation
+import LoopScopeClient
+import LoopScopeWire
+
+/// Output formats of `dump`.
+enum DumpFormat: String, ExpressibleByArgument, CaseIterable {
+    case json, ndjson, prometheus, csv, table
+
+    /// One snapshot in this format; `first` says whether a header (CSV) is due.
+    func render(_ s: Snapshot, first: Bool) -> String {
+        switch self {
+        case .json: return String(decoding: WireCodec(prettyPrinted: true).encode(s), as: UTF8.self) + "\n"
+        case .ndjson: return String(decoding: WireCodec().encodeLine(s), as: UTF8.self)
+        case .prometheus: return PrometheusText.render(s)
+        case .csv: return SnapshotCSV.render(s, includeHeader: first)
+        case .table: return SnapshotTable.render(s)
+        }
+    }
+}
+
+/// `loopscope dump`: snapshots for scripts, CI and bug reports.
+struct DumpCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "dump", abstract: "Write one or more snapshots as JSON, NDJSON, Prometheus text, CSV or a table.")
+
+    @OptionGroup var target: TargetOptions
+    @Option(name: .shortAndLong, help: "json, ndjson, prometheus, csv or table.") var format: DumpFormat = .json
+    @Option(help: "Take a snapshot this often, e.g. 1s or 500ms (with --count).") var every: String?
+    @Option(help: "How many snapshots to take.") var count = 1
+    @Option(name: .shortAndLong, help: "Write to this file instead of stdout.") var output: String?
+
+    func validate() throws {
+        guard count >= 1 else { throw ValidationError("--count must be at least 1") }
+        if let every { _ = try Interval.parse(every) }
+    }
+
+    func run() async throws {
+        let interval = try every.map(Interval.parse) ?? 1000
+        let client = try await target.connect()
+        let sink = try OutputSink(path: output)
+        for i in 0..<count {
+            if i > 0 { try await Task.sleep(nanoseconds: UInt64(interval) * 1_000_000) }
+            let snapshot = try await client.snapshot()
+            sink.write(format.render(snapshot, first: i == 0))
+        }
+        sink.close()
+        await client.close()
+    }
+}
+
+/// `loopscope record`: streams snapshots to an NDJSON file for replay in the dashboard.
+struct RecordCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "record", abstract: "Stream snapshots to an NDJSON file, for `loopscope attach --replay`.")
+
+    @OptionGroup var target: TargetOptions
+    @Option(name: .shortAndLong, help: "File to write.") var output: String
+    @Option(help: "Interval between snapshots, e.g. 1s, 250ms (100ms to 10s).") var every = "1s"
+    @Option(help: "Stop after this many snapshots (default: until Ctrl-C).") var count: Int?
+
+    func validate() throws {
+        let ms = try Interval.parse(every)
+        guard Command.intervalRange.contains(ms) else { throw ValidationError("--every must be between 100ms and 10s") }
+        if let count, count < 1 { throw ValidationError("--count must be at least 1") }
+    }
+
+    func run() async throws {
+        let client = try await target.connect()
+        let sink = try OutputSink(path: output)
+        var written = 0
+        let stream = try await client.subscribe(intervalMs: try Interval.parse(every))
+        let stop = Task { await SignalWaiterBridge.wait(); await client.close() }
+        for await frame in stream {
+            sink.write(DumpFormat.ndjson.render(frame.snapshot, first: written == 0))
+            written += 1
+            if let count, written >= count { break }
+        }
+        stop.cancel()
+        sink.close()
+        await client.close()
+        FileHandle.standardError.write(Data("recorded \(written) snapshots to \(output)\n".utf8))
+    }
+}
+
+/// Parses `500ms`, `1s`, `2.5s` or a bare number of milliseconds into milliseconds.
+enum Interval {
+    static func parse(_ text: String) throws -> Int {
+        let t = text.trimmingCharacters(in: .whitespaces).lowercased()
+        let ms: Double?
+        if t.hasSuffix("ms") { ms = Double(t.dropLast(2)) }
+        else if t.hasSuffix("s") { ms = Double(t.dropLast()).map { $0 * 1000 } }
+        else { ms = Double(t) }
+        guard let ms, ms.isFinite, ms >= 1, ms <= 86_400_000 else { throw ValidationError("'\(text)' is not an interval like 500ms or 1s") }
+        return Int(ms)
+    }
+}
+
+/// Stdout or a file.
+final class OutputSink {
+    private let handle: FileHandle
+    private let isFile: Bool
+
+    init(path: String?) throws {
+        if let path {
+            guard FileManager.default.createFile(atPath: path, contents: nil), let h = FileHandle(forWritingAtPath: path) else {
+                throw CLIError("cannot write \(path)")
+            }
+            handle = h
+            isFile = true
+        } else {
+            handle = FileHandle.standardOutput
+            isFile = false
+        }
+    }
+
+    func write(_ text: String) { handle.write(Data(text.utf8)) }
+    func close() { if isFile { handle.closeFile() } }
+}

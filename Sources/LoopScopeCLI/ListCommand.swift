@@ -1,0 +1,31 @@
+import ArgumentParser
+import Foundation
+import LoopScopeWire
+
+/// `loopscope list`: running servers this user can attach to.
+struct ListCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List running LoopScope servers you can attach to.")
+
+    @Option(help: "Directory where servers announce their sockets.") var controlDir: String?
+    @Flag(help: "Print JSON instead of a table.") var json = false
+
+    func run() throws {
+        let directory = controlDir ?? SocketDirectory.defaultPath()
+        let servers = SocketDirectory.list(directory)
+        if json {
+            print(String(decoding: WireCodec().encode(servers), as: UTF8.self))
+            return
+        }
+        guard !servers.isEmpty else {
+            print("no running servers in \(directory)")
+            return
+        }
+        let now = Date().timeIntervalSince1970
+        print("PID      NAME                 UPTIME      ADDRESS               SOCKET")
+        for s in servers {
+            print(pad(String(s.pid), 9) + pad(s.name, 21) + pad(Units.uptime(now - s.startedAt), 12) + pad(s.address, 22) + s.socket)
+        }
+    }
+
+    private func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
+}

@@ -1,0 +1,24 @@
+import ArgumentParser
+import Logging
+import NIOCore
+import NIOPosix
+import LoopScopeDemo
+import LoopScopeRuntime
+
+/// `loopscope serve`: the demo application on the instrumented runtime.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the demo application on the instrumented runtime, with its control socket."
+    )
+
+    @OptionGroup var server: ServerOptions
+
+    func run() async throws {
+        LoggingSetup.bootstrap(toFile: nil)
+        let running = try await DemoServer.start(options: server, logger: Logger(label: "loopscope.serve"))
+        print("serving \(server.name) on http://\(server.host):\(running.server.httpPort ?? server.port)  control: \(running.server.controlSocketPath ?? "off")")
+        await running.server.runUntilSignalled()
+        await running.stop()
+    }
+}

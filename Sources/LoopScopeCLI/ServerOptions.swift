@@ -1,0 +1,51 @@
+import ArgumentParser
+import NIOCore
+import LoopScopeRuntime
+
+/// Flags shared by `serve` and `demo` that configure the runtime.
+struct ServerOptions: ParsableArguments {
+    @Option(help: "Name shown by `loopscope list` and the dashboard.") var name = "demo-app"
+    @Option(help: "Address to listen on.") var host = "127.0.0.1"
+    @Option(help: "HTTP port (0 picks a free one).") var port = 8080
+    @Option(help: "HTTP event loops.") var loops = 1
+    @Option(help: "Threads in the thread pool.") var threads = System.coreCount
+    @Option(help: "Worker processes in the process pool.") var processes = 2
+    @Option(help: "Queue limit of the thread pool.") var threadQueueLimit = 1024
+    @Option(help: "Queue limit of the process pool.") var processQueueLimit = 1024
+    @Option(help: "Connections in the demo database pool.") var dbConnections = 2
+    @Option(help: "Port of the upstream stub that /fanout and /mixed call.") var upstreamPort = 8081
+    @Option(help: "Delay of the embedded upstream stub, milliseconds.") var upstreamDelayMs = 20
+    @Flag(inversion: .prefixedNo, help: "Start the upstream stub inside this process.") var embeddedUpstream = true
+    @Flag(help: "Turn off request instrumentation and probes (to measure their cost).") var uninstrumented = false
+    @Flag(help: "Serve Prometheus text at GET /metrics.") var metrics = false
+    @Option(help: "Directory of the control socket (default: $XDG_RUNTIME_DIR/loopscope or /tmp/loopscope-<uid>).") var controlDir: String?
+    @Option(help: "Group id whose members may attach read-only.") var readOnlyGroup: UInt32?
+    @Flag(help: "Run without a control socket.") var noControl = false
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535, got \(port)") }
+        guard (1...64).contains(loops) else { throw ValidationError("--loops must be 1...64, got \(loops)") }
+        guard (1...256).contains(threads) else { throw ValidationError("--threads must be 1...256, got \(threads)") }
+        guard (1...256).contains(processes) else { throw ValidationError("--processes must be 1...256, got \(processes)") }
+        guard (1...256).contains(dbConnections) else { throw ValidationError("--db-connections must be 1...256, got \(dbConnections)") }
+        guard threadQueueLimit >= 1, processQueueLimit >= 1 else { throw ValidationError("queue limits must be at least 1") }
+        guard (1...65535).contains(upstreamPort) else { throw ValidationError("--upstream-port must be 1...65535") }
+        guard (0...10_000).contains(upstreamDelayMs) else { throw ValidationError("--upstream-delay-ms must be 0...10000") }
+    }
+
+    var configuration: ServerConfiguration {
+        var c = ServerConfiguration()
+        c.name = name
+        c.host = host
+        c.port = port
+        c.eventLoops = loops
+        c.threadPoolSize = threads
+        c.processPoolSize = processes
+        c.threadQueueLimit = threadQueueLimit
+        c.processQueueLimit = processQueueLimit
+        c.instrumented = !uninstrumented
+        c.metricsEndpoint = metrics
+        c.control = noControl ? nil : ControlConfiguration(directory: controlDir, readOnlyGroup: readOnlyGroup)
+        return c
+    }
+}

@@ -1,0 +1,27 @@
+import NIOConcurrencyHelpers
+import LoopScopeWire
+
+/// The last snapshot, encoded, shared by every subscriber for a few milliseconds so that many
+/// subscribers cost one snapshot. Thread-safe.
+final class SnapshotCache: Sendable {
+    private let core: RuntimeCore
+    private let maxAgeNanos: UInt64
+    private let cached = NIOLockedValueBox<(bytes: [UInt8], at: UInt64)?>(nil)
+
+    init(core: RuntimeCore, maxAgeNanos: UInt64 = 20_000_000) {
+        self.core = core
+        self.maxAgeNanos = maxAgeNanos
+    }
+
+    /// The encoded snapshot, rebuilt when older than the maximum age.
+    func encoded() -> [UInt8] {
+        let now = Clocks.monotonicNanos()
+        if let c = cached.withLockedValue({ $0 }), now &- c.at < maxAgeNanos { return c.bytes }
+        let bytes = WireCodec().encode(core.snapshot())
+        cached.withLockedValue { $0 = (bytes, now) }
+        return bytes
+    }
+
+    /// Forgets the cached snapshot (after a command, so its effect shows at once).
+    func invalidate() { cached.withLockedValue { $0 = nil } }
+}

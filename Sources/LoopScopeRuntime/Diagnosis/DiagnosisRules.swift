@@ -1,0 +1,128 @@
+import LoopScopeWire
+
+/// Rules over a snapshot's figures. Pure: the same snapshot gives the same diagnoses, worst first.
+public enum DiagnosisRules {
+    /// A compute stage holding a loop or the cooperative pool at least this long per request is a problem.
+    public static let heldPerRequestMicros = 1_000.0
+    /// Queue wait at or above this share of latency means the pool is too small.
+    public static let queueShare = 0.5
+    /// Headroom over Little's law when suggesting a pool size.
+    public static let headroom = 1.25
+    /// The largest size suggested for a pool of blocking work.
+    public static let maxBlockingPoolSize = 64
+
+    public static func diagnose(_ s: Snapshot) -> [Diagnosis] {
+        var out: [Diagnosis] = []
+        for r in s.routes { out += routeRules(r, s) }
+        for p in s.pools { out += poolRules(p, s) }
+        return out.sorted { a, b in a.severity != b.severity ? a.severity > b.severity : a.id < b.id }
+    }
+
+    // MARK: Routes
+
+    static func routeRules(_ r: RouteFigures, _ s: Snapshot) -> [Diagnosis] {
+        var out: [Diagnosis] = []
+        let wallMs = ms(r.compute.wallMicros)
+        let onExecutor = r.model == .loop || r.model == .task
+        if onExecutor, r.held.perRequestMicros >= heldPerRequestMicros, r.workClass == .cpu || r.workClass == .blocking || r.compute.cpuMicros >= heldPerRequestMicros {
+            let cpuBound = r.compute.cpuMicros >= WorkClassifier.cpuFraction * r.compute.wallMicros
+            let executor = r.model == .loop ? culpritLoops(r.path, s) : "the cooperative pool (\(s.server.cores) threads)"
+            let lag = r.model == .loop ? s.loops.map(\.lag.last10s.p99).max() ?? 0 : s.tasks.lag.last10s.p99
+            let severity: Diagnosis.Severity = (r.held.perRequestMicros >= 5_000 || lag >= 10_000) ? .critical : .warning
+            let id = "\(cpuBound ? "cpu" : "blocking")-on-\(r.model == .loop ? "loop" : "tasks"):\(r.path)"
+            let summary: String
+            if cpuBound {
+                summary = "\(r.path) runs \(wallMs) of CPU on \(executor) per request; every request sharing it waits. Move it to threads: no GIL, they run CPU work in parallel."
+            } else {
+                summary = "\(r.path) blocks \(executor) for \(wallMs) per request (CPU \(ms(r.compute.cpuMicros))); every request sharing it waits. Move the blocking call to threads."
+            }
+            out.append(Diagnosis(
+                id: id, severity: severity, summary: summary,
+                evidence: [
+                    "compute wall \(wallMs), CPU \(ms(r.compute.cpuMicros)) per request (\(r.compute.samples) samples, 10 s)",
+                    "held \(ms(r.held.perRequestMicros)) per request; \(r.held.count) holds over the threshold",
+                    "\(r.model == .loop ? "loop" : "tasks") lag p99 \(ms(Double(lag))) (10 s)",
+                ],
+                action: .reroute(route: r.path, model: .threads)
+            ))
+        }
+        if r.model == .processes, r.workClass == .blocking {
+            out.append(Diagnosis(
+                id: "blocking-in-processes:\(r.path)", severity: .info,
+                summary: "\(r.path) mostly waits (CPU \(ms(r.compute.cpuMicros)) of \(wallMs)) yet occupies a whole worker process; threads wait as well for less.",
+                evidence: ["compute wall \(wallMs), CPU \(ms(r.compute.cpuMicros)) per request"],
+                action: .reroute(route: r.path, model: .threads)
+            ))
+        }
+        if let poolName = r.model.poolName, let pool = s.pool(poolName), r.status.s5xx > 0, pool.failed > 0 || pool.workers.contains(where: { $0.restarts > 0 }) {
+            let restarts = pool.workers.reduce(0) { $0 + $1.restarts }
+            if restarts > 0 || pool.failed > 0 {
+                out.append(Diagnosis(
+                    id: "failing-in-pool:\(r.path)", severity: restarts > 0 ? .critical : .warning,
+                    summary: "\(r.path) fails in the \(poolName) pool: \(pool.failed) jobs failed\(restarts > 0 ? ", \(restarts) worker restarts" : ""). Check the job; moving a crashing job into the server would take the server down with it.",
+                    evidence: ["\(r.status.s5xx) responses 5xx", "pool failed \(pool.failed)", "worker restarts \(restarts)"],
+                    action: nil
+                ))
+            }
+        }
+        return out
+    }
+
+    // MARK: Pools
+
+    static func poolRules(_ p: PoolFigures, _ s: Snapshot) -> [Diagnosis] {
+        var out: [Diagnosis] = []
+        let routes = s.routes.filter { $0.model.poolName == p.name }
+        let arrival = routes.reduce(0.0) { $0 + $1.rate10s }
+        let service = p.runTime.last10s.mean / 1_000_000
+        let cpuBound = !routes.isEmpty && routes.allSatisfy { $0.workClass == .cpu }
+        let cap = cpuBound || p.kind == "processes" ? max(s.server.cores, 1) : maxBlockingPoolSize
+        let latency = routes.reduce(0.0) { $0 + $1.split.queueMicros + $1.split.computeMicros + $1.split.ioMicros }
+        let queue = routes.reduce(0.0) { $0 + $1.split.queueMicros }
+        if latency > 0, queue / latency >= queueShare, p.queued > 0 || p.queueWait.last1s.p99 > 1_000 || p.rejected > 0 {
+            let needed = Int((arrival * service * headroom).rounded(.up))
+            let suggested = min(max(needed, p.size + 1), cap)
+            let evidence = [
+                "queue wait \(Int(queue / latency * 100)) % of latency; queue \(p.queued)/\(p.queueLimit), wait p99 \(ms(Double(p.queueWait.last10s.p99)))",
+                "arrival \(fmt(arrival))/s × service \(ms(service * 1_000_000)) = \(fmt(arrival * service)) busy workers (Little's law); size \(p.size)",
+                "rejected \(p.rejected)",
+            ]
+            if suggested > p.size {
+                out.append(Diagnosis(
+                    id: "queueing:\(p.name)", severity: p.rejected > 0 ? .critical : .warning,
+                    summary: "The \(p.name) pool is too small: requests wait longer in its queue than they run. Resize it to \(suggested).",
+                    evidence: evidence, action: .resize(pool: p.name, size: suggested)
+                ))
+            } else {
+                out.append(Diagnosis(
+                    id: "saturated:\(p.name)", severity: .critical,
+                    summary: "The \(p.name) pool queues but already uses all \(cap) cores the work can use; shed load or make the work cheaper.",
+                    evidence: evidence, action: nil
+                ))
+            }
+        }
+        if cpuBound, p.size > s.server.cores, routes.contains(where: { $0.rate10s > 0 }) {
+            out.append(Diagnosis(
+                id: "oversubscribed:\(p.name)", severity: .info,
+                summary: "The \(p.name) pool has \(p.size) workers for CPU-bound work on \(s.server.cores) cores; the extra workers only add switching.",
+                evidence: ["routes on it are CPU-bound: \(routes.map(\.path).joined(separator: ", "))", "size \(p.size), cores \(s.server.cores)"],
+                action: .resize(pool: p.name, size: s.server.cores)
+            ))
+        }
+        return out
+    }
+
+    private static func culpritLoops(_ route: String, _ s: Snapshot) -> String {
+        let held = s.loops.filter { $0.culprit == route }.map(\.name)
+        return held.isEmpty ? "its event loop" : held.joined(separator: ", ")
+    }
+
+    static func ms(_ micros: Double) -> String {
+        micros >= 10_000 ? "\(Int((micros / 1000).rounded())) ms" : "\(fmt(micros / 1000)) ms"
+    }
+
+    static func fmt(_ v: Double) -> String {
+        let r = (v * 10).rounded() / 10
+        return r == r.rounded() ? String(Int(r)) : String(r)
+    }
+}

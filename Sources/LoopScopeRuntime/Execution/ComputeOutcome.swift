@@ -1,0 +1,74 @@
+/// How a compute stage ended, with its timing. Nanoseconds.
+struct ComputeOutcome: Sendable {
+    enum Result: Sendable {
+        case output([UInt8])
+        case failure(ComputeFailure)
+    }
+
+    var result: Result
+    /// From dispatch to the stage starting.
+    var queueNanos: UInt64 = 0
+    var wallNanos: UInt64 = 0
+    var cpuNanos: UInt64? = nil
+    /// Time an event loop or cooperative-pool thread was held (0 in pools).
+    var heldNanos: UInt64 = 0
+    var ran: Bool = true
+}
+
+/// Why a compute stage produced no output; each maps to one HTTP status.
+enum ComputeFailure: Error, Sendable, Equatable {
+    /// 400: the job rejected its input.
+    case badInput(String)
+    /// 500: the job threw.
+    case failed(String)
+    /// 503 with Retry-After: the pool's queue is full.
+    case queueFull(pool: String)
+    /// 502: the worker process died while running the job.
+    case workerDied(pid: Int32)
+    /// 503: the pool is stopping.
+    case unavailable(String)
+
+    var status: Int {
+        switch self {
+        case .badInput: return 400
+        case .failed: return 500
+        case .queueFull, .unavailable: return 503
+        case .workerDied: return 502
+        }
+    }
+
+    var message: String {
+        switch self {
+        case .badInput(let m): return "bad request: \(m)"
+        case .failed(let m): return "internal error: \(m)"
+        case .queueFull(let pool): return "overloaded: the \(pool) pool's queue is full"
+        case .workerDied(let pid): return "bad gateway: worker process \(pid) died while running the job"
+        case .unavailable(let m): return "unavailable: \(m)"
+        }
+    }
+
+    init(thrown error: any Error) {
+        switch error {
+        case JobError.badInput(let m): self = .badInput(m)
+        case JobError.failed(let m): self = .failed(m)
+        default: self = .failed(String(describing: error))
+        }
+    }
+}
+
+extension ComputeJob {
+    /// Runs the job on the calling thread, measuring wall and thread CPU time.
+    func measuredRun(_ input: JobInput) -> ComputeOutcome {
+        let cpu0 = Clocks.threadCPUNanos()
+        let t0 = Clocks.monotonicNanos()
+        let result: ComputeOutcome.Result
+        do {
+            result = .output(try run(input))
+        } catch {
+            result = .failure(ComputeFailure(thrown: error))
+        }
+        let wall = Clocks.monotonicNanos() &- t0
+        let cpu = Clocks.threadCPUNanos() &- cpu0
+        return ComputeOutcome(result: result, wallNanos: wall, cpuNanos: cpu)
+    }
+}

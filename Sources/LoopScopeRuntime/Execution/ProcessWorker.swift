@@ -1,0 +1,55 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CLoopScopeSys
+
+/// The worker side of the process pool: the entry hook a server executable calls first thing in `main`.
+///
+/// ```swift
+/// ProcessWorker.runIfRequested(jobs: MyApp.jobs)   // returns at once unless started as a worker
+/// ```
+public enum ProcessWorker {
+    /// The first argument that starts an executable in worker mode.
+    public static let argument = "__loopscope-worker"
+
+    /// If this process was started as a pool worker, serves jobs until its parent closes the pipe
+    /// or dies, then exits. Otherwise returns immediately.
+    public static func runIfRequested(jobs: [ComputeJob], arguments: [String] = CommandLine.arguments) {
+        guard arguments.count >= 2, arguments[1] == argument else { return }
+        exit(serve(jobs: jobs))
+    }
+
+    /// Serves jobs on stdin/stdout. Returns the exit status.
+    static func serve(jobs: [ComputeJob]) -> Int32 {
+        _ = loopscope_set_parent_death_signal()
+        if getppid() == 1 { return 1 }
+        // Keep the reply pipe private; anything a job prints goes to stderr.
+        let replyFD = dup(1)
+        dup2(2, 1)
+        let table = Dictionary(jobs.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        while let frame = PipeIO.readFrame(0) {
+            let reply: WorkerProtocol.Reply
+            if let (name, input) = WorkerProtocol.parseRequest(frame) {
+                if let job = table[name] {
+                    let outcome = job.measuredRun(input)
+                    switch outcome.result {
+                    case .output(let bytes):
+                        reply = .init(status: .ok, cpuNanos: outcome.cpuNanos ?? 0, wallNanos: outcome.wallNanos, body: bytes)
+                    case .failure(.badInput(let m)):
+                        reply = .init(status: .badInput, cpuNanos: outcome.cpuNanos ?? 0, wallNanos: outcome.wallNanos, body: Array(m.utf8))
+                    case .failure(let f):
+                        reply = .init(status: .failed, cpuNanos: outcome.cpuNanos ?? 0, wallNanos: outcome.wallNanos, body: Array(f.message.utf8))
+                    }
+                } else {
+                    reply = .init(status: .unknownJob, cpuNanos: 0, wallNanos: 0, body: Array("no job named '\(name)' in the worker".utf8))
+                }
+            } else {
+                reply = .init(status: .failed, cpuNanos: 0, wallNanos: 0, body: Array("malformed job frame".utf8))
+            }
+            guard PipeIO.writeFrame(replyFD, WorkerProtocol.reply(reply)) else { return 1 }
+        }
+        return 0
+    }
+}

@@ -1,0 +1,132 @@
+import NIOCore
+
+/// A bounded FIFO of jobs shared by a resizable set of worker threads.
+///
+/// Workers call `take` in a loop. When the pool shrinks, a worker that asks for work while the
+/// pool has more live workers than its size retires instead; idle workers are woken so they
+/// retire first, and a busy worker is never interrupted. Queued jobs are never lost by resizing.
+///
+/// `@unchecked Sendable`: all mutable state is read and written only with `condition` locked.
+final class WorkQueue<Item: Sendable>: @unchecked Sendable {
+    struct Entry {
+        var item: Item
+        var enqueuedNanos: UInt64
+    }
+
+    /// What `take` hands a worker.
+    enum Take {
+        case job(Entry)
+        /// The pool has shrunk: this worker should exit.
+        case retire
+        /// Nothing arrived within the timeout.
+        case idle
+    }
+
+    /// Instant gauges.
+    struct Gauges: Sendable {
+        var size: Int
+        var live: Int
+        var busy: Int
+        var queued: Int
+        var limit: Int
+    }
+
+    private let condition = Condition()
+    private var items = CircularBuffer<Entry>(initialCapacity: 64)
+    private var limit: Int
+    private var size: Int
+    private var live = 0
+    private var busy = 0
+
+    init(size: Int, limit: Int) {
+        self.size = size
+        self.limit = limit
+    }
+
+    /// Enqueues a job; false when the queue is at its limit.
+    func submit(_ item: Item) -> Bool {
+        let now = Clocks.monotonicNanos()
+        condition.lock()
+        guard items.count < limit else {
+            condition.unlock()
+            return false
+        }
+        items.append(Entry(item: item, enqueuedNanos: now))
+        condition.unlock()
+        condition.signal()
+        return true
+    }
+
+    /// Blocks until a job, a retirement or the timeout. A returned job counts as busy until `finished()`.
+    func take(timeoutNanos: UInt64) -> Take {
+        condition.lock()
+        defer { condition.unlock() }
+        var waited = false
+        while true {
+            if live > size {
+                live -= 1
+                condition.broadcast()
+                return .retire
+            }
+            if let entry = items.popFirst() {
+                busy += 1
+                return .job(entry)
+            }
+            if waited { return .idle }
+            waited = !condition.wait(timeoutNanos: timeoutNanos)
+        }
+    }
+
+    /// Marks the end of a job handed out by `take`.
+    func finished() {
+        condition.lock()
+        busy -= 1
+        condition.unlock()
+    }
+
+    /// Registers a worker that is about to start calling `take`.
+    func workerStarted() {
+        condition.lock()
+        live += 1
+        condition.unlock()
+    }
+
+    /// Sets the pool's size; returns the previous size and how many workers to start.
+    func resize(to newSize: Int) -> (old: Int, start: Int) {
+        condition.lock()
+        let old = size
+        size = newSize
+        let start = max(0, newSize - live)
+        condition.unlock()
+        condition.broadcast()
+        return (old, start)
+    }
+
+    /// Sets the queue limit; returns the previous one. Jobs already queued stay queued.
+    func setLimit(_ newLimit: Int) -> Int {
+        condition.lock()
+        defer { condition.unlock() }
+        let old = limit
+        limit = newLimit
+        return old
+    }
+
+    var gauges: Gauges {
+        condition.lock()
+        defer { condition.unlock() }
+        return Gauges(size: size, live: live, busy: busy, queued: items.count, limit: limit)
+    }
+
+    /// Waits until the queue is empty and no job is running, or the timeout passes. Returns whether idle.
+    func waitUntilIdle(timeoutNanos: UInt64) -> Bool {
+        let deadline = Clocks.monotonicNanos() + timeoutNanos
+        condition.lock()
+        defer { condition.unlock() }
+        while !(items.isEmpty && busy == 0) {
+            let now = Clocks.monotonicNanos()
+            if now >= deadline { return false }
+            condition.wait(timeoutNanos: min(deadline - now, 10_000_000))
+        }
+        return true
+    }
+}

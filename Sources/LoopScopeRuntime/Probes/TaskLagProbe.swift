@@ -1,0 +1,39 @@
+import NIOCore
+import NIOConcurrencyHelpers
+import Synchronization
+
+/// Measures the cooperative pool's lag: how late a task sleeping for a fixed interval resumes.
+///
+/// When the pool's threads are all held by blocking or CPU-bound stages, the probe cannot run;
+/// the watchdog sees its deadline pass. Thread-safe.
+final class TaskLagProbe: Sendable {
+    let stats: ExecutorStats
+    let nextDeadlineNanos = Atomic<UInt64>(0)
+    private let interval: TimeAmount
+    private let task = NIOLockedValueBox<Task<Void, Never>?>(nil)
+
+    init(stats: ExecutorStats, interval: TimeAmount) {
+        self.stats = stats
+        self.interval = interval
+    }
+
+    func start() {
+        let stats = self.stats
+        let interval = self.interval
+        let probe = self
+        task.withLockedValue { t in
+            t = Task {
+                while !Task.isCancelled {
+                    let deadline = NIODeadline.now() + interval
+                    probe.nextDeadlineNanos.store(deadline.uptimeNanoseconds, ordering: .relaxed)
+                    try? await Task.sleep(nanoseconds: UInt64(interval.nanoseconds))
+                    stats.recordLag(nanos: NIODeadline.now().uptimeNanoseconds &- deadline.uptimeNanoseconds)
+                }
+            }
+        }
+    }
+
+    func stop() {
+        task.withLockedValue { $0?.cancel() }
+    }
+}

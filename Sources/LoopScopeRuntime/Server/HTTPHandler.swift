@@ -1,0 +1,190 @@
+import NIOCore
+import NIOHTTP1
+import LoopScopeWire
+
+/// Reads HTTP requests on one connection, runs them through their route's pipeline and writes
+/// the responses. Lives on the connection's event loop; pipelined requests arrive one at a
+/// time (NIO's pipelining handler holds the next until this response ends).
+final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let core: RuntimeCore
+    private let server: LoopScopeServer
+    private let loopIndex: Int
+    private var head: HTTPRequestHead?
+    private var body: ByteBuffer?
+    private var tooLarge = false
+
+    init(core: RuntimeCore, server: LoopScopeServer, loopIndex: Int) {
+        self.core = core
+        self.server = server
+        self.loopIndex = loopIndex
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let h):
+            head = h
+            body = nil
+            tooLarge = false
+        case .body(var chunk):
+            guard !tooLarge else { return }
+            if (body?.readableBytes ?? 0) + chunk.readableBytes > core.configuration.maxBodyBytes {
+                tooLarge = true
+                body = nil
+            } else if body == nil {
+                body = chunk
+            } else {
+                body!.writeBuffer(&chunk)
+            }
+        case .end:
+            guard let head else { return }
+            self.head = nil
+            if tooLarge {
+                writeSimple(context: context, status: .payloadTooLarge, text: "request body over \(core.configuration.maxBodyBytes) bytes\n", keepAlive: false)
+                return
+            }
+            dispatch(context: context, head: head, body: body)
+            body = nil
+        }
+    }
+
+    private func dispatch(context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer?) {
+        let start = Clocks.monotonicNanos()
+        let keepAlive = head.isKeepAlive && !server.isDraining
+        let method = head.method.rawValue
+        if core.configuration.metricsEndpoint, head.method == .GET, head.uri == "/metrics" {
+            let text = PrometheusText.render(core.snapshot())
+            writeResponse(context: context, status: 200, contentType: "text/plain; version=0.0.4", body: Array(text.utf8), keepAlive: keepAlive, extra: nil)
+            return
+        }
+        switch core.router.match(method: method, uri: head.uri) {
+        case .notFound:
+            writeSimple(context: context, status: .notFound, text: "no route for \(Self.pathOnly(head.uri))\n", keepAlive: keepAlive)
+        case .methodNotAllowed(let allowed):
+            writeResponse(context: context, status: 405, contentType: "text/plain; charset=utf-8",
+                          body: Array("method \(method) not allowed; allowed: \(allowed.joined(separator: ", "))\n".utf8),
+                          keepAlive: keepAlive, extra: ("allow", allowed.joined(separator: ", ")))
+        case .found(let index, let pathParameters):
+            let rt = core.routes[index]
+            rt.stats.inFlight.add(1, ordering: .relaxed)
+            server.requestStarted()
+            let model = rt.model
+            var query = QueryString.parse(uri: head.uri)
+            if !pathParameters.isEmpty { query.merge(pathParameters) { _, p in p } }
+            let bodyBytes = body.map { Array($0.readableBytesView) } ?? []
+            if !rt.route.hasIOStages {
+                let input = JobInput(parameters: query, body: bodyBytes)
+                if model == .loop {
+                    let outcome = core.runOnLoop(rt, input: input, loopIndex: loopIndex)
+                    finish(context: context, rt: rt, outcome: outcome, start: start, ioNanos: 0, result: nil, keepAlive: keepAlive)
+                } else {
+                    let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+                    let loop = context.eventLoop
+                    core.compute(rt, model: model, input: input, loop: loop, loopIndex: loopIndex) { outcome in
+                        loop.execute {
+                            let (handler, context) = bound.value
+                            handler.finish(context: context, rt: rt, outcome: outcome, start: start, ioNanos: 0, result: nil, keepAlive: keepAlive)
+                        }
+                    }
+                }
+            } else {
+                let request = RequestContext(method: method, path: String(Self.pathOnly(head.uri)), query: QueryString.parse(uri: head.uri), pathParameters: pathParameters, body: bodyBytes)
+                runPipeline(context: context, rt: rt, model: model, request: request, start: start, keepAlive: keepAlive)
+            }
+        }
+    }
+
+    /// Runs a route with I/O stages in a task: prepare (await), compute (per model), respond (await).
+    private func runPipeline(context: ChannelHandlerContext, rt: RouteRuntime, model: ExecutionModel, request: RequestContext, start: UInt64, keepAlive: Bool) {
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let loop = context.eventLoop
+        let core = self.core
+        let loopIndex = self.loopIndex
+        Task {
+            var io: UInt64 = 0
+            var outcome: ComputeOutcome
+            var result: HTTPResult? = nil
+            do {
+                let t0 = Clocks.monotonicNanos()
+                let input = try await rt.route.prepare?(request) ?? request.defaultInput
+                io &+= Clocks.monotonicNanos() &- t0
+                outcome = await withCheckedContinuation { continuation in
+                    core.compute(rt, model: model, input: input, loop: loop, loopIndex: loopIndex) { continuation.resume(returning: $0) }
+                }
+                if case .output(let bytes) = outcome.result, let respond = rt.route.respond {
+                    let t1 = Clocks.monotonicNanos()
+                    result = try await respond(request, bytes)
+                    io &+= Clocks.monotonicNanos() &- t1
+                }
+            } catch let e as HTTPError {
+                outcome = ComputeOutcome(result: .output(Array((e.message + "\n").utf8)), ran: false)
+                result = HTTPResult(status: e.status, text: e.message + "\n")
+            } catch {
+                outcome = ComputeOutcome(result: .failure(ComputeFailure(thrown: error)), ran: false)
+            }
+            let final = outcome
+            let finalResult = result
+            let ioNanos = io
+            loop.execute {
+                let (handler, context) = bound.value
+                handler.finish(context: context, rt: rt, outcome: final, start: start, ioNanos: ioNanos, result: finalResult, keepAlive: keepAlive)
+            }
+        }
+    }
+
+    /// Writes the response for a finished pipeline and records it. On the event loop.
+    private func finish(context: ChannelHandlerContext, rt: RouteRuntime, outcome: ComputeOutcome, start: UInt64, ioNanos: UInt64, result: HTTPResult?, keepAlive: Bool) {
+        let status: Int
+        switch outcome.result {
+        case .output(let bytes):
+            let r = result ?? HTTPResult(status: 200, contentType: rt.route.contentType, body: bytes)
+            status = r.status
+            writeResponse(context: context, status: r.status, contentType: r.contentType, body: r.body, keepAlive: keepAlive, extra: nil)
+        case .failure(let failure):
+            status = failure.status
+            let extra: (String, String)? = failure.status == 503 ? ("retry-after", "1") : nil
+            writeResponse(context: context, status: status, contentType: "text/plain; charset=utf-8", body: Array((failure.message + "\n").utf8), keepAlive: keepAlive, extra: extra)
+        }
+        rt.stats.inFlight.subtract(1, ordering: .relaxed)
+        core.record(rt, RequestRecord(
+            status: status, latencyNanos: Clocks.monotonicNanos() &- start,
+            queueNanos: outcome.queueNanos, computeNanos: outcome.wallNanos, cpuNanos: outcome.cpuNanos,
+            ioNanos: ioNanos, heldNanos: outcome.heldNanos, computed: outcome.ran
+        ))
+        server.requestFinished()
+    }
+
+    private func writeSimple(context: ChannelHandlerContext, status: HTTPResponseStatus, text: String, keepAlive: Bool) {
+        writeResponse(context: context, status: Int(status.code), contentType: "text/plain; charset=utf-8", body: Array(text.utf8), keepAlive: keepAlive, extra: nil)
+    }
+
+    private func writeResponse(context: ChannelHandlerContext, status: Int, contentType: String, body: [UInt8], keepAlive: Bool, extra: (String, String)?) {
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(4)
+        headers.add(name: "content-type", value: contentType)
+        headers.add(name: "content-length", value: String(body.count))
+        if !keepAlive { headers.add(name: "connection", value: "close") }
+        if let extra { headers.add(name: extra.0, value: extra.1) }
+        let head = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status), headers: headers)
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        var buffer = context.channel.allocator.buffer(capacity: body.count)
+        buffer.writeBytes(body)
+        context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        if keepAlive {
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        } else {
+            let channel = context.channel
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
+    private static func pathOnly(_ uri: String) -> Substring {
+        uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+    }
+}

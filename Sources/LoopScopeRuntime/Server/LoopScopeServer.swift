@@ -1,0 +1,214 @@
+@preconcurrency import Dispatch
+import Foundation
+import NIOCore
+import NIOPosix
+import NIOHTTP1
+import NIOConcurrencyHelpers
+import Synchronization
+import Logging
+import LoopScopeWire
+
+/// An instrumented HTTP/1.1 server: routes, execution models, pools, probes and the control socket.
+///
+/// ```swift
+/// let server = try LoopScopeServer(configuration: config, routes: routes, logger: logger)
+/// try await server.start()
+/// await server.runUntilSignalled()   // SIGINT or SIGTERM: drain, stop workers, remove the socket
+/// ```
+/// Thread-safe.
+public final class LoopScopeServer: Sendable {
+    let core: RuntimeCore
+    private let state = NIOLockedValueBox(RunState())
+    private let inFlight = Atomic<Int>(0)
+    private let draining = Atomic<Bool>(false)
+
+    private struct RunState {
+        var group: MultiThreadedEventLoopGroup?
+        var channel: (any Channel)?
+        var probes: [LagProbe] = []
+        var taskProbe: TaskLagProbe?
+        var control: ControlServer?
+        var ticker: Ticker?
+        var stopped = false
+    }
+
+    /// - Parameters:
+    ///   - extraPools: application pools (e.g. database connections) to report and resize.
+    public init(configuration: ServerConfiguration, routes: [Route], extraPools: [any WorkerPool] = [], logger: Logger = Logger(label: "loopscope")) throws(RuntimeError) {
+        core = try RuntimeCore(configuration: configuration, routes: routes, extraPools: extraPools, logger: logger)
+    }
+
+    /// The bound HTTP port (useful when the configuration asked for port 0).
+    public var httpPort: Int? { state.withLockedValue { $0.channel?.localAddress?.port } }
+
+    /// The control socket's path, once started.
+    public var controlSocketPath: String? { state.withLockedValue { $0.control?.socketPath } }
+
+    /// Worker process ids of the process pool.
+    public var processWorkerPIDs: [Int32] { core.processPool.workerPIDs }
+
+    /// Binds the HTTP port and the control socket and starts the probes.
+    public func start() async throws {
+        let config = core.configuration
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: config.eventLoops)
+        let loops = Array(group.makeIterator())
+        var index: [ObjectIdentifier: Int] = [:]
+        for (i, l) in loops.enumerated() { index[ObjectIdentifier(l)] = i }
+        let loopIndex = index
+        let core = self.core
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { [self] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(HTTPHandler(core: core, server: self, loopIndex: loopIndex[ObjectIdentifier(channel.eventLoop)] ?? 0))
+                }
+            }
+        let channel: any Channel
+        do {
+            channel = try await bootstrap.bind(host: config.host, port: config.port).get()
+        } catch {
+            try? await group.shutdownGracefully()
+            throw RuntimeError.invalidConfiguration("cannot listen on \(config.host):\(config.port): \(error)")
+        }
+        core.address.withLockedValue { $0 = "\(config.host):\(channel.localAddress?.port ?? config.port)" }
+
+        var probes: [LagProbe] = []
+        var taskProbe: TaskLagProbe? = nil
+        if config.instrumented {
+            probes = loops.enumerated().map { LagProbe(loop: $0.element, stats: core.loopStats[$0.offset], interval: config.lagInterval) }
+            probes.forEach { $0.start() }
+            let tp = TaskLagProbe(stats: core.taskStats, interval: config.lagInterval)
+            tp.start()
+            taskProbe = tp
+            var watched = probes.enumerated().map { i, p in
+                Watchdog.Watched(name: "loop \(i)", probeDeadline: { p.nextDeadlineNanos.load(ordering: .relaxed) }, runningStage: { core.board.onLoop(i) })
+            }
+            watched.append(Watchdog.Watched(name: "tasks", probeDeadline: { tp.nextDeadlineNanos.load(ordering: .relaxed) }, runningStage: { core.board.longestTask() }))
+            let dog = Watchdog(watched: watched, thresholdNanos: UInt64(config.watchdogThreshold.nanoseconds), routeName: { core.routeName($0) }, events: core.events)
+            dog.start()
+            core.watchdog.withLockedValue { $0 = dog }
+        }
+
+        var control: ControlServer? = nil
+        if let controlConfig = config.control {
+            do {
+                control = try await ControlServer.start(core: core, configuration: controlConfig)
+            } catch {
+                try? await channel.close()
+                try? await group.shutdownGracefully()
+                throw error
+            }
+        } else {
+            control = nil
+        }
+        state.withLockedValue { s in
+            s.group = group
+            s.channel = channel
+            s.probes = probes
+            s.taskProbe = taskProbe
+            s.control = control
+            s.ticker = Ticker { core.rollover() }
+        }
+        core.logger.info("serving", metadata: ["address": "\(core.address.withLockedValue { $0 })", "control": "\(control?.socketPath ?? "off")"])
+    }
+
+    /// Waits for SIGINT or SIGTERM, then shuts down gracefully.
+    public func runUntilSignalled() async {
+        await SignalWaiter.wait()
+        core.logger.info("signal received: draining")
+        await shutdown()
+    }
+
+    /// Stops accepting connections, waits for requests in flight (up to the drain timeout),
+    /// stops the pools' workers and the probes, closes and removes the control socket.
+    public func shutdown() async {
+        let taken = state.withLockedValue { s -> RunState? in
+            guard !s.stopped else { return nil }
+            s.stopped = true
+            return s
+        }
+        guard let s = taken else { return }
+        draining.store(true, ordering: .relaxed)
+        try? await s.channel?.close()
+        let deadline = Clocks.monotonicNanos() + UInt64(core.configuration.drainTimeout.nanoseconds)
+        while inFlight.load(ordering: .relaxed) > 0, Clocks.monotonicNanos() < deadline {
+            try? await Task.sleep(nanoseconds: 5_000_000)
+        }
+        s.probes.forEach { $0.stop() }
+        s.taskProbe?.stop()
+        s.ticker?.stop()
+        core.watchdog.withLockedValue { $0?.stop() }
+        let pools = core.pools
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            WorkerThread.spawn(name: "ls-shutdown") {
+                for p in pools { p.shutdown(timeoutNanos: 5_000_000_000) }
+                c.resume()
+            }
+        }
+        await s.control?.stop()
+        try? await s.group?.shutdownGracefully()
+        core.logger.info("stopped")
+    }
+
+    var isDraining: Bool { draining.load(ordering: .relaxed) }
+    func requestStarted() { inFlight.add(1, ordering: .relaxed) }
+    func requestFinished() { inFlight.subtract(1, ordering: .relaxed) }
+
+    // MARK: - In-process control (the same operations as the control socket)
+
+    /// A snapshot of every figure.
+    public func snapshot() -> Snapshot { core.snapshot() }
+
+    /// Switches a route's execution model for requests that start from now on.
+    @discardableResult
+    public func setModel(_ model: ExecutionModel, route: String, method: String = "GET", actor: String = "api") throws(WireError) -> ControlEvent {
+        try core.setModel(method: method, path: route, model: model, actor: actor)
+    }
+
+    /// Resizes a pool.
+    @discardableResult
+    public func resizePool(_ pool: String, to size: Int, actor: String = "api") throws(WireError) -> ControlEvent {
+        try core.resize(pool: pool, size: size, actor: actor)
+    }
+
+    /// Sets a pool's queue limit.
+    @discardableResult
+    public func setQueueLimit(_ pool: String, to limit: Int, actor: String = "api") throws(WireError) -> ControlEvent {
+        try core.setLimit(pool: pool, limit: limit, actor: actor)
+    }
+
+    /// Closes the current second of every statistic now (tests use this instead of waiting).
+    public func rolloverStatistics() { core.rollover() }
+}
+
+/// Waits for one of a set of signals without killing the process.
+public enum SignalWaiter {
+    /// Holds the dispatch sources for the life of the wait.
+    /// `@unchecked Sendable`: `sources` is written once before any handler can run, then only read.
+    private final class Holder: @unchecked Sendable {
+        var sources: [any DispatchSourceSignal] = []
+        let fired = NIOLockedValueBox(false)
+    }
+
+    /// Returns when one of `signals` arrives; their default action (termination) is turned off.
+    public static func wait(for signals: [Int32] = [SIGINT, SIGTERM]) async {
+        let holder = Holder()
+        let queue = DispatchQueue(label: "loopscope.signals")
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            holder.sources = signals.map { sig in
+                signal(sig, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
+                source.setEventHandler {
+                    let first = holder.fired.withLockedValue { f in defer { f = true }; return !f }
+                    if first { continuation.resume() }
+                }
+                source.resume()
+                return source
+            }
+        }
+        holder.sources.forEach { $0.cancel() }
+    }
+}

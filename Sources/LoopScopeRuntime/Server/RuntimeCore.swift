@@ -1,0 +1,247 @@
+import NIOCore
+import NIOConcurrencyHelpers
+import Synchronization
+import Logging
+import LoopScopeWire
+
+/// The runtime's shared state: routes, pools, probes and statistics, and the operations on
+/// them that the HTTP handlers and the control socket use. Thread-safe.
+final class RuntimeCore: Sendable {
+    let configuration: ServerConfiguration
+    let routes: [RouteRuntime]
+    let router: Router
+    let threadPool: ThreadPool
+    let processPool: ProcessPool
+    /// Pools the application registered (e.g. database connections): reported and resizable.
+    let extraPools: [any WorkerPool]
+    let events = EventLog()
+    let board: ActivityBoard
+    let loopStats: [ExecutorStats]
+    let taskStats: ExecutorStats
+    let logger: Logger
+    let startedAt = Clocks.wallSeconds()
+    let address = NIOLockedValueBox("")
+    private let sequence = Atomic<UInt64>(0)
+    private let selfCostNanos = Atomic<UInt64>(0)
+    private let selfCostSamples = Atomic<UInt64>(0)
+    private let requestCounter = Atomic<UInt64>(0)
+    let framesDropped = Atomic<UInt64>(0)
+    private let lastSnapshotMicros = NIOLockedValueBox<Double>(0)
+    let watchdog = NIOLockedValueBox<Watchdog?>(nil)
+
+    var instrumented: Bool { configuration.instrumented }
+
+    init(configuration: ServerConfiguration, routes: [Route], extraPools: [any WorkerPool], logger: Logger) throws(RuntimeError) {
+        try configuration.validate()
+        self.configuration = configuration
+        self.logger = logger
+        let held = UInt64(configuration.heldThreshold.nanoseconds)
+        self.routes = routes.enumerated().map { RouteRuntime(index: $0.offset, route: $0.element, heldThresholdNanos: held) }
+        self.router = try Router(routes.map { ($0.method, $0.template) })
+        self.threadPool = ThreadPool(size: configuration.threadPoolSize, queueLimit: configuration.threadQueueLimit)
+        self.processPool = ProcessPool(size: configuration.processPoolSize, queueLimit: configuration.processQueueLimit,
+                                       command: configuration.workerCommand ?? .currentExecutable, events: events)
+        self.extraPools = extraPools
+        self.board = ActivityBoard(loopCount: configuration.eventLoops)
+        let stall = UInt64(configuration.stallThreshold.nanoseconds)
+        self.loopStats = (0..<configuration.eventLoops).map { ExecutorStats(name: "loop \($0)", routeCount: routes.count, stallThresholdNanos: stall) }
+        self.taskStats = ExecutorStats(name: "tasks", routeCount: routes.count, stallThresholdNanos: stall)
+    }
+
+    var pools: [any WorkerPool] { [threadPool, processPool] + extraPools }
+
+    func pool(named name: String) -> (any WorkerPool)? { pools.first { $0.name == name } }
+
+    func routeName(_ index: Int) -> String { index < routes.count ? routes[index].name : "?" }
+
+    // MARK: - Running compute stages
+
+    /// Runs a route's compute stage under `model`. `completion` runs on whatever thread finished the stage.
+    func compute(_ rt: RouteRuntime, model: ExecutionModel, input: JobInput, loop: any EventLoop, loopIndex: Int,
+                 completion: @escaping @Sendable (ComputeOutcome) -> Void) {
+        switch model {
+        case .loop:
+            if loop.inEventLoop {
+                completion(runOnLoop(rt, input: input, loopIndex: loopIndex))
+            } else {
+                let enqueued = Clocks.monotonicNanos()
+                loop.execute { [self] in
+                    let started = Clocks.monotonicNanos()
+                    var outcome = runOnLoop(rt, input: input, loopIndex: loopIndex)
+                    outcome.queueNanos = started &- enqueued
+                    completion(outcome)
+                }
+            }
+        case .task:
+            let enqueued = Clocks.monotonicNanos()
+            Task { [self] in
+                let started = Clocks.monotonicNanos()
+                var outcome = runOnTask(rt, input: input)
+                outcome.queueNanos = started &- enqueued
+                completion(outcome)
+            }
+        case .threads:
+            threadPool.run(rt.route.job, input: input, completion: completion)
+        case .processes:
+            processPool.run(rt.route.job, input: input, completion: completion)
+        }
+    }
+
+    /// Runs the stage on the calling event loop, charging the time it holds the loop.
+    @inline(__always)
+    func runOnLoop(_ rt: RouteRuntime, input: JobInput, loopIndex: Int) -> ComputeOutcome {
+        guard instrumented else { return Self.plainRun(rt.route.job, input) }
+        board.enterLoop(loopIndex, route: rt.index, now: Clocks.monotonicNanos())
+        var outcome = rt.route.job.measuredRun(input)
+        board.exitLoop(loopIndex)
+        outcome.heldNanos = outcome.wallNanos
+        if outcome.wallNanos >= rt.stats.heldThresholdNanos {
+            loopStats[loopIndex].recordHeld(route: rt.index, nanos: outcome.wallNanos)
+        }
+        return outcome
+    }
+
+    /// Runs the stage on the current cooperative-pool thread, charging the time it holds it.
+    func runOnTask(_ rt: RouteRuntime, input: JobInput) -> ComputeOutcome {
+        guard instrumented else { return Self.plainRun(rt.route.job, input) }
+        let token = board.enterTask(route: rt.index, now: Clocks.monotonicNanos())
+        var outcome = rt.route.job.measuredRun(input)
+        board.exitTask(token)
+        outcome.heldNanos = outcome.wallNanos
+        if outcome.wallNanos >= rt.stats.heldThresholdNanos {
+            taskStats.recordHeld(route: rt.index, nanos: outcome.wallNanos)
+        }
+        return outcome
+    }
+
+    private static func plainRun(_ job: ComputeJob, _ input: JobInput) -> ComputeOutcome {
+        do {
+            return ComputeOutcome(result: .output(try job.run(input)))
+        } catch {
+            return ComputeOutcome(result: .failure(ComputeFailure(thrown: error)))
+        }
+    }
+
+    /// Records a finished request (no-op when uninstrumented); samples its own cost.
+    @inline(__always)
+    func record(_ rt: RouteRuntime, _ record: RequestRecord) {
+        guard instrumented else { return }
+        let n = requestCounter.add(1, ordering: .relaxed).newValue
+        if n & 63 == 0 {
+            let t0 = Clocks.monotonicNanos()
+            rt.stats.record(record)
+            selfCostNanos.add(Clocks.monotonicNanos() &- t0, ordering: .relaxed)
+            selfCostSamples.add(1, ordering: .relaxed)
+        } else {
+            rt.stats.record(record)
+        }
+    }
+
+    // MARK: - Statistics
+
+    /// Closes the current second everywhere. Called once a second from the control thread.
+    func rollover() {
+        for r in routes { r.stats.rollover() }
+        for l in loopStats { l.rollover() }
+        taskStats.rollover()
+        for p in pools { p.rollover() }
+    }
+
+    /// Builds a snapshot of every figure, with diagnoses.
+    func snapshot() -> Snapshot {
+        let t0 = Clocks.monotonicNanos()
+        let dog = watchdog.withLockedValue { $0 }
+        let name: @Sendable (Int) -> String = { [routes] i in i < routes.count ? routes[i].name : "?" }
+        let loops = loopStats.enumerated().map { i, s in s.figures(routeName: name, stall: dog?.stall(i)) }
+        let tasks = taskStats.figures(routeName: name, stall: dog?.stall(loopStats.count))
+        let routeFigures = routes.map { $0.stats.figures(method: $0.route.method, path: $0.name, model: $0.model) }
+        let (recent, dropped) = events.recent(50)
+        let costSamples = selfCostSamples.load(ordering: .relaxed)
+        let footprint = routes.reduce(0) { $0 + $1.stats.footprintBytes } + loopStats.reduce(0) { $0 + $1.footprintBytes }
+            + taskStats.footprintBytes + pools.count * threadPool.stats.footprintBytes
+        var snapshot = Snapshot(
+            sequence: sequence.add(1, ordering: .relaxed).newValue,
+            time: Clocks.wallSeconds(),
+            server: ServerInfo(name: configuration.name, pid: getpidValue(), startedAt: startedAt, uptimeSeconds: Clocks.wallSeconds() - startedAt,
+                               address: address.withLockedValue { $0 }, instrumented: instrumented, cores: System.coreCount),
+            loops: loops, tasks: tasks,
+            pools: pools.map { $0.figures() },
+            routes: routeFigures,
+            events: recent, eventsDropped: dropped,
+            selfCost: SelfCost(
+                nanosPerRequest: costSamples > 0 ? Double(selfCostNanos.load(ordering: .relaxed)) / Double(costSamples) : 0,
+                statisticsBytes: UInt64(footprint),
+                framesDropped: framesDropped.load(ordering: .relaxed),
+                snapshotMicros: lastSnapshotMicros.withLockedValue { $0 }
+            )
+        )
+        snapshot.diagnoses = DiagnosisRules.diagnose(snapshot)
+        lastSnapshotMicros.withLockedValue { $0 = Double(Clocks.monotonicNanos() &- t0) / 1000 }
+        return snapshot
+    }
+
+    // MARK: - Commands
+
+    /// Changes a route's model for requests that start from now on.
+    func setModel(method: String, path: String, model: ExecutionModel, actor: String) throws(WireError) -> ControlEvent {
+        guard let rt = routes.first(where: { $0.name == path && $0.route.method == method }) else {
+            throw WireError(.unknownRoute, "no route \(method) \(path); routes: \(routes.map { "\($0.route.method) \($0.name)" }.joined(separator: ", "))")
+        }
+        let old = rt.setModel(model)
+        logger.info("route model changed", metadata: ["route": "\(path)", "old": "\(old.rawValue)", "new": "\(model.rawValue)", "by": "\(actor)"])
+        return events.append(.route, subject: path, old: old.rawValue, new: model.rawValue, actor: actor)
+    }
+
+    func resize(pool name: String, size: Int, actor: String) throws(WireError) -> ControlEvent {
+        guard let pool = pool(named: name) else { throw unknownPool(name) }
+        guard Command.poolSizeRange.contains(size) else {
+            throw WireError(.outOfRange, "size must be between \(Command.poolSizeRange.lowerBound) and \(Command.poolSizeRange.upperBound), got \(size)")
+        }
+        let old = pool.figures().size
+        pool.resize(to: size)
+        logger.info("pool resized", metadata: ["pool": "\(name)", "old": "\(old)", "new": "\(size)", "by": "\(actor)"])
+        return events.append(.resize, subject: name, old: "\(old)", new: "\(size)", actor: actor)
+    }
+
+    func setLimit(pool name: String, limit: Int, actor: String) throws(WireError) -> ControlEvent {
+        guard let pool = pool(named: name) else { throw unknownPool(name) }
+        guard Command.queueLimitRange.contains(limit) else {
+            throw WireError(.outOfRange, "limit must be between \(Command.queueLimitRange.lowerBound) and \(Command.queueLimitRange.upperBound), got \(limit)")
+        }
+        let old = pool.figures().queueLimit
+        pool.setQueueLimit(limit)
+        return events.append(.limit, subject: name, old: "\(old)", new: "\(limit)", actor: actor)
+    }
+
+    /// Applies the action of a current diagnosis.
+    func fix(diagnosis id: String, actor: String) throws(WireError) -> ControlEvent {
+        let current = snapshot().diagnoses
+        guard let d = current.first(where: { $0.id == id }) else {
+            throw WireError(.unknownDiagnosis, current.isEmpty ? "no diagnosis '\(id)'; there are none now" : "no diagnosis '\(id)'; current: \(current.map(\.id).joined(separator: ", "))")
+        }
+        guard let action = d.action else { throw WireError(.badRequest, "diagnosis '\(id)' has no action the runtime can apply") }
+        return try apply(action, actor: actor)
+    }
+
+    func apply(_ action: Action, actor: String) throws(WireError) -> ControlEvent {
+        switch action {
+        case .reroute(let route, let model):
+            let method = routes.first { $0.name == route }?.route.method ?? "GET"
+            return try setModel(method: method, path: route, model: model, actor: actor)
+        case .resize(let pool, let size): return try resize(pool: pool, size: size, actor: actor)
+        case .limit(let pool, let limit): return try setLimit(pool: pool, limit: limit, actor: actor)
+        }
+    }
+
+    private func unknownPool(_ name: String) -> WireError {
+        WireError(.unknownPool, "no pool '\(name)'; pools: \(pools.map(\.name).joined(separator: ", "))")
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+@inline(__always) func getpidValue() -> Int32 { getpid() }

@@ -1,0 +1,61 @@
+import NIOCore
+
+/// Everything a server is started with. Plain value; the defaults suit the demo.
+public struct ServerConfiguration: Sendable {
+    /// Shown in `loopscope list` and the dashboard header.
+    public var name: String = "loopscope-app"
+    public var host: String = "127.0.0.1"
+    /// 0 picks a free port (see `LoopScopeServer.httpPort`).
+    public var port: Int = 8080
+    /// HTTP event loops; defaults to one per core.
+    public var eventLoops: Int = System.coreCount
+    public var threadPoolSize: Int = System.coreCount
+    public var threadQueueLimit: Int = 1024
+    public var processPoolSize: Int = 2
+    public var processQueueLimit: Int = 1024
+    /// How to start process workers; defaults to this executable in worker mode.
+    public var workerCommand: WorkerCommand? = nil
+    /// Request-path statistics and probes. Off only to measure what they cost.
+    public var instrumented: Bool = true
+    /// How often the lag probes fire.
+    public var lagInterval: TimeAmount = .milliseconds(5)
+    /// Probe lag at or above this counts as a stall.
+    public var stallThreshold: TimeAmount = .milliseconds(2)
+    /// Compute stages holding a loop at least this long are charged to their route.
+    public var heldThreshold: TimeAmount = .milliseconds(2)
+    /// The watchdog reports a stall in progress past this.
+    public var watchdogThreshold: TimeAmount = .milliseconds(100)
+    /// Request bodies larger than this are refused with 413.
+    public var maxBodyBytes: Int = 1 << 20
+    /// The control socket; nil to run without one.
+    public var control: ControlConfiguration? = ControlConfiguration()
+    /// Serve Prometheus text at `GET /metrics` on the HTTP port.
+    public var metricsEndpoint: Bool = false
+    /// How long shutdown waits for in-flight requests.
+    public var drainTimeout: TimeAmount = .seconds(10)
+
+    public init() {}
+
+    /// Throws for values no server can run with.
+    public func validate() throws(RuntimeError) {
+        guard (0...65535).contains(port) else { throw .invalidConfiguration("port \(port) is not in 0...65535") }
+        guard (1...64).contains(eventLoops) else { throw .invalidConfiguration("event loops must be 1...64, got \(eventLoops)") }
+        guard (1...256).contains(threadPoolSize) else { throw .invalidConfiguration("thread pool size must be 1...256, got \(threadPoolSize)") }
+        guard (1...256).contains(processPoolSize) else { throw .invalidConfiguration("process pool size must be 1...256, got \(processPoolSize)") }
+        guard threadQueueLimit >= 1, processQueueLimit >= 1 else { throw .invalidConfiguration("queue limits must be at least 1") }
+        guard lagInterval.nanoseconds >= 1_000_000 else { throw .invalidConfiguration("lag interval must be at least 1 ms") }
+    }
+}
+
+/// Where and how the control socket listens.
+public struct ControlConfiguration: Sendable {
+    /// Directory for sockets; nil for the per-user default (`$XDG_RUNTIME_DIR/loopscope` or `/tmp/loopscope-<uid>`).
+    public var directory: String? = nil
+    /// Members of this group may connect read-only (snapshots and streams, no commands).
+    public var readOnlyGroup: UInt32? = nil
+
+    public init(directory: String? = nil, readOnlyGroup: UInt32? = nil) {
+        self.directory = directory
+        self.readOnlyGroup = readOnlyGroup
+    }
+}

@@ -1,0 +1,75 @@
+import NIOConcurrencyHelpers
+import LoopScopeWire
+
+/// Lag and hold figures of one executor: an event loop or the cooperative pool. Thread-safe.
+final class ExecutorStats: Sendable {
+    private struct State {
+        var lag = WindowedDistribution(history: .max)
+        var stalls: UInt64 = 0
+        /// Per route index, nanoseconds held in the current second.
+        var heldNow: [UInt64]
+        /// Ten seconds of per-route held nanoseconds.
+        var heldRing: [[UInt64]]
+        var ringNext = 0
+        var culprit: Int?
+        var culpritHeldNanos: UInt64 = 0
+    }
+
+    /// `loop 0`, …, or `tasks`.
+    let name: String
+    /// Lag above this counts as a stall, nanoseconds.
+    let stallThresholdNanos: UInt64
+    private let state: NIOLockedValueBox<State>
+
+    init(name: String, routeCount: Int, stallThresholdNanos: UInt64) {
+        self.name = name
+        self.stallThresholdNanos = stallThresholdNanos
+        state = NIOLockedValueBox(State(heldNow: Array(repeating: 0, count: routeCount), heldRing: Array(repeating: Array(repeating: 0, count: routeCount), count: 10)))
+    }
+
+    /// Records how late the probe timer fired.
+    func recordLag(nanos: UInt64) {
+        state.withLockedValue { s in
+            s.lag.record(nanos / 1000)
+            if nanos >= stallThresholdNanos { s.stalls &+= 1 }
+        }
+    }
+
+    /// Charges time a route's compute stage held this executor.
+    func recordHeld(route: Int, nanos: UInt64) {
+        state.withLockedValue { s in
+            if route < s.heldNow.count { s.heldNow[route] &+= nanos }
+        }
+    }
+
+    /// Closes the current second and recomputes the culprit.
+    func rollover() {
+        state.withLockedValue { s in
+            s.lag.rollover()
+            s.heldRing[s.ringNext] = s.heldNow
+            s.ringNext = (s.ringNext + 1) % s.heldRing.count
+            for i in s.heldNow.indices { s.heldNow[i] = 0 }
+            var best: (Int, UInt64)? = nil
+            for route in s.heldNow.indices {
+                var total: UInt64 = 0
+                for slot in s.heldRing { total &+= slot[route] }
+                if total > 0, total > (best?.1 ?? 0) { best = (route, total) }
+            }
+            s.culprit = best?.0
+            s.culpritHeldNanos = best?.1 ?? 0
+        }
+    }
+
+    /// The executor's figures; `routeName` maps a route index to its template.
+    func figures(routeName: (Int) -> String, stall: StallInProgress?) -> LoopFigures {
+        state.withLockedValue { s in
+            LoopFigures(
+                name: name, lag: s.lag.summary, stalls: s.stalls,
+                culprit: s.culprit.map(routeName), culpritHeldMicros: s.culpritHeldNanos / 1000,
+                lagHistory: s.lag.history, stallInProgress: stall
+            )
+        }
+    }
+
+    var footprintBytes: Int { state.withLockedValue { $0.lag.footprintBytes + $0.heldNow.count * 88 } }
+}

@@ -1,0 +1,109 @@
+import Histogram
+import LoopScopeWire
+
+/// A distribution of microsecond values kept per second in a fixed ring, summarised over the
+/// last completed second and the last ten, with a 60-second history of per-second maxima or p99.
+///
+/// A plain value: the owner serialises access (every owner holds it inside a lock).
+/// Memory is fixed at creation: eleven HDR histograms (3 significant digits, 1 µs to 60 s).
+struct WindowedDistribution {
+    /// What the per-second history records.
+    enum HistoryFigure { case max, p99 }
+
+    static let slots = 10
+    static let historyLength = 60
+    static let highestTrackableMicros: UInt64 = 60_000_000
+
+    private var current: Histogram<UInt32>
+    private var ring: [Histogram<UInt32>]
+    private var ringNext = 0
+    private var ringFilled = 0
+    private var scratch: Histogram<UInt32>
+    /// Every value since start.
+    private(set) var cumulative: Histogram<UInt64>
+    private(set) var summary = WindowedPercentiles()
+    private(set) var history: [UInt64] = []
+    private(set) var countHistory: [UInt64] = []
+    private let historyFigure: HistoryFigure
+
+    init(history: HistoryFigure) {
+        let empty = Histogram<UInt32>(lowestDiscernibleValue: 1, highestTrackableValue: Self.highestTrackableMicros, numberOfSignificantValueDigits: .three)
+        current = empty
+        scratch = empty
+        ring = Array(repeating: empty, count: Self.slots)
+        cumulative = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: Self.highestTrackableMicros, numberOfSignificantValueDigits: .three)
+        historyFigure = history
+    }
+
+    /// Records one value, clamped into the trackable range.
+    @inline(__always)
+    mutating func record(_ micros: UInt64) {
+        let v = Swift.min(Swift.max(micros, 1), Self.highestTrackableMicros)
+        _ = current.record(v)
+        _ = cumulative.record(v)
+    }
+
+    /// Values recorded in the current, not yet completed, second.
+    var currentCount: UInt64 { current.totalCount }
+
+    /// The largest value in the current second so far.
+    var currentMax: UInt64 { current.totalCount == 0 ? 0 : current.max }
+
+    /// Closes the current second: updates the summaries and the history. Call once a second.
+    mutating func rollover() {
+        let last = current
+        ring[ringNext] = last
+        ringNext = (ringNext + 1) % Self.slots
+        ringFilled = Swift.min(ringFilled + 1, Self.slots)
+        current.reset()
+
+        scratch.reset()
+        for i in 0..<ringFilled { scratch.add(ring[i]) }
+        summary = WindowedPercentiles(last1s: Self.summarise(last), last10s: Self.summarise(scratch))
+
+        let figure: UInt64
+        switch historyFigure {
+        case .max: figure = summary.last1s.max
+        case .p99: figure = summary.last1s.p99
+        }
+        Self.push(&history, figure)
+        Self.push(&countHistory, last.totalCount)
+    }
+
+    /// Log-spaced buckets of everything recorded since start, for a histogram view.
+    func buckets() -> [HistogramBucket] {
+        guard cumulative.totalCount > 0 else { return [] }
+        var out: [HistogramBucket] = []
+        var bound: UInt64 = 10
+        var below: UInt64 = 0
+        let top = cumulative.max
+        while true {
+            let atOrBelow = cumulative.count(within: 0...bound)
+            out.append(HistogramBucket(upToMicros: bound, count: atOrBelow - below))
+            below = atOrBelow
+            if bound >= top || bound >= Self.highestTrackableMicros { break }
+            bound = bound * 2
+        }
+        return out
+    }
+
+    /// Approximate bytes held.
+    var footprintBytes: Int {
+        current.estimatedFootprintInBytes * (Self.slots + 2) + cumulative.estimatedFootprintInBytes + 16 * Self.historyLength
+    }
+
+    static func summarise<C>(_ h: Histogram<C>) -> Percentiles {
+        guard h.totalCount > 0 else { return .empty }
+        return Percentiles(
+            count: h.totalCount,
+            p50: h.valueAtPercentile(50), p90: h.valueAtPercentile(90),
+            p99: h.valueAtPercentile(99), p999: h.valueAtPercentile(99.9),
+            max: h.max, mean: h.mean
+        )
+    }
+
+    static func push<T>(_ array: inout [T], _ value: T) {
+        if array.count == historyLength { array.removeFirst() }
+        array.append(value)
+    }
+}

@@ -1,0 +1,31 @@
+/// A change to the server's configuration or to a pool's workers, kept in a bounded log.
+public struct ControlEvent: Codable, Sendable, Equatable {
+    /// Increases by one for every event; lets a reader ask for events after the last it saw.
+    public var sequence: UInt64
+    /// Seconds since the Unix epoch.
+    public var time: Double
+    public var kind: Kind
+    /// What changed: a route template or a pool name.
+    public var subject: String
+    public var old: String
+    public var new: String
+    /// Who asked: `pid 123 uid 1000`, `runtime`, or `autopilot`.
+    public var actor: String
+
+    public enum Kind: String, Codable, Sendable {
+        case route, resize, limit, workerDied, workerStarted, stall
+    }
+
+    public init(sequence: UInt64, time: Double, kind: Kind, subject: String, old: String, new: String, actor: String) {
+        self.sequence = sequence
+        self.time = time
+        self.kind = kind
+        self.subject = subject
+        self.old = old
+        self.new = new
+        self.actor = actor
+    }
+
+    /// One line for logs and status bars: `route /hash loop → threads`.
+    public var summary: String { "\(kind.rawValue) \(subject) \(old) → \(new)" }
+}

@@ -1,0 +1,127 @@
+/// One request line from a client, as it appears on the wire.
+///
+/// Every field but `op` is optional here; `Command.init(request:)` checks which the operation needs.
+public struct ControlRequest: Codable, Sendable, Equatable {
+    /// Chosen by the client; echoed in the reply.
+    public var id: Int?
+    public var op: String
+    public var versions: [Int]?
+    public var client: String?
+    public var intervalMs: Int?
+    public var route: String?
+    public var method: String?
+    public var model: String?
+    public var pool: String?
+    public var size: Int?
+    public var limit: Int?
+    public var diagnosis: String?
+    public var since: UInt64?
+
+    public init(id: Int? = nil, op: String, versions: [Int]? = nil, client: String? = nil, intervalMs: Int? = nil, route: String? = nil, method: String? = nil, model: String? = nil, pool: String? = nil, size: Int? = nil, limit: Int? = nil, diagnosis: String? = nil, since: UInt64? = nil) {
+        self.id = id
+        self.op = op
+        self.versions = versions
+        self.client = client
+        self.intervalMs = intervalMs
+        self.route = route
+        self.method = method
+        self.model = model
+        self.pool = pool
+        self.size = size
+        self.limit = limit
+        self.diagnosis = diagnosis
+        self.since = since
+    }
+}
+
+/// A validated request: what the client asked the server to do.
+public enum Command: Sendable, Equatable {
+    case hello(versions: [Int], client: String?)
+    case snapshot
+    case subscribe(intervalMs: Int)
+    case unsubscribe
+    case route(method: String, path: String, model: ExecutionModel)
+    case resize(pool: String, size: Int)
+    case limit(pool: String, limit: Int)
+    case fix(diagnosis: String)
+    case events(since: UInt64)
+
+    /// Subscription intervals the server accepts, milliseconds.
+    public static let intervalRange = 100...10_000
+    /// Pool sizes the server accepts.
+    public static let poolSizeRange = 1...256
+    /// Queue limits the server accepts.
+    public static let queueLimitRange = 1...1_000_000
+
+    /// Whether the command changes the server (refused on read-only connections).
+    public var mutates: Bool {
+        switch self {
+        case .route, .resize, .limit, .fix: return true
+        case .hello, .snapshot, .subscribe, .unsubscribe, .events: return false
+        }
+    }
+
+    /// Validates a wire request. Range checks that need no server state happen here.
+    public init(request r: ControlRequest) throws(WireError) {
+        func need<T>(_ value: T?, _ field: String) throws(WireError) -> T {
+            guard let value else { throw WireError(.badRequest, "'\(r.op)' needs the field '\(field)'") }
+            return value
+        }
+        switch r.op {
+        case "hello":
+            self = .hello(versions: try need(r.versions, "versions"), client: r.client)
+        case "snapshot":
+            self = .snapshot
+        case "subscribe":
+            let interval = try need(r.intervalMs, "intervalMs")
+            guard Command.intervalRange.contains(interval) else {
+                throw WireError(.outOfRange, "intervalMs must be between \(Command.intervalRange.lowerBound) and \(Command.intervalRange.upperBound), got \(interval)")
+            }
+            self = .subscribe(intervalMs: interval)
+        case "unsubscribe":
+            self = .unsubscribe
+        case "route":
+            let path = try need(r.route, "route")
+            let name = try need(r.model, "model")
+            guard let model = ExecutionModel(rawValue: name) else {
+                throw WireError(.badRequest, "unknown model '\(name)'; models: \(ExecutionModel.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            self = .route(method: (r.method ?? "GET").uppercased(), path: path, model: model)
+        case "resize":
+            let pool = try need(r.pool, "pool")
+            let size = try need(r.size, "size")
+            guard Command.poolSizeRange.contains(size) else {
+                throw WireError(.outOfRange, "size must be between \(Command.poolSizeRange.lowerBound) and \(Command.poolSizeRange.upperBound), got \(size)")
+            }
+            self = .resize(pool: pool, size: size)
+        case "limit":
+            let pool = try need(r.pool, "pool")
+            let limit = try need(r.limit, "limit")
+            guard Command.queueLimitRange.contains(limit) else {
+                throw WireError(.outOfRange, "limit must be between \(Command.queueLimitRange.lowerBound) and \(Command.queueLimitRange.upperBound), got \(limit)")
+            }
+            self = .limit(pool: pool, limit: limit)
+        case "fix":
+            self = .fix(diagnosis: try need(r.diagnosis, "diagnosis"))
+        case "events":
+            self = .events(since: r.since ?? 0)
+        default:
+            throw WireError(.unknownOp, "unknown op '\(r.op)'; ops: hello, snapshot, subscribe, unsubscribe, route, resize, limit, fix, events")
+        }
+    }
+
+    /// The wire form of this command.
+    public func request(id: Int?) -> ControlRequest {
+        switch self {
+        case .hello(let versions, let client): return ControlRequest(id: id, op: "hello", versions: versions, client: client)
+        case .snapshot: return ControlRequest(id: id, op: "snapshot")
+        case .subscribe(let ms): return ControlRequest(id: id, op: "subscribe", intervalMs: ms)
+        case .unsubscribe: return ControlRequest(id: id, op: "unsubscribe")
+        case .route(let method, let path, let model): return ControlRequest(id: id, op: "route", route: path, method: method, model: model.rawValue)
+        case .resize(let pool, let size): return ControlRequest(id: id, op: "resize", pool: pool, size: size)
+        case .limit(let pool, let limit): return ControlRequest(id: id, op: "limit", pool: pool, limit: limit)
+        case .fix(let diagnosis): return ControlRequest(id: id, op: "fix", diagnosis: diagnosis)
+        case .events(let since): return ControlRequest(id: id, op: "events", since: since)
+        }
+    }
+}

@@ -1,0 +1,22 @@
+/// Where a route's compute stage runs.
+///
+/// The raw values are the names used on the wire, on the command line and in scenarios.
+public enum ExecutionModel: String, Codable, Sendable, CaseIterable, Hashable {
+    /// Inline on the NIO event loop that owns the connection.
+    case loop
+    /// A Swift concurrency task on the cooperative pool.
+    case task
+    /// The runtime's resizable thread pool.
+    case threads
+    /// The runtime's resizable pool of worker processes.
+    case processes
+
+    /// The pool that runs this model's compute stages, if it is one of the runtime's pools.
+    public var poolName: String? {
+        switch self {
+        case .threads: return "threads"
+        case .processes: return "processes"
+        case .loop, .task: return nil
+        }
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+
+/// Renders a snapshot in the Prometheus text exposition format (version 0.0.4). Pure.
+///
+/// Latency figures are in seconds, as Prometheus convention asks; windowed percentiles are
+/// exported as gauges labelled with `window` and `quantile`.
+public enum PrometheusText {
+    public static func render(_ s: Snapshot) -> String {
+        var out = ""
+        func family(_ name: String, _ type: String, _ help: String, _ samples: [(labels: [(String, String)], value: Double)]) {
+            out += "# HELP loopscope_\(name) \(help)\n# TYPE loopscope_\(name) \(type)\n"
+            for sample in samples {
+                let labels = sample.labels.map { "\($0.0)=\"\(escape($0.1))\"" }.joined(separator: ",")
+                out += "loopscope_\(name)\(labels.isEmpty ? "" : "{\(labels)}") \(number(sample.value))\n"
+            }
+        }
+        let server = [("server", s.server.name)]
+        family("uptime_seconds", "gauge", "Seconds since the server started.", [(server, s.server.uptimeSeconds)])
+
+        let executors = s.loops + [s.tasks]
+        var lag: [([(String, String)], Double)] = []
+        for e in executors {
+            for (window, p) in [("1s", e.lag.last1s), ("10s", e.lag.last10s)] {
+                for (q, v) in quantiles(p) { lag.append((server + [("executor", e.name), ("window", window), ("quantile", q)], Double(v) / 1e6)) }
+            }
+        }
+        family("lag_seconds", "gauge", "How late the executor's probe timer fired, windowed quantiles.", lag)
+        family("stalls_total", "counter", "Probe firings later than the stall threshold.", executors.map { (server + [("executor", $0.name)], Double($0.stalls)) })
+
+        let pools = s.pools
+        family("pool_size", "gauge", "Workers the pool is sized to.", pools.map { (server + [("pool", $0.name)], Double($0.size)) })
+        family("pool_busy", "gauge", "Workers running a job.", pools.map { (server + [("pool", $0.name)], Double($0.busy)) })
+        family("pool_queued", "gauge", "Jobs waiting for a worker.", pools.map { (server + [("pool", $0.name)], Double($0.queued)) })
+        family("pool_queue_limit", "gauge", "Jobs that may wait before new ones are refused.", pools.map { (server + [("pool", $0.name)], Double($0.queueLimit)) })
+        family("pool_completed_total", "counter", "Jobs completed.", pools.map { (server + [("pool", $0.name)], Double($0.completed)) })
+        family("pool_rejected_total", "counter", "Jobs refused because the queue was full.", pools.map { (server + [("pool", $0.name)], Double($0.rejected)) })
+        family("pool_failed_total", "counter", "Jobs that failed in a worker.", pools.map { (server + [("pool", $0.name)], Double($0.failed)) })
+        var wait: [([(String, String)], Double)] = []
+        for p in pools { for (q, v) in quantiles(p.queueWait.last10s) { wait.append((server + [("pool", p.name), ("window", "10s"), ("quantile", q)], Double(v) / 1e6)) } }
+        family("pool_queue_wait_seconds", "gauge", "Time jobs waited for a worker, windowed quantiles.", wait)
+
+        let routes = s.routes
+        func routeLabels(_ r: RouteFigures) -> [(String, String)] { server + [("method", r.method), ("route", r.path)] }
+        family("route_requests_total", "counter", "Requests completed.", routes.map { (routeLabels($0), Double($0.requests)) })
+        var status: [([(String, String)], Double)] = []
+        for r in routes {
+            for (c, v) in [("2xx", r.status.s2xx), ("3xx", r.status.s3xx), ("4xx", r.status.s4xx), ("5xx", r.status.s5xx)] {
+                status.append((routeLabels(r) + [("class", c)], Double(v)))
+            }
+        }
+        family("route_responses_total", "counter", "Responses by status class.", status)
+        family("route_in_flight", "gauge", "Requests started and not yet answered.", routes.map { (routeLabels($0), Double($0.inFlight)) })
+        var latency: [([(String, String)], Double)] = []
+        for r in routes {
+            for (window, p) in [("1s", r.latency.last1s), ("10s", r.latency.last10s)] {
+                for (q, v) in quantiles(p) { latency.append((routeLabels(r) + [("window", window), ("quantile", q)], Double(v) / 1e6)) }
+            }
+        }
+        family("route_latency_seconds", "gauge", "Request latency, windowed quantiles.", latency)
+        family("route_loop_held_seconds_total", "counter", "Time compute stages held an event loop or the cooperative pool over the threshold.", routes.map { (routeLabels($0), Double($0.held.totalMicros) / 1e6) })
+        family("route_model_info", "gauge", "The route's current execution model (always 1).", routes.map { (routeLabels($0) + [("model", $0.model.rawValue)], 1) })
+        family("diagnoses", "gauge", "Current diagnoses by severity.", [Diagnosis.Severity.info, .warning, .critical].map { sev in
+            (server + [("severity", sev.rawValue)], Double(s.diagnoses.filter { $0.severity == sev }.count))
+        })
+        family("self_nanoseconds_per_request", "gauge", "Mean time spent recording one request's figures.", [(server, s.selfCost.nanosPerRequest)])
+        family("self_statistics_bytes", "gauge", "Memory held by the statistics.", [(server, Double(s.selfCost.statisticsBytes))])
+        return out
+    }
+
+    private static func quantiles(_ p: Percentiles) -> [(String, UInt64)] {
+        [("0.5", p.p50), ("0.9", p.p90), ("0.99", p.p99), ("0.999", p.p999), ("1", p.max)]
+    }
+
+    private static func escape(_ s: String) -> String {
+        s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
+    }
+
+    private static func number(_ v: Double) -> String {
+        if v == v.rounded(), abs(v) < 1e15 { return String(Int64(v)) }
+        return String(v)
+    }
+}

@@ -1,0 +1,101 @@
+/// One line from the server: the greeting, a reply to a request, or a streamed snapshot frame.
+///
+/// Which fields are present says which it is: `greeting`; `id` with `ok`; or `frame`.
+public struct ServerMessage: Codable, Sendable, Equatable {
+    /// Sent once, on connect.
+    public var greeting: Greeting?
+    /// Echoes the request's id (null when the request had none or could not be parsed).
+    public var id: Int?
+    /// Present on replies: whether the request succeeded.
+    public var ok: Bool?
+    public var result: ReplyResult?
+    public var error: ErrorBody?
+    /// Present on streamed frames.
+    public var frame: Frame?
+
+    public init(greeting: Greeting? = nil, id: Int? = nil, ok: Bool? = nil, result: ReplyResult? = nil, error: ErrorBody? = nil, frame: Frame? = nil) {
+        self.greeting = greeting
+        self.id = id
+        self.ok = ok
+        self.result = result
+        self.error = error
+        self.frame = frame
+    }
+
+    /// A successful reply.
+    public static func success(id: Int?, _ result: ReplyResult) -> ServerMessage {
+        ServerMessage(id: id, ok: true, result: result)
+    }
+
+    /// A failed reply.
+    public static func failure(id: Int?, _ error: WireError) -> ServerMessage {
+        ServerMessage(id: id, ok: false, error: ErrorBody(code: error.code.rawValue, message: error.message))
+    }
+}
+
+/// The first line a server sends on every connection.
+public struct Greeting: Codable, Sendable, Equatable {
+    /// Always `loopscope`.
+    public var `protocol`: String
+    public var versions: [Int]
+    public var server: String
+    public var pid: Int32
+    /// Whether this connection may only read (no commands).
+    public var readOnly: Bool
+
+    public init(server: String, pid: Int32, readOnly: Bool, versions: [Int] = ProtocolVersion.supported) {
+        self.protocol = "loopscope"
+        self.versions = versions
+        self.server = server
+        self.pid = pid
+        self.readOnly = readOnly
+    }
+}
+
+/// What a successful reply carries; which fields are set depends on the operation.
+public struct ReplyResult: Codable, Sendable, Equatable {
+    /// `hello`: the version chosen.
+    public var version: Int?
+    /// Human-readable outcome of a command.
+    public var message: String?
+    public var snapshot: Snapshot?
+    /// `subscribe`: the subscription's number, as it appears on frames.
+    public var subscription: Int?
+    public var events: [ControlEvent]?
+    /// Commands that change something: the event they caused.
+    public var event: ControlEvent?
+
+    public init(version: Int? = nil, message: String? = nil, snapshot: Snapshot? = nil, subscription: Int? = nil, events: [ControlEvent]? = nil, event: ControlEvent? = nil) {
+        self.version = version
+        self.message = message
+        self.snapshot = snapshot
+        self.subscription = subscription
+        self.events = events
+        self.event = event
+    }
+}
+
+/// The body of a failed reply.
+public struct ErrorBody: Codable, Sendable, Equatable {
+    public var code: String
+    public var message: String
+
+    public init(code: String, message: String) {
+        self.code = code
+        self.message = message
+    }
+}
+
+/// A snapshot pushed to a subscriber.
+public struct Frame: Codable, Sendable, Equatable {
+    public var subscription: Int
+    /// Frames this subscriber has lost so far because it read too slowly.
+    public var dropped: UInt64
+    public var snapshot: Snapshot
+
+    public init(subscription: Int, dropped: UInt64, snapshot: Snapshot) {
+        self.subscription = subscription
+        self.dropped = dropped
+        self.snapshot = snapshot
+    }
+}

@@ -1,0 +1,349 @@
+/// Every figure the runtime exports, at one instant. Defined once, here; every client reads this.
+///
+/// Times are microseconds unless the name says otherwise. Histories hold one entry per second,
+/// oldest first, at most 60 entries.
+public struct Snapshot: Codable, Sendable, Equatable {
+    /// The snapshot schema version; bumped only on incompatible change.
+    public var schema: Int
+    /// Increases by one for every snapshot the server builds.
+    public var sequence: UInt64
+    /// Wall-clock time the snapshot was taken, seconds since the Unix epoch.
+    public var time: Double
+    public var server: ServerInfo
+    /// One entry per HTTP event loop, by index.
+    public var loops: [LoopFigures]
+    /// The cooperative pool's lag, measured like a loop's.
+    public var tasks: LoopFigures
+    public var pools: [PoolFigures]
+    public var routes: [RouteFigures]
+    /// The most recent control events, oldest first.
+    public var events: [ControlEvent]
+    /// Events that fell out of the bounded log.
+    public var eventsDropped: UInt64
+    /// Current diagnoses, worst first.
+    public var diagnoses: [Diagnosis]
+    public var selfCost: SelfCost
+
+    public init(
+        schema: Int = Snapshot.currentSchema, sequence: UInt64 = 0, time: Double = 0, server: ServerInfo,
+        loops: [LoopFigures] = [], tasks: LoopFigures = LoopFigures(name: "tasks"), pools: [PoolFigures] = [],
+        routes: [RouteFigures] = [], events: [ControlEvent] = [], eventsDropped: UInt64 = 0,
+        diagnoses: [Diagnosis] = [], selfCost: SelfCost = SelfCost()
+    ) {
+        self.schema = schema
+        self.sequence = sequence
+        self.time = time
+        self.server = server
+        self.loops = loops
+        self.tasks = tasks
+        self.pools = pools
+        self.routes = routes
+        self.events = events
+        self.eventsDropped = eventsDropped
+        self.diagnoses = diagnoses
+        self.selfCost = selfCost
+    }
+
+    /// The schema this build writes.
+    public static let currentSchema = 1
+
+    /// Requests per second over the last second, summed over routes.
+    public var totalRate: Double { routes.reduce(0) { $0 + $1.rate1s } }
+
+    /// The route with this template (and method, when given).
+    public func route(_ path: String, method: String? = nil) -> RouteFigures? {
+        routes.first { $0.path == path && (method == nil || $0.method == method) }
+    }
+
+    /// The pool with this name.
+    public func pool(_ name: String) -> PoolFigures? { pools.first { $0.name == name } }
+}
+
+/// Who the server is.
+public struct ServerInfo: Codable, Sendable, Equatable {
+    public var name: String
+    public var pid: Int32
+    /// Seconds since the Unix epoch when the server started.
+    public var startedAt: Double
+    public var uptimeSeconds: Double
+    /// HTTP listening address, `host:port`.
+    public var address: String
+    /// Whether the request-path instrumentation is on.
+    public var instrumented: Bool
+    /// Cores the process may use.
+    public var cores: Int
+
+    public init(name: String, pid: Int32, startedAt: Double, uptimeSeconds: Double, address: String, instrumented: Bool = true, cores: Int = 1) {
+        self.name = name
+        self.pid = pid
+        self.startedAt = startedAt
+        self.uptimeSeconds = uptimeSeconds
+        self.address = address
+        self.instrumented = instrumented
+        self.cores = cores
+    }
+}
+
+/// Lag of one event loop (or of the cooperative pool): how late a periodic timer fires.
+public struct LoopFigures: Codable, Sendable, Equatable {
+    /// `loop 0`, `loop 1`, … or `tasks`.
+    public var name: String
+    /// Lag distribution, microseconds.
+    public var lag: WindowedPercentiles
+    /// Timer firings whose lag exceeded the stall threshold, since start.
+    public var stalls: UInt64
+    /// The route whose compute stages held this executor longest over the last ten seconds.
+    public var culprit: String?
+    /// Time the culprit held this executor over the last ten seconds, microseconds.
+    public var culpritHeldMicros: UInt64
+    /// Per second, the maximum lag in microseconds; oldest first.
+    public var lagHistory: [UInt64]
+    /// A stall that is still in progress, seen by the watchdog.
+    public var stallInProgress: StallInProgress?
+
+    public init(name: String, lag: WindowedPercentiles = .init(), stalls: UInt64 = 0, culprit: String? = nil, culpritHeldMicros: UInt64 = 0, lagHistory: [UInt64] = [], stallInProgress: StallInProgress? = nil) {
+        self.name = name
+        self.lag = lag
+        self.stalls = stalls
+        self.culprit = culprit
+        self.culpritHeldMicros = culpritHeldMicros
+        self.lagHistory = lagHistory
+        self.stallInProgress = stallInProgress
+    }
+}
+
+/// A stall the watchdog sees while it is happening.
+public struct StallInProgress: Codable, Sendable, Equatable {
+    /// The route whose compute stage holds the executor, if one does.
+    public var route: String?
+    /// How long the executor has been held so far, microseconds.
+    public var heldMicros: UInt64
+
+    public init(route: String?, heldMicros: UInt64) {
+        self.route = route
+        self.heldMicros = heldMicros
+    }
+}
+
+/// One pool of workers (threads or processes).
+public struct PoolFigures: Codable, Sendable, Equatable {
+    public var name: String
+    /// `threads` or `processes`.
+    public var kind: String
+    /// Workers the pool is sized to.
+    public var size: Int
+    /// Workers alive now (differs from `size` while growing, shrinking or restarting).
+    public var live: Int
+    public var busy: Int
+    /// Jobs waiting for a worker.
+    public var queued: Int
+    public var queueLimit: Int
+    public var completed: UInt64
+    /// Jobs refused because the queue was full.
+    public var rejected: UInt64
+    /// Jobs that failed in a worker (threw, or the worker died).
+    public var failed: UInt64
+    /// Completions per second over the last second.
+    public var completedPerSecond: Double
+    /// Time from submission to a worker taking the job, microseconds.
+    public var queueWait: WindowedPercentiles
+    /// Time a worker spent on a job, microseconds.
+    public var runTime: WindowedPercentiles
+    /// Per second, the largest queue depth seen; oldest first.
+    public var queueHistory: [Int]
+    /// Process workers (empty for threads).
+    public var workers: [WorkerFigures]
+
+    public init(name: String, kind: String, size: Int, live: Int, busy: Int, queued: Int, queueLimit: Int, completed: UInt64 = 0, rejected: UInt64 = 0, failed: UInt64 = 0, completedPerSecond: Double = 0, queueWait: WindowedPercentiles = .init(), runTime: WindowedPercentiles = .init(), queueHistory: [Int] = [], workers: [WorkerFigures] = []) {
+        self.name = name
+        self.kind = kind
+        self.size = size
+        self.live = live
+        self.busy = busy
+        self.queued = queued
+        self.queueLimit = queueLimit
+        self.completed = completed
+        self.rejected = rejected
+        self.failed = failed
+        self.completedPerSecond = completedPerSecond
+        self.queueWait = queueWait
+        self.runTime = runTime
+        self.queueHistory = queueHistory
+        self.workers = workers
+    }
+}
+
+/// One worker process.
+public struct WorkerFigures: Codable, Sendable, Equatable {
+    public var pid: Int32
+    public var jobsDone: UInt64
+    /// Times this worker slot was restarted after its process died.
+    public var restarts: UInt64
+    public var residentBytes: UInt64
+    public var busy: Bool
+
+    public init(pid: Int32, jobsDone: UInt64, restarts: UInt64, residentBytes: UInt64, busy: Bool) {
+        self.pid = pid
+        self.jobsDone = jobsDone
+        self.restarts = restarts
+        self.residentBytes = residentBytes
+        self.busy = busy
+    }
+}
+
+/// Figures for one route template.
+public struct RouteFigures: Codable, Sendable, Equatable {
+    public var method: String
+    /// The route template, e.g. `/users/:id`; never a raw path.
+    public var path: String
+    public var model: ExecutionModel
+    public var requests: UInt64
+    public var inFlight: Int
+    public var rate1s: Double
+    public var rate10s: Double
+    public var status: StatusCounts
+    /// End-to-end latency, microseconds.
+    public var latency: WindowedPercentiles
+    /// Per second, p99 latency (µs); oldest first.
+    public var p99History: [UInt64]
+    /// Per second, requests completed; oldest first.
+    public var rateHistory: [UInt64]
+    /// Where the time of an average request went over the last ten seconds.
+    public var split: LatencySplit
+    /// The compute stage's wall and CPU time over the last ten seconds.
+    public var compute: ComputeFigures
+    public var workClass: WorkClass
+    /// Compute stages that held an event loop or the cooperative pool over the threshold.
+    public var held: HeldFigures
+    /// Latency distribution since start, as (upper bound µs, count) buckets for a histogram view.
+    public var histogram: [HistogramBucket]
+
+    public init(method: String, path: String, model: ExecutionModel, requests: UInt64 = 0, inFlight: Int = 0, rate1s: Double = 0, rate10s: Double = 0, status: StatusCounts = .init(), latency: WindowedPercentiles = .init(), p99History: [UInt64] = [], rateHistory: [UInt64] = [], split: LatencySplit = .init(), compute: ComputeFigures = .init(), workClass: WorkClass = .unknown, held: HeldFigures = .init(), histogram: [HistogramBucket] = []) {
+        self.method = method
+        self.path = path
+        self.model = model
+        self.requests = requests
+        self.inFlight = inFlight
+        self.rate1s = rate1s
+        self.rate10s = rate10s
+        self.status = status
+        self.latency = latency
+        self.p99History = p99History
+        self.rateHistory = rateHistory
+        self.split = split
+        self.compute = compute
+        self.workClass = workClass
+        self.held = held
+        self.histogram = histogram
+    }
+
+    /// Responses with status 500 and above.
+    public var errors: UInt64 { status.s5xx }
+}
+
+/// Responses by status class.
+public struct StatusCounts: Codable, Sendable, Equatable {
+    public var s2xx: UInt64
+    public var s3xx: UInt64
+    public var s4xx: UInt64
+    public var s5xx: UInt64
+
+    public init(s2xx: UInt64 = 0, s3xx: UInt64 = 0, s4xx: UInt64 = 0, s5xx: UInt64 = 0) {
+        self.s2xx = s2xx
+        self.s3xx = s3xx
+        self.s4xx = s4xx
+        self.s5xx = s5xx
+    }
+}
+
+/// Mean time per request, microseconds, split by where it went.
+public struct LatencySplit: Codable, Sendable, Equatable {
+    /// Waiting for a worker (pool queue, or a task or loop hop).
+    public var queueMicros: Double
+    /// Running the compute stage.
+    public var computeMicros: Double
+    /// Awaiting I/O stages.
+    public var ioMicros: Double
+
+    public init(queueMicros: Double = 0, computeMicros: Double = 0, ioMicros: Double = 0) {
+        self.queueMicros = queueMicros
+        self.computeMicros = computeMicros
+        self.ioMicros = ioMicros
+    }
+}
+
+/// Wall and thread-CPU time of a route's compute stage.
+public struct ComputeFigures: Codable, Sendable, Equatable {
+    /// Mean wall time per stage, microseconds.
+    public var wallMicros: Double
+    /// Mean thread CPU time per stage, microseconds.
+    public var cpuMicros: Double
+    /// Stages the means are over.
+    public var samples: UInt64
+
+    public init(wallMicros: Double = 0, cpuMicros: Double = 0, samples: UInt64 = 0) {
+        self.wallMicros = wallMicros
+        self.cpuMicros = cpuMicros
+        self.samples = samples
+    }
+}
+
+/// Compute stages that held an event loop or the cooperative pool longer than the threshold.
+public struct HeldFigures: Codable, Sendable, Equatable {
+    /// How many stages held it, since start.
+    public var count: UInt64
+    /// Total held time since start, microseconds.
+    public var totalMicros: UInt64
+    /// Mean time a request of this route holds a loop or the pool thread (over the last ten
+    /// seconds), microseconds; 0 when its stages run in a pool or a worker process.
+    public var perRequestMicros: Double
+
+    public init(count: UInt64 = 0, totalMicros: UInt64 = 0, perRequestMicros: Double = 0) {
+        self.count = count
+        self.totalMicros = totalMicros
+        self.perRequestMicros = perRequestMicros
+    }
+}
+
+/// One bar of a latency histogram.
+public struct HistogramBucket: Codable, Sendable, Equatable {
+    /// Upper bound of the bucket, microseconds.
+    public var upToMicros: UInt64
+    public var count: UInt64
+
+    public init(upToMicros: UInt64, count: UInt64) {
+        self.upToMicros = upToMicros
+        self.count = count
+    }
+}
+
+/// What a route's compute stage does with the thread it holds.
+public enum WorkClass: String, Codable, Sendable {
+    /// CPU time close to wall time.
+    case cpu
+    /// Wall time far above CPU time while holding a thread: sleeping or blocked in a syscall.
+    case blocking
+    /// No thread held: the time goes to awaited I/O.
+    case io
+    /// Not enough samples yet.
+    case unknown
+}
+
+/// What the instrumentation itself costs.
+public struct SelfCost: Codable, Sendable, Equatable {
+    /// Mean time spent recording one request's figures, nanoseconds.
+    public var nanosPerRequest: Double
+    /// Memory held by the statistics, bytes.
+    public var statisticsBytes: UInt64
+    /// Snapshot frames dropped for slow subscribers, since start.
+    public var framesDropped: UInt64
+    /// Time to build the last snapshot, microseconds.
+    public var snapshotMicros: Double
+
+    public init(nanosPerRequest: Double = 0, statisticsBytes: UInt64 = 0, framesDropped: UInt64 = 0, snapshotMicros: Double = 0) {
+        self.nanosPerRequest = nanosPerRequest
+        self.statisticsBytes = statisticsBytes
+        self.framesDropped = framesDropped
+        self.snapshotMicros = snapshotMicros
+    }
+}

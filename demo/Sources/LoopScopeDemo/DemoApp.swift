@@ -1,0 +1,35 @@
+import LoopScopeRuntime
+import LoopScopeWire
+
+/// The demo application's routes: one per kind of work in the article, all starting on the
+/// event loop (the "fake async" default) so the dashboard has something to fix.
+public enum DemoApp {
+    /// - Parameter upstream: the client `/fanout` and `/mixed` call.
+    public static func routes(upstream: UpstreamClient) throws -> [Route] {
+        [
+            try Route("/hello", model: .loop, job: DemoJobs.hello),
+            try Route("/hash", model: .loop, job: DemoJobs.hash),
+            try Route("/report", model: .loop, job: DemoJobs.report),
+            try Route("/sleep", model: .loop, job: DemoJobs.sleep),
+            try Route("/db", model: .loop, job: DemoDatabase.queryJob),
+            try Route("/fanout", model: .loop, job: DemoJobs.merge, prepare: { request in
+                async let a = upstream.get("/a")
+                async let b = upstream.get("/b")
+                async let c = upstream.get("/c")
+                do {
+                    return JobInput(parameters: request.parameters, body: try await a + b + c)
+                } catch {
+                    throw HTTPError(status: 502, "\(error)")
+                }
+            }),
+            try Route("/mixed", model: .loop, job: DemoJobs.digest, prepare: { request in
+                do {
+                    return JobInput(parameters: request.parameters, body: try await upstream.get("/mixed"))
+                } catch {
+                    throw HTTPError(status: 502, "\(error)")
+                }
+            }),
+            try Route("/where", model: .loop, job: DemoJobs.whereAmI),
+        ]
+    }
+}

@@ -1,0 +1,95 @@
+import NIOCore
+import NIOPosix
+import NIOHTTP1
+
+/// One keep-alive HTTP/1.1 client connection; requests may be pipelined. Thread-safe.
+public final class HTTPClientConnection: Sendable {
+    /// A response: status and body.
+    public struct Response: Sendable {
+        public var status: Int
+        public var body: ByteBuffer
+    }
+
+    public let channel: any Channel
+    private let host: String
+
+    private init(channel: any Channel, host: String) {
+        self.channel = channel
+        self.host = host
+    }
+
+    /// Connects to `host:port` on a loop of `group`.
+    public static func connect(host: String, port: Int, group: any EventLoopGroup) -> EventLoopFuture<HTTPClientConnection> {
+        ClientBootstrap(group: group)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connectTimeout(.seconds(5))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    try channel.pipeline.syncOperations.addHandler(ResponseHandler())
+                }
+            }
+            .connect(host: host, port: port)
+            .map { HTTPClientConnection(channel: $0, host: host) }
+    }
+
+    /// Sends `GET path`; the future completes with the response or fails if the connection closes first.
+    public func get(_ path: String) -> EventLoopFuture<Response> {
+        let promise = channel.eventLoop.makePromise(of: Response.self)
+        var headers = HTTPHeaders()
+        headers.add(name: "host", value: host)
+        let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: headers)
+        channel.writeAndFlush(ResponseHandler.Outbound(head: head, promise: promise), promise: nil)
+        return promise.futureResult
+    }
+
+    public var isActive: Bool { channel.isActive }
+
+    public func close() { channel.close(promise: nil) }
+}
+
+/// Matches responses to requests in order and fails pending ones when the connection closes.
+private final class ResponseHandler: ChannelDuplexHandler {
+    typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundIn = Outbound
+    typealias OutboundOut = HTTPClientRequestPart
+
+    struct Outbound {
+        var head: HTTPRequestHead
+        var promise: EventLoopPromise<HTTPClientConnection.Response>
+    }
+
+    private var pending = CircularBuffer<EventLoopPromise<HTTPClientConnection.Response>>()
+    private var status = 0
+    private var body: ByteBuffer?
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let request = unwrapOutboundIn(data)
+        pending.append(request.promise)
+        context.write(wrapOutboundOut(.head(request.head)), promise: nil)
+        context.write(wrapOutboundOut(.end(nil)), promise: promise)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let h):
+            status = Int(h.status.code)
+            body = nil
+        case .body(var b):
+            if body == nil { body = b } else { body!.writeBuffer(&b) }
+        case .end:
+            let response = HTTPClientConnection.Response(status: status, body: body ?? context.channel.allocator.buffer(capacity: 0))
+            pending.popFirst()?.succeed(response)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        while let p = pending.popFirst() { p.fail(ChannelError.ioOnClosedChannel) }
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        while let p = pending.popFirst() { p.fail(error) }
+        context.close(promise: nil)
+    }
+}
