@@ -1,0 +1,71 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import LoopScopeDemo
+@testable import LoopScopeRuntime
+import LoopScopeWire
+
+/// A demo server on a free port with its upstream stub, for in-process tests.
+final class TestServer: @unchecked Sendable {
+    let server: LoopScopeServer
+    let upstream: UpstreamServer
+    let group: MultiThreadedEventLoopGroup
+    let controlDir: String
+
+    var port: Int { server.httpPort! }
+
+    static func start(loops: Int = 1, threads: Int = 2, processes: Int = 1, threadQueueLimit: Int = 1024, processQueueLimit: Int = 1024,
+                      control: Bool = false, models: [String: ExecutionModel] = [:], extraRoutes: [Route] = []) async throws -> TestServer {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let upstream = try await UpstreamServer.start(port: 0, delayMs: 20, group: group)
+        let client = UpstreamClient(port: upstream.port, group: group)
+        var routes = try DemoApp.routes(upstream: client) + extraRoutes
+        for i in routes.indices { if let m = models[routes[i].template.description] { routes[i].model = m } }
+        let dir = NSTemporaryDirectory() + "loopscope-test-\(UUID().uuidString.prefix(8))"
+        var c = ServerConfiguration()
+        c.name = "test"
+        c.port = 0
+        c.eventLoops = loops
+        c.threadPoolSize = threads
+        c.processPoolSize = processes
+        c.threadQueueLimit = threadQueueLimit
+        c.processQueueLimit = processQueueLimit
+        c.workerCommand = WorkerCommand(executable: TestBinaries.loopscope)
+        c.control = control ? ControlConfiguration(directory: dir) : nil
+        let server = try LoopScopeServer(configuration: c, routes: routes, extraPools: [], logger: .init(label: "test"))
+        try await server.start()
+        return TestServer(server: server, upstream: upstream, group: group, controlDir: dir)
+    }
+
+    private init(server: LoopScopeServer, upstream: UpstreamServer, group: MultiThreadedEventLoopGroup, controlDir: String) {
+        self.server = server
+        self.upstream = upstream
+        self.group = group
+        self.controlDir = controlDir
+    }
+
+    /// One GET on a new connection.
+    func get(_ path: String) async throws -> (status: Int, body: String) {
+        let c = try await HTTPClientConnection.connect(host: "127.0.0.1", port: port, group: group).get()
+        defer { c.close() }
+        let r = try await c.get(path).get()
+        return (r.status, String(buffer: r.body))
+    }
+
+    func stop() async {
+        await server.shutdown()
+        await upstream.stop()
+        try? await group.shutdownGracefully()
+        try? FileManager.default.removeItem(atPath: controlDir)
+    }
+}
+
+enum TestBinaries {
+    /// The `loopscope` executable built beside the test bundle (`swift build` builds it).
+    static var loopscope: String {
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var dir = URL(fileURLWithPath: exe).deletingLastPathComponent()
+        if dir.lastPathComponent.hasSuffix(".xctest") { dir = dir.deletingLastPathComponent() }
+        return dir.appendingPathComponent("loopscope").path
+    }
+}
