@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
+#include <signal.h>
+#include <unistd.h>
 #include <ncursesw/curses.h>
 
 static int active = 0;
@@ -107,3 +109,15 @@ int ls_key_ppage(void) { return KEY_PPAGE; }
 int ls_key_backspace(void) { return KEY_BACKSPACE; }
 int ls_key_enter(void) { return KEY_ENTER; }
 int ls_key_btab(void) { return KEY_BTAB; }
+
+static void crash_handler(int sig) {
+    if (active) { endwin(); active = 0; }
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+void ls_curses_install_crash_handlers(void) {
+    int sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT };
+    for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) signal(sigs[i], crash_handler);
+    atexit(ls_curses_stop);
+}

@@ -10,7 +10,7 @@ struct LoopScopeCommand: AsyncParsableCommand {
             `loopscope demo` runs the whole story in one command.
             """,
         subcommands: [
-            ServeCommand.self, DumpCommand.self, RecordCommand.self,
+            ServeCommand.self, AttachCommand.self, DumpCommand.self, RecordCommand.self,
             CtlCommand.self, ListCommand.self, UpstreamCommand.self,
         ]
     )

@@ -22,6 +22,9 @@ void ls_curses_clear(void);
 /// Waits up to timeout_ms for a key. Returns 0 when none, 1 for a character (in *code), 2 for a function key (in *code).
 int ls_curses_key(int timeout_ms, int32_t *code);
 
+/// Restores the terminal if the process crashes (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT), then re-raises.
+void ls_curses_install_crash_handlers(void);
+
 /// Function-key codes, as ls_curses_key reports them.
 int ls_key_up(void);
 int ls_key_down(void);

@@ -74,15 +74,19 @@ struct WindowedDistribution {
     func buckets() -> [HistogramBucket] {
         guard cumulative.totalCount > 0 else { return [] }
         var out: [HistogramBucket] = []
-        var bound: UInt64 = 10
+        // Bounds on a 1-2-5 series: 10 µs, 20 µs, 50 µs, 100 µs, …
+        var decade: UInt64 = 10
+        var step = 0
         var below: UInt64 = 0
         let top = cumulative.max
         while true {
+            let bound = decade * [1, 2, 5][step]
             let atOrBelow = cumulative.count(within: 0...bound)
             out.append(HistogramBucket(upToMicros: bound, count: atOrBelow - below))
             below = atOrBelow
             if bound >= top || bound >= Self.highestTrackableMicros { break }
-            bound = bound * 2
+            step += 1
+            if step == 3 { step = 0; decade *= 10 }
         }
         return out
     }

@@ -1,0 +1,137 @@
+import Dispatch
+import Foundation
+import NIOConcurrencyHelpers
+import Synchronization
+import LoopScopeClient
+import LoopScopeCurses
+import LoopScopeRuntime
+import LoopScopeTUI
+import LoopScopeWire
+
+/// Runs the dashboard: one UI thread owns the terminal and selects over keys, feed events and
+/// ticks; views never do I/O. Commands go out as tasks and their results come back as events.
+final class DashboardRunner: @unchecked Sendable {
+    // `@unchecked Sendable`: `state`, `previous` and `backend` are touched only by the UI thread;
+    // other threads talk to it through `inbox` (a lock) and `stop` (an atomic).
+    enum Inbound: Sendable {
+        case feed(SnapshotFeed.Event)
+        case commandFinished(label: String, error: String?, message: String?)
+    }
+
+    private var state: DashboardState
+    private let feed: SnapshotFeed?
+    private let view: DashboardView
+    private let inbox = NIOLockedValueBox<[Inbound]>([])
+    private let stop = Atomic<Bool>(false)
+    private var previous: ScreenBuffer?
+
+    private init(state: DashboardState, feed: SnapshotFeed?, glyphs: Glyphs) {
+        self.state = state
+        self.feed = feed
+        self.view = DashboardView(glyphs: glyphs)
+    }
+
+    static func run(state: DashboardState, feed: SnapshotFeed?, glyphs: Glyphs, color: Bool) async throws {
+        let runner = DashboardRunner(state: state, feed: feed, glyphs: glyphs)
+        let signals = Task { await SignalWaiter.wait(for: [SIGTERM, SIGHUP, SIGINT]); runner.stop.store(true, ordering: .relaxed) }
+        if let feed {
+            let events = feed.start()
+            Task {
+                for await e in events { runner.post(.feed(e)) }
+            }
+        }
+        let result: Result<Void, any Error> = await withCheckedContinuation { continuation in
+            // ncurses blocks in getch: it gets a thread of its own, never a pool thread.
+            let thread = Thread {
+                do {
+                    let backend = try CursesBackend(color: color)
+                    runner.loop(backend)
+                    backend.shutdown()
+                    continuation.resume(returning: .success(()))
+                } catch {
+                    continuation.resume(returning: .failure(error))
+                }
+            }
+            thread.name = "loopscope-ui"
+            thread.start()
+        }
+        signals.cancel()
+        feed?.stop()
+        try result.get()
+    }
+
+    private func post(_ event: Inbound) {
+        inbox.withLockedValue { $0.append(event) }
+    }
+
+    private func loop(_ backend: CursesBackend) {
+        let frameMillis = max(20, 1000 / max(state.refreshHz, 1))
+        while !stop.load(ordering: .relaxed) {
+            let now = Date().timeIntervalSince1970
+            for event in inbox.withLockedValue({ e -> [Inbound] in defer { e.removeAll() }; return e }) {
+                apply(event, now: now)
+            }
+            state.tick(now: now)
+            redraw(backend)
+            guard let key = backend.nextKey(timeoutMillis: frameMillis) else { continue }
+            if key == .resize {
+                backend.invalidate()
+                previous = nil
+            }
+            for effect in state.handle(key, now: Date().timeIntervalSince1970) {
+                if !perform(effect) { return }
+            }
+            // Drain keys typed ahead (held arrows) before the next draw.
+            while let more = backend.nextKey(timeoutMillis: 0) {
+                if more == .resize { backend.invalidate(); previous = nil }
+                for effect in state.handle(more, now: Date().timeIntervalSince1970) where !perform(effect) { return }
+            }
+        }
+    }
+
+    private func redraw(_ backend: CursesBackend) {
+        let (rows, cols) = backend.size()
+        let buffer = view.render(state, rows: rows, columns: cols)
+        let runs = buffer.changes(from: previous)
+        if !runs.isEmpty { backend.draw(runs) }
+        previous = buffer
+    }
+
+    private func apply(_ event: Inbound, now: Double) {
+        switch event {
+        case .feed(.connected(let greeting)):
+            state.connected(readOnly: greeting.readOnly, now: now)
+        case .feed(.frame(let frame)):
+            state.receive(frame.snapshot, dropped: frame.dropped, now: now)
+        case .feed(.disconnected(let reason, let retry)):
+            state.disconnected(reason: reason, retryInMillis: retry, now: now)
+        case .commandFinished(let label, let error, let message):
+            state.commandFinished(label, error: error, message: message, now: now)
+        }
+    }
+
+    /// Performs an effect; false means quit.
+    private func perform(_ effect: Effect) -> Bool {
+        switch effect {
+        case .quit:
+            return false
+        case .dump(let snapshot):
+            let name = "loopscope-dump-\(snapshot.server.name)-\(Int(snapshot.time)).json"
+            let ok = FileManager.default.createFile(atPath: name, contents: Data(WireCodec(prettyPrinted: true).encode(snapshot)))
+            state.commandFinished("dump", error: ok ? nil : "cannot write \(name)", message: "snapshot \(snapshot.sequence) written to \(name)", now: Date().timeIntervalSince1970)
+        case .send(let command, let label):
+            guard let feed else { return true }
+            Task { [self] in
+                do {
+                    let result = try await feed.send(command)
+                    post(.commandFinished(label: label, error: nil, message: result.message))
+                } catch ClientError.server(_, let message) {
+                    post(.commandFinished(label: label, error: message, message: nil))
+                } catch {
+                    post(.commandFinished(label: label, error: "\(error)", message: nil))
+                }
+            }
+        }
+        return true
+    }
+}

@@ -1,0 +1,261 @@
+import LoopScopeWire
+
+/// Renders the dashboard state into a screen buffer. Pure: no I/O, no clocks (time comes from the state).
+public struct DashboardView {
+    public static let minimumColumns = 78
+    public static let minimumRows = 18
+
+    public let glyphs: Glyphs
+
+    public init(glyphs: Glyphs) {
+        self.glyphs = glyphs
+    }
+
+    public func render(_ state: DashboardState, rows: Int, columns: Int) -> ScreenBuffer {
+        var b = ScreenBuffer(rows: rows, columns: columns)
+        guard rows >= Self.minimumRows, columns >= Self.minimumColumns else {
+            tooSmall(&b)
+            return b
+        }
+        header(&b, state)
+        switch state.screen {
+        case .main, .help:
+            main(&b, state)
+            if state.screen == .help { help(&b) }
+        case .detail:
+            RouteDetailView(glyphs: glyphs).render(&b, state, top: 1, bottom: rows - 2)
+        case .workers:
+            workers(&b, state)
+        }
+        statusLine(&b, state)
+        keysLine(&b, state)
+        return b
+    }
+
+    // MARK: - Frame
+
+    private func tooSmall(_ b: inout ScreenBuffer) {
+        let lines = ["terminal too small: \(b.columns)×\(b.rows)", "loopscope needs at least \(Self.minimumColumns)×\(Self.minimumRows)", "enlarge the window, or press q to quit"]
+        let top = max(0, b.rows / 2 - 1)
+        for (i, l) in lines.enumerated() {
+            b.write(top + i, max(0, (b.columns - l.count) / 2), l, i == 0 ? .warn : .plain)
+        }
+    }
+
+    private func header(_ b: inout ScreenBuffer, _ st: DashboardState) {
+        let (right, style) = connectionLabel(st)
+        var left = " loopscope"
+        if let s = st.snapshot {
+            let loops = s.loops.count
+            // Most important first; each part is added only if it fits.
+            let parts = ["\(s.server.name) pid \(s.server.pid)", "up \(Units.uptime(s.server.uptimeSeconds))", "\(Units.rate(s.totalRate)) req/s",
+                         "\(loops) loop\(loops == 1 ? "" : "s")", s.server.address]
+            var chosen: [Int] = []
+            var length = left.count
+            for (i, p) in parts.enumerated() where length + 2 + p.count <= b.columns - right.count - 2 {
+                chosen.append(i)
+                length += 2 + p.count
+            }
+            left += chosen.sorted { [0, 4, 1, 3, 2].firstIndex(of: $0)! < [0, 4, 1, 3, 2].firstIndex(of: $1)! }.map { "  " + parts[$0] }.joined()
+        } else {
+            left += "  \(st.target)"
+        }
+        b.fill(0, .init(reverse: true))
+        b.write(0, 0, left, Style(reverse: true, dim: false), width: b.columns - right.count - 1)
+        b.write(0, b.columns - right.count - 1, right, Style(style.color, bold: true, reverse: true))
+    }
+
+    func connectionLabel(_ st: DashboardState) -> (String, Style) {
+        let dropped = st.framesDropped > 0 ? "  dropped \(st.framesDropped)" : ""
+        switch st.connection {
+        case .connecting: return ("connecting…", .warn)
+        case .live where st.paused: return ("❚❚ paused\(dropped)".replacingOccurrences(of: "❚❚", with: glyphs == .unicode ? "❚❚" : "||"), .warn)
+        case .live: return ("\(glyphs.live) live \(st.refreshHz) Hz\(dropped)", .good)
+        case .reconnecting(_, let at):
+            return ("server gone: reconnecting in \(max(0, Int((at - st.now).rounded(.up))))s", .bad)
+        case .replaying:
+            let r = st.replay
+            let pos = "\((r?.index ?? 0) + 1)/\(r?.frames.count ?? 0)"
+            return ("replay \(pos) \(Units.fixed1(r?.speed ?? 1))×\(r?.playing == false ? " paused" : "")", Style(.cyan))
+        }
+    }
+
+    private func statusLine(_ b: inout ScreenBuffer, _ st: DashboardState) {
+        let row = b.rows - 2
+        if let p = st.prompt {
+            let what = p.kind == .size ? "new size for \(p.pool)" : "queue limit for \(p.pool)"
+            b.write(row, 0, " \(what): \(p.text)_   (Enter to apply, Esc to cancel)", .warn)
+            return
+        }
+        if case .reconnecting(let reason, _) = st.connection {
+            b.write(row, 0, " ✖ \(reason) — showing the last data received".replacingOccurrences(of: "✖", with: glyphs == .unicode ? "✖" : "x"), .bad)
+            return
+        }
+        if let s = st.status {
+            b.write(row, 0, " " + s.text, s.isError ? .bad : .good)
+        }
+    }
+
+    private func keysLine(_ b: inout ScreenBuffer, _ st: DashboardState) {
+        let keys: String
+        switch st.screen {
+        case .detail: keys = " Esc back  1-4 model  m cycle  f fix  p pause  d dump  ? help  q quit"
+        case .workers: keys = " Esc back  +/- size  n size  L limit  p pause  ? help  q quit"
+        default:
+            if st.replay != nil {
+                keys = " Space play/pause  ← → step  [ ] speed  g G start/end  ↑↓ route  Enter detail  q quit"
+            } else {
+                keys = " ↑↓ select  Tab focus  1-4 model  +/- size  f fix  s sort  p pause  d dump  ? help  q quit"
+            }
+        }
+        b.write(b.rows - 1, 0, glyphs == .unicode ? keys : keys.replacingOccurrences(of: "↑↓", with: "j/k").replacingOccurrences(of: "← →", with: ", ."), .muted)
+    }
+
+    // MARK: - Main screen
+
+    private func main(_ b: inout ScreenBuffer, _ st: DashboardState) {
+        guard let s = st.snapshot else {
+            b.write(3, 2, st.connection == .live ? "waiting for the first snapshot…" : "no data yet: \(st.target)", .muted)
+            if case .reconnecting(let reason, _) = st.connection { b.write(5, 2, reason, .bad) }
+            return
+        }
+        let w = b.columns
+        var row = 1
+        // Event loops and the cooperative pool.
+        let sparkW = max(8, w - 60)
+        b.write(row, 0, " EVENT LOOPS  lag p99      max  stalls  culprit          " + Columns.left("lag max, last 60 s", sparkW), .heading)
+        row += 1
+        for e in s.loops + [s.tasks] {
+            loopRow(&b, row, e, sparkW: sparkW)
+            row += 1
+        }
+        // Pools.
+        let poolSpark = max(8, w - 70)
+        let poolFocus = st.focus == .pools
+        b.write(row, 0, " POOLS      size busy queue  limit  wait p99  done/s rejected  " + Columns.left("queue, last 60 s", poolSpark), poolFocus ? Style(.cyan, bold: true, reverse: false) : .heading)
+        row += 1
+        for p in s.pools {
+            let selected = p.name == st.currentPool?.name
+            poolRow(&b, row, p, selected: selected, focused: poolFocus, sparkW: poolSpark)
+            row += 1
+        }
+        // Diagnoses take up to three rows at the bottom.
+        let diagRows = min(3, s.diagnoses.count)
+        let routesBottom = b.rows - 2 - diagRows
+        // Routes.
+        let routeFocus = st.focus == .routes
+        let pathW = max(10, w - 68)
+        let sortMark: (RouteSort.Column) -> String = { c in st.sort.column == c ? String(st.sort.descending ? glyphs.down : glyphs.up) : " " }
+        var head = " " + Columns.left("ROUTES" + sortMark(.route), pathW) + Columns.left("model" + sortMark(.model), 10)
+        head += Columns.right("req/s" + sortMark(.rate), 7) + Columns.right("p50" + sortMark(.p50), 8) + Columns.right("p99" + sortMark(.p99), 8)
+        head += Columns.right("max" + sortMark(.max), 8) + Columns.right("5xx" + sortMark(.errors), 6) + "  " + Columns.left("class" + sortMark(.workClass), 9) + Columns.right("held" + sortMark(.held), 9)
+        b.write(row, 0, head, routeFocus ? Style(.cyan, bold: true) : .heading)
+        row += 1
+        let routes = st.routes
+        let visible = max(0, routesBottom - row)
+        let selectedIndex = routes.firstIndex { $0.path == st.currentRoute?.path } ?? 0
+        let first = max(0, min(selectedIndex - visible + 1, routes.count - visible))
+        for (i, r) in routes.enumerated().dropFirst(first).prefix(visible) {
+            routeRow(&b, row, r, pathW: pathW, selected: i == selectedIndex, focused: routeFocus)
+            row += 1
+        }
+        if routes.count > visible, visible > 0 {
+            b.write(row - 1, w - 12, Columns.right("+\(routes.count - visible) more", 11), .muted)
+        }
+        // Diagnoses.
+        var drow = routesBottom
+        for (i, d) in s.diagnoses.prefix(diagRows).enumerated() {
+            let selected = st.focus == .diagnoses && i == st.selectedDiagnosis
+            let mark = selected ? ">" : "!"
+            let fix = d.action.map { " [f: \($0.summary)]" } ?? ""
+            let style = selected ? Style(Theme.severity(d.severity).color, bold: true, reverse: true) : Theme.severity(d.severity)
+            b.write(drow, 0, " \(mark) " + Columns.left(d.summary, w - 3 - fix.count) + fix, style)
+            drow += 1
+        }
+    }
+
+    private func loopRow(_ b: inout ScreenBuffer, _ row: Int, _ e: LoopFigures, sparkW: Int) {
+        let l = e.lag.last10s
+        var c = b.write(row, 0, "  " + Columns.left(e.name, 11))
+        c = b.write(row, c, Columns.right(Units.micros(l.p99), 8), Theme.lag(l.p99))
+        c = b.write(row, c, Columns.right(Units.micros(l.max), 9), Theme.lag(l.max))
+        c = b.write(row, c, Columns.right(String(e.stalls), 8))
+        c = b.write(row, c, "  ")
+        if let stall = e.stallInProgress {
+            c = b.write(row, c, Columns.left("STALLED \(Units.micros(stall.heldMicros)) \(stall.route ?? "")", 17), Style(.alert, bold: true))
+        } else {
+            c = b.write(row, c, Columns.left(e.culprit ?? "", 17), Style(.yellow))
+        }
+        let spark = Sparkline.render(e.lagHistory, width: sparkW, glyphs: glyphs, maximum: Double(max(e.lagHistory.max() ?? 0, 2_000)))
+        b.write(row, c, spark, Theme.lag(e.lagHistory.last ?? 0))
+    }
+
+    private func poolRow(_ b: inout ScreenBuffer, _ row: Int, _ p: PoolFigures, selected: Bool, focused: Bool, sparkW: Int) {
+        let mark = selected && focused ? ">" : " "
+        var c = b.write(row, 0, mark + Columns.left(p.name, 10), selected && focused ? Style(bold: true) : .plain)
+        c = b.write(row, c, Columns.right(String(p.size), 5))
+        c = b.write(row, c, Columns.right(String(p.busy), 5), p.busy >= p.size && p.size > 0 ? .warn : .plain)
+        c = b.write(row, c, Columns.right(String(p.queued), 6), p.queued > 0 ? .warn : .plain)
+        c = b.write(row, c, Columns.right(String(p.queueLimit), 7))
+        c = b.write(row, c, Columns.right(Units.micros(p.queueWait.last10s.p99), 10), Theme.lag(p.queueWait.last10s.p99))
+        c = b.write(row, c, Columns.right(Units.rate(p.completedPerSecond), 8))
+        c = b.write(row, c, Columns.right(String(p.rejected), 9), p.rejected > 0 ? .bad : .plain)
+        c = b.write(row, c, "  ")
+        b.write(row, c, Sparkline.render(p.queueHistory, width: sparkW, glyphs: glyphs, maximum: Double(max(p.queueHistory.max() ?? 0, 1))), p.queued > 0 ? .warn : .good)
+        if selected && focused { b.restyle(row, from: 0, to: 11, Style(bold: true, reverse: true)) }
+    }
+
+    private func routeRow(_ b: inout ScreenBuffer, _ row: Int, _ r: RouteFigures, pathW: Int, selected: Bool, focused: Bool) {
+        let l = r.latency.last10s
+        let mark = selected ? ">" : " "
+        var c = b.write(row, 0, mark + Columns.left(r.path, pathW), selected ? Style(bold: true) : .plain)
+        c = b.write(row, c, Columns.left(r.model.rawValue, 10), Theme.model(r.model))
+        c = b.write(row, c, Columns.right(Units.rate(r.rate10s), 7))
+        c = b.write(row, c, Columns.right(Units.micros(l.p50), 8))
+        c = b.write(row, c, Columns.right(Units.micros(l.p99), 8), Theme.lag(l.p99 / 4))
+        c = b.write(row, c, Columns.right(Units.micros(l.max), 8))
+        c = b.write(row, c, Columns.right(String(r.status.s5xx), 6), r.status.s5xx > 0 ? .bad : .plain)
+        c = b.write(row, c, "  ")
+        c = b.write(row, c, Columns.left(r.workClass == .unknown ? "-" : r.workClass.rawValue, 9), Theme.workClass(r.workClass))
+        b.write(row, c, Columns.right(Units.micros(r.held.perRequestMicros), 9), r.held.perRequestMicros >= 1000 ? .bad : .plain)
+        if selected && focused { b.restyle(row, from: 0, to: 1 + pathW, Style(bold: true, reverse: true)) }
+    }
+
+    // MARK: - Other screens
+
+    private func workers(_ b: inout ScreenBuffer, _ st: DashboardState) {
+        guard let pool = st.pools.first(where: { $0.kind == "processes" && ($0.name == st.currentPool?.name || st.currentPool?.kind != "processes") }) else {
+            b.write(2, 2, "no process pool", .muted)
+            return
+        }
+        b.write(1, 0, " WORKERS of \(pool.name): size \(pool.size), live \(pool.live), busy \(pool.busy), queued \(pool.queued), failed \(pool.failed)", .heading)
+        b.write(2, 0, "   pid        state   jobs done   restarts   resident", .heading)
+        for (i, w) in pool.workers.enumerated() where 3 + i < b.rows - 2 {
+            let line = "   " + Columns.left(String(w.pid), 11) + Columns.left(w.busy ? "busy" : "idle", 8) + Columns.right(String(w.jobsDone), 9)
+                + Columns.right(String(w.restarts), 11) + Columns.right(Units.bytes(w.residentBytes), 11)
+            b.write(3 + i, 0, line, w.busy ? .warn : .plain)
+        }
+    }
+
+    private func help(_ b: inout ScreenBuffer) {
+        let lines = KeyMap.help.map { Columns.left($0.0, 13) + $0.1 }
+        let width = min(b.columns - 4, (lines.map(\.count).max() ?? 40) + 4)
+        let height = min(b.rows - 4, lines.count + 4)
+        let top = max(1, (b.rows - height) / 2)
+        let left = max(0, (b.columns - width) / 2)
+        for r in top..<(top + height) { b.fill(r, from: left, to: left + width, .plain) }
+        let h = glyphs == .unicode ? "─" : "-", v = glyphs == .unicode ? "│" : "|"
+        let (tl, tr, bl, br) = glyphs == .unicode ? ("┌", "┐", "└", "┘") : ("+", "+", "+", "+")
+        b.write(top, left, tl + String(repeating: h, count: width - 2) + tr, .heading)
+        b.write(top + height - 1, left, bl + String(repeating: h, count: width - 2) + br, .heading)
+        for r in (top + 1)..<(top + height - 1) {
+            b.write(r, left, v, .heading)
+            b.write(r, left + width - 1, v, .heading)
+        }
+        b.write(top, left + 2, " keys ", .heading)
+        for (i, l) in lines.enumerated() where top + 2 + i < top + height - 1 {
+            b.write(top + 2 + i, left + 2, l, width: width - 4)
+        }
+        b.write(top + height - 1, left + 2, " any key closes ", .muted)
+    }
+}

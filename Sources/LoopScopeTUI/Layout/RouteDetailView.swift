@@ -1,0 +1,88 @@
+import LoopScopeWire
+
+/// The detail screen of the selected route: percentiles, histogram, time split, 60 s history
+/// with control actions marked where they happened. Pure.
+struct RouteDetailView {
+    let glyphs: Glyphs
+
+    func render(_ b: inout ScreenBuffer, _ st: DashboardState, top: Int, bottom: Int) {
+        guard let s = st.snapshot, let r = st.currentRoute else {
+            b.write(top + 1, 2, "no route selected", .muted)
+            return
+        }
+        var row = top
+        b.write(row, 0, " ROUTE \(r.method) \(r.path)", .heading)
+        var c = b.write(row, 12 + r.path.count, "model ")
+        c = b.write(row, c, r.model.rawValue, Theme.model(r.model))
+        c = b.write(row, c, "  class ")
+        c = b.write(row, c, r.workClass.rawValue, Theme.workClass(r.workClass))
+        b.write(row, c, "  \(Units.rate(r.rate10s)) req/s  in flight \(r.inFlight)  requests \(Units.grouped(Int(r.requests)))  5xx \(r.status.s5xx)  4xx \(r.status.s4xx)")
+        row += 2
+        // Percentiles on the left, histogram on the right.
+        let l = r.latency
+        b.write(row, 1, "LATENCY      1 s      10 s", .heading)
+        let hist = r.histogram.filter { $0.count > 0 }
+        let histLeft = 30
+        b.write(row, histLeft, "HISTOGRAM (since start)", .heading)
+        let pct: [(String, UInt64, UInt64)] = [("p50", l.last1s.p50, l.last10s.p50), ("p90", l.last1s.p90, l.last10s.p90), ("p99", l.last1s.p99, l.last10s.p99),
+                                               ("p99.9", l.last1s.p999, l.last10s.p999), ("max", l.last1s.max, l.last10s.max)]
+        let maxCount = hist.map(\.count).max() ?? 1
+        let barW = max(5, b.columns - histLeft - 12)
+        for i in 0..<max(pct.count, min(hist.count, 8)) {
+            if i < pct.count {
+                let p = pct[i]
+                b.write(row + 1 + i, 1, Columns.left(p.0, 8) + Columns.right(Units.micros(p.1), 8) + Columns.right(Units.micros(p.2), 10), Theme.lag(p.2 / 4))
+            }
+            if i < min(hist.count, 8) {
+                let bucket = hist[hist.count > 8 ? hist.count - 8 + i : i]
+                let n = Int((Double(bucket.count) / Double(maxCount) * Double(barW)).rounded(.up))
+                b.write(row + 1 + i, histLeft, Columns.right("≤" + Units.micros(bucket.upToMicros), 8).replacingOccurrences(of: "≤", with: glyphs == .unicode ? "≤" : "<"), .muted)
+                b.write(row + 1 + i, histLeft + 9, String(repeating: glyphs.full, count: n), Style(.cyan))
+            }
+        }
+        row += 2 + max(pct.count, min(hist.count, 8))
+        // Where the time goes.
+        let sp = r.split
+        b.write(row, 1, "WHERE THE TIME GOES (mean per request, 10 s)", .heading)
+        row += 1
+        let legend = glyphs == .unicode ? "░ queue \(Units.micros(sp.queueMicros, empty: "0"))  █ compute \(Units.micros(sp.computeMicros, empty: "0"))  ▒ I/O \(Units.micros(sp.ioMicros, empty: "0"))"
+            : ". queue \(Units.micros(sp.queueMicros, empty: "0"))  # compute \(Units.micros(sp.computeMicros, empty: "0"))  = I/O \(Units.micros(sp.ioMicros, empty: "0"))"
+        b.write(row, 1, "[" + SplitBar.render(sp, width: min(50, b.columns - 4), glyphs: glyphs) + "]", Style(.yellow))
+        row += 1
+        b.write(row, 1, legend)
+        row += 1
+        b.write(row, 1, "compute: wall \(Units.micros(r.compute.wallMicros, empty: "0")), CPU \(Units.micros(r.compute.cpuMicros, empty: "0")); holds a loop/task thread \(Units.micros(r.held.perRequestMicros, empty: "0")) per request, \(r.held.count) holds over the threshold")
+        row += 2
+        guard row + 4 < bottom else { return }
+        // History with markers.
+        let width = min(60, b.columns - 16)
+        let marks = markers(s, route: r.path, width: width)
+        b.write(row, 1, "p99, 60 s", .heading)
+        b.write(row, 12, Sparkline.render(r.p99History, width: width, glyphs: glyphs), Style(.yellow))
+        b.write(row, 13 + width, Units.micros(r.p99History.last ?? 0))
+        row += 1
+        b.write(row, 12, marks.line, Style(.magenta, bold: true))
+        row += 1
+        b.write(row, 1, "req/s, 60 s", .heading)
+        b.write(row, 12, Sparkline.render(r.rateHistory, width: width, glyphs: glyphs), .good)
+        b.write(row, 13 + width, Units.rate(Double(r.rateHistory.last ?? 0)))
+        row += 1
+        for e in marks.events.suffix(max(0, bottom - row)) {
+            b.write(row, 1, "\(glyphs.marker) \(Int(s.time - e.time))s ago: \(e.summary) (\(e.actor))", Style(.magenta))
+            row += 1
+        }
+    }
+
+    /// A row with a marker under each second in which an event about this route happened.
+    func markers(_ s: Snapshot, route: String, width: Int) -> (line: String, events: [ControlEvent]) {
+        var line = Array(repeating: Character(" "), count: width)
+        var shown: [ControlEvent] = []
+        for e in s.events where e.subject == route || (e.kind == .resize || e.kind == .limit) {
+            let age = Int((s.time - e.time).rounded(.down))
+            guard age >= 0, age < width else { continue }
+            line[width - 1 - age] = glyphs.marker
+            shown.append(e)
+        }
+        return (String(line), shown)
+    }
+}
