@@ -29,7 +29,7 @@ struct ServerOptions: ParsableArguments {
         guard (1...256).contains(processes) else { throw ValidationError("--processes must be 1...256, got \(processes)") }
         guard (1...256).contains(dbConnections) else { throw ValidationError("--db-connections must be 1...256, got \(dbConnections)") }
         guard threadQueueLimit >= 1, processQueueLimit >= 1 else { throw ValidationError("queue limits must be at least 1") }
-        guard (1...65535).contains(upstreamPort) else { throw ValidationError("--upstream-port must be 1...65535") }
+        guard (0...65535).contains(upstreamPort) else { throw ValidationError("--upstream-port must be 0...65535 (0 picks a free port for the embedded stub)") }
         guard (0...10_000).contains(upstreamDelayMs) else { throw ValidationError("--upstream-delay-ms must be 0...10000") }
     }
 

@@ -29,6 +29,7 @@ public struct DashboardView {
         }
         statusLine(&b, state)
         keysLine(&b, state)
+        if glyphs == .ascii { b.asciify() }
         return b
     }
 
@@ -88,7 +89,7 @@ public struct DashboardView {
             return
         }
         if case .reconnecting(let reason, _) = st.connection {
-            b.write(row, 0, " ✖ \(reason) — showing the last data received".replacingOccurrences(of: "✖", with: glyphs == .unicode ? "✖" : "x"), .bad)
+            b.write(row, 0, " ✖ \(reason) (last data kept)", .bad)
             return
         }
         if let s = st.status {
@@ -103,9 +104,9 @@ public struct DashboardView {
         case .workers: keys = " Esc back  +/- size  n size  L limit  p pause  ? help  q quit"
         default:
             if st.replay != nil {
-                keys = " Space play/pause  ← → step  [ ] speed  g G start/end  ↑↓ route  Enter detail  q quit"
+                keys = " Space play/pause  ← → step  [ ] speed  g G start/end  Enter detail  ? help  q quit"
             } else {
-                keys = " ↑↓ select  Tab focus  1-4 model  +/- size  f fix  s sort  p pause  d dump  ? help  q quit"
+                keys = " ↑↓ select Tab focus 1-4 model  +/- size  f fix  s sort  p pause  ? help  q quit"
             }
         }
         b.write(b.rows - 1, 0, glyphs == .unicode ? keys : keys.replacingOccurrences(of: "↑↓", with: "j/k").replacingOccurrences(of: "← →", with: ", ."), .muted)

@@ -1,0 +1,81 @@
+import Testing
+import LoopScopeTUI
+import LoopScopeWire
+
+@Suite struct ReducerTests {
+    @Test func numberKeysMoveTheSelectedRoute() {
+        var s = Fixtures.live()
+        _ = s.handle(.character("j"), now: 1)
+        _ = s.handle(.down, now: 1)
+        #expect(s.currentRoute?.path == "/hash")
+        #expect(s.handle(.character("3"), now: 1) == [.send(.route(method: "GET", path: "/hash", model: .threads), label: "move /hash to threads")])
+        #expect(s.handle(.character("m"), now: 1) == [.send(.route(method: "GET", path: "/hash", model: .task), label: "move /hash to task")])
+    }
+
+    @Test func poolsResizeByOneOrByATypedNumber() {
+        var s = Fixtures.live()
+        _ = s.handle(.tab, now: 1)
+        #expect(s.focus == .pools)
+        #expect(s.handle(.character("+"), now: 1) == [.send(.resize(pool: "threads", size: 5), label: "resize threads to 5")])
+        _ = s.handle(.down, now: 1)
+        #expect(s.handle(.character("-"), now: 1) == [.send(.resize(pool: "processes", size: 1), label: "resize processes to 1")])
+        _ = s.handle(.character("n"), now: 1)
+        _ = s.handle(.character("1"), now: 1)
+        _ = s.handle(.character("2"), now: 1)
+        #expect(s.prompt?.text == "12")
+        #expect(s.handle(.enter, now: 1) == [.send(.resize(pool: "processes", size: 12), label: "resize processes to 12")])
+        _ = s.handle(.character("L"), now: 1)
+        _ = s.handle(.character("9"), now: 1)
+        #expect(s.handle(.enter, now: 1) == [.send(.limit(pool: "processes", limit: 9), label: "limit processes to 9")])
+    }
+
+    @Test func fixAppliesTheSelectedRoutesDiagnosis() {
+        var s = Fixtures.live()
+        #expect(s.handle(.character("f"), now: 1) == [.send(.fix(diagnosis: "cpu-on-loop:/hash"), label: "fix cpu-on-loop:/hash")])
+    }
+
+    @Test func commandResultsReachTheStatusLine() {
+        var s = Fixtures.live()
+        s.commandFinished("resize threads to 0", error: "size must be between 1 and 256, got 0", message: nil, now: 2)
+        #expect(s.status?.isError == true)
+        #expect(DashboardView(glyphs: .unicode).render(s, rows: 24, columns: 80).lines[22] == " resize threads to 0 failed: size must be between 1 and 256, got 0")
+    }
+
+    @Test func sortingCyclesColumnsAndInverts() {
+        var s = Fixtures.live()
+        #expect(s.routes.map(\.path) == ["/db", "/fanout", "/hash", "/hello"])
+        _ = s.handle(.character("s"), now: 1) // model
+        _ = s.handle(.character("s"), now: 1) // rate, descending
+        #expect(s.routes.first?.path == "/hello")
+        _ = s.handle(.character("S"), now: 1)
+        #expect(s.routes.first?.path == "/db")
+    }
+
+    @Test func noCommandIsSentWhileDisconnected() {
+        var s = Fixtures.live()
+        s.disconnected(reason: "gone", retryInMillis: 100, now: 1)
+        #expect(s.handle(.character("3"), now: 1).isEmpty)
+        #expect(s.status?.text.contains("not connected") == true)
+    }
+
+    @Test func replayAdvancesAtTheRecordedPaceTimesTheSpeed() {
+        var s = DashboardState(replaying: (0..<5).map { Fixtures.snapshot(time: Double($0)) }, name: "r")
+        s.tick(now: 100)
+        s.tick(now: 100.5)
+        #expect(s.replay?.index == 0)
+        s.tick(now: 101.01)
+        #expect(s.replay?.index == 1)
+        _ = s.handle(.character("]"), now: 101.01)
+        s.tick(now: 101.6)
+        #expect(s.replay?.index == 2)
+        _ = s.handle(.character("G"), now: 102)
+        #expect(s.replay?.index == 4)
+    }
+
+    @Test func quitAndDump() {
+        var s = Fixtures.live()
+        #expect(s.handle(.character("q"), now: 1) == [.quit])
+        #expect(s.handle(.control("c"), now: 1) == [.quit])
+        #expect(s.handle(.character("d"), now: 1) == [.dump(Fixtures.snapshot())])
+    }
+}
