@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Logging
 import NIOCore
 import NIOPosix
@@ -17,7 +18,8 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         LoggingSetup.bootstrap(toFile: nil)
         let running = try await DemoServer.start(options: server, logger: Logger(label: "loopscope.serve"))
-        print("serving \(server.name) on http://\(server.host):\(running.server.httpPort ?? server.port)  control: \(running.server.controlSocketPath ?? "off")")
+        // Written unbuffered: scripts and tests wait for this line to learn the port.
+        FileHandle.standardOutput.write(Data("serving \(server.name) on http://\(server.host):\(running.server.httpPort ?? server.port)  control: \(running.server.controlSocketPath ?? "off")\n".utf8))
         await running.server.runUntilSignalled()
         await running.stop()
     }

@@ -46,6 +46,9 @@ public enum Command: Sendable, Equatable {
     case fix(diagnosis: String)
     case events(since: UInt64)
 
+    /// Every operation name, as on the wire.
+    public static let operations = ["hello", "snapshot", "subscribe", "unsubscribe", "route", "resize", "limit", "fix", "events"]
+
     /// Subscription intervals the server accepts, milliseconds.
     public static let intervalRange = 100...10_000
     /// Pool sizes the server accepts.

@@ -21,10 +21,10 @@ public enum PrometheusText {
         var lag: [([(String, String)], Double)] = []
         for e in executors {
             for (window, p) in [("1s", e.lag.last1s), ("10s", e.lag.last10s)] {
-                for (q, v) in quantiles(p) { lag.append((server + [("executor", e.name), ("window", window), ("quantile", q)], Double(v) / 1e6)) }
+                for (q, v) in quantiles(p) { lag.append((server + [("executor", e.name), ("window", window), ("percentile", q)], Double(v) / 1e6)) }
             }
         }
-        family("lag_seconds", "gauge", "How late the executor's probe timer fired, windowed quantiles.", lag)
+        family("lag_seconds", "gauge", "How late the executor's probe timer fired, windowed percentiles (100 = max).", lag)
         family("stalls_total", "counter", "Probe firings later than the stall threshold.", executors.map { (server + [("executor", $0.name)], Double($0.stalls)) })
 
         let pools = s.pools
@@ -36,8 +36,8 @@ public enum PrometheusText {
         family("pool_rejected_total", "counter", "Jobs refused because the queue was full.", pools.map { (server + [("pool", $0.name)], Double($0.rejected)) })
         family("pool_failed_total", "counter", "Jobs that failed in a worker.", pools.map { (server + [("pool", $0.name)], Double($0.failed)) })
         var wait: [([(String, String)], Double)] = []
-        for p in pools { for (q, v) in quantiles(p.queueWait.last10s) { wait.append((server + [("pool", p.name), ("window", "10s"), ("quantile", q)], Double(v) / 1e6)) } }
-        family("pool_queue_wait_seconds", "gauge", "Time jobs waited for a worker, windowed quantiles.", wait)
+        for p in pools { for (q, v) in quantiles(p.queueWait.last10s) { wait.append((server + [("pool", p.name), ("window", "10s"), ("percentile", q)], Double(v) / 1e6)) } }
+        family("pool_queue_wait_seconds", "gauge", "Time jobs waited for a worker, windowed percentiles (100 = max).", wait)
 
         let routes = s.routes
         func routeLabels(_ r: RouteFigures) -> [(String, String)] { server + [("method", r.method), ("route", r.path)] }
@@ -53,22 +53,22 @@ public enum PrometheusText {
         var latency: [([(String, String)], Double)] = []
         for r in routes {
             for (window, p) in [("1s", r.latency.last1s), ("10s", r.latency.last10s)] {
-                for (q, v) in quantiles(p) { latency.append((routeLabels(r) + [("window", window), ("quantile", q)], Double(v) / 1e6)) }
+                for (q, v) in quantiles(p) { latency.append((routeLabels(r) + [("window", window), ("percentile", q)], Double(v) / 1e6)) }
             }
         }
-        family("route_latency_seconds", "gauge", "Request latency, windowed quantiles.", latency)
+        family("route_latency_seconds", "gauge", "Request latency, windowed percentiles (100 = max).", latency)
         family("route_loop_held_seconds_total", "counter", "Time compute stages held an event loop or the cooperative pool over the threshold.", routes.map { (routeLabels($0), Double($0.held.totalMicros) / 1e6) })
         family("route_model_info", "gauge", "The route's current execution model (always 1).", routes.map { (routeLabels($0) + [("model", $0.model.rawValue)], 1) })
         family("diagnoses", "gauge", "Current diagnoses by severity.", [Diagnosis.Severity.info, .warning, .critical].map { sev in
             (server + [("severity", sev.rawValue)], Double(s.diagnoses.filter { $0.severity == sev }.count))
         })
-        family("self_nanoseconds_per_request", "gauge", "Mean time spent recording one request's figures.", [(server, s.selfCost.nanosPerRequest)])
+        family("self_recording_seconds_per_request", "gauge", "Mean time spent recording one request's figures.", [(server, s.selfCost.nanosPerRequest / 1e9)])
         family("self_statistics_bytes", "gauge", "Memory held by the statistics.", [(server, Double(s.selfCost.statisticsBytes))])
         return out
     }
 
     private static func quantiles(_ p: Percentiles) -> [(String, UInt64)] {
-        [("0.5", p.p50), ("0.9", p.p90), ("0.99", p.p99), ("0.999", p.p999), ("1", p.max)]
+        [("50", p.p50), ("90", p.p90), ("99", p.p99), ("99.9", p.p999), ("100", p.max)]
     }
 
     private static func escape(_ s: String) -> String {

@@ -35,7 +35,7 @@ public struct WireCodec {
         let data = Data(line)
         let object: Any
         do {
-            object = try JSONSerialization.jsonObject(with: data)
+            object = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
         } catch {
             return (nil, .failure(WireError(.invalidJSON, "the line is not valid JSON")))
         }
@@ -46,8 +46,14 @@ public struct WireCodec {
         if dict["id"] != nil, !(dict["id"] is NSNull), id == nil {
             return (nil, .failure(WireError(.badRequest, "'id' must be an integer")))
         }
-        guard dict["op"] != nil else {
+        guard let op = dict["op"] else {
             return (id, .failure(WireError(.badRequest, "a request needs the field 'op'")))
+        }
+        guard let opName = op as? String else {
+            return (id, .failure(WireError(.badRequest, "field 'op' must be a string")))
+        }
+        guard Command.operations.contains(opName) else {
+            return (id, .failure(WireError(.unknownOp, "unknown op '\(opName)'; ops: \(Command.operations.joined(separator: ", "))")))
         }
         let request: ControlRequest
         do {

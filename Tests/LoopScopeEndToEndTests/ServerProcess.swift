@@ -1,0 +1,83 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real `loopscope serve` process on free ports with a private control directory.
+final class ServerProcess: @unchecked Sendable {
+    let process = Process()
+    let controlDir: String
+    private(set) var port = 0
+    private let output = Pipe()
+
+    var socketPath: String? {
+        (try? FileManager.default.contentsOfDirectory(atPath: controlDir))?.first { $0.hasSuffix(".sock") }.map { controlDir + "/" + $0 }
+    }
+
+    init(extra: [String] = []) throws {
+        controlDir = NSTemporaryDirectory() + "ls-e2e-\(UUID().uuidString.prefix(8))"
+        process.executableURL = URL(fileURLWithPath: Binaries.loopscope)
+        process.arguments = ["serve", "--port", "0", "--upstream-port", "0", "--control-dir", controlDir, "--name", "e2e"] + extra
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let handle = output.fileHandleForReading
+        var text = ""
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline, !text.contains("\n") {
+            let chunk = handle.availableData
+            if chunk.isEmpty { break }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        guard let range = text.range(of: #"127\.0\.0\.1:(\d+)"#, options: .regularExpression),
+              let p = Int(text[range].split(separator: ":").last!) else {
+            throw E2EError("server did not start: \(text)")
+        }
+        port = p
+    }
+
+    func terminate() {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(atPath: controlDir)
+    }
+}
+
+struct E2EError: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}
+
+enum Binaries {
+    static var loopscope: String {
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var dir = URL(fileURLWithPath: exe).deletingLastPathComponent()
+        if dir.lastPathComponent.hasSuffix(".xctest") { dir = dir.deletingLastPathComponent() }
+        return dir.appendingPathComponent("loopscope").path
+    }
+
+    /// Runs a command to completion; returns status and output.
+    @discardableResult
+    static func run(_ path: String, _ args: [String], environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: path)
+        p.arguments = args
+        if let environment { p.environment = environment }
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        try p.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    static func which(_ name: String) -> String? {
+        for dir in ["/usr/bin", "/usr/local/bin", "/bin", "/usr/sbin"] where FileManager.default.isExecutableFile(atPath: dir + "/" + name) {
+            return dir + "/" + name
+        }
+        return nil
+    }
+}
