@@ -14,8 +14,8 @@ final class ServerProcess: @unchecked Sendable {
         (try? FileManager.default.contentsOfDirectory(atPath: controlDir))?.first { $0.hasSuffix(".sock") }.map { controlDir + "/" + $0 }
     }
 
-    init(extra: [String] = []) throws {
-        controlDir = NSTemporaryDirectory() + "ls-e2e-\(UUID().uuidString.prefix(8))"
+    init(extra: [String] = [], directory: String? = nil) throws {
+        controlDir = directory ?? NSTemporaryDirectory() + "ls-e2e-\(UUID().uuidString.prefix(8))"
         process.executableURL = URL(fileURLWithPath: Binaries.loopscope)
         process.arguments = ["serve", "--port", "0", "--upstream-port", "0", "--control-dir", controlDir, "--name", "e2e"] + extra
         process.standardOutput = output
