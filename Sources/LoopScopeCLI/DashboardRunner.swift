@@ -25,14 +25,19 @@ final class DashboardRunner: @unchecked Sendable {
     private let stop = Atomic<Bool>(false)
     private var previous: ScreenBuffer?
 
-    private init(state: DashboardState, feed: SnapshotFeed?, glyphs: Glyphs) {
+    private let guide: (@Sendable () -> [String])?
+
+    private init(state: DashboardState, feed: SnapshotFeed?, glyphs: Glyphs, guide: (@Sendable () -> [String])?) {
         self.state = state
         self.feed = feed
         self.view = DashboardView(glyphs: glyphs)
+        self.guide = guide
     }
 
-    static func run(state: DashboardState, feed: SnapshotFeed?, glyphs: Glyphs, color: Bool) async throws {
-        let runner = DashboardRunner(state: state, feed: feed, glyphs: glyphs)
+    /// Runs until the user quits or a signal arrives.
+    /// - Parameter guide: lines of guidance to show, read every frame (the demo's phase).
+    static func run(state: DashboardState, feed: SnapshotFeed?, glyphs: Glyphs, color: Bool, guide: (@Sendable () -> [String])? = nil) async throws {
+        let runner = DashboardRunner(state: state, feed: feed, glyphs: glyphs, guide: guide)
         let signals = Task { await SignalWaiter.wait(for: [SIGTERM, SIGHUP, SIGINT]); runner.stop.store(true, ordering: .relaxed) }
         if let feed {
             let events = feed.start()
@@ -72,6 +77,7 @@ final class DashboardRunner: @unchecked Sendable {
                 apply(event, now: now)
             }
             state.tick(now: now)
+            if let guide { state.guide = guide() }
             redraw(backend)
             guard let key = backend.nextKey(timeoutMillis: frameMillis) else { continue }
             if key == .resize {

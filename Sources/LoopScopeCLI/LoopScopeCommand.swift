@@ -10,8 +10,8 @@ struct LoopScopeCommand: AsyncParsableCommand {
             `loopscope demo` runs the whole story in one command.
             """,
         subcommands: [
-            ServeCommand.self, AttachCommand.self, DumpCommand.self, RecordCommand.self,
-            CtlCommand.self, ListCommand.self, UpstreamCommand.self,
+            ServeCommand.self, AttachCommand.self, DemoCommand.self, DumpCommand.self, RecordCommand.self,
+            CtlCommand.self, LoadCommand.self, ListCommand.self, UpstreamCommand.self,
         ]
     )
 }

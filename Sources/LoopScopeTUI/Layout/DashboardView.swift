@@ -140,9 +140,14 @@ public struct DashboardView {
             poolRow(&b, row, p, selected: selected, focused: poolFocus, sparkW: poolSpark)
             row += 1
         }
-        // Diagnoses take up to three rows at the bottom.
-        let diagRows = min(3, s.diagnoses.count)
-        let routesBottom = b.rows - 2 - diagRows
+        // The demo's guide and up to three diagnoses take rows at the bottom.
+        let guideRows = min(st.guide.count, 3)
+        let diagRows = min(3 - min(guideRows, 1), s.diagnoses.count)
+        let routesBottom = b.rows - 2 - diagRows - guideRows
+        for (i, line) in st.guide.prefix(guideRows).enumerated() {
+            b.fill(b.rows - 2 - guideRows + i, Style(.highlight))
+            b.write(b.rows - 2 - guideRows + i, 0, " " + line, Style(.highlight, bold: i == 0), width: w)
+        }
         // Routes.
         let routeFocus = st.focus == .routes
         let pathW = max(10, w - 68)

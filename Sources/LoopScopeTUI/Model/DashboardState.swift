@@ -57,6 +57,8 @@ public struct DashboardState: Sendable {
     public var readOnly = false
     public var replay: Replay?
     public var target: String
+    /// Lines of guidance shown above the status line (the demo's current phase); empty for none.
+    public var guide: [String] = []
     /// Seconds (any epoch) as of the last event; used for ages and countdowns.
     public var now: Double = 0
 

@@ -1,0 +1,132 @@
+import ArgumentParser
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import LoopScopeClient
+import LoopScopeCurses
+import LoopScopeDemo
+import LoopScopeRuntime
+import LoopScopeTUI
+import LoopScopeWire
+
+/// `loopscope demo`: server, upstream, load and dashboard in one command, walking through the article's lessons.
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Run the demo story: starts the server, the upstream stub and the load, attaches the dashboard and walks through each scenario."
+    )
+
+    @Option(help: "Scenarios to play, comma-separated (fake-async, blocking-call, saturation, mixed, worker-crash).")
+    var scenario = "fake-async,blocking-call,saturation,mixed,worker-crash"
+    @Flag(help: "No dashboard: autopilot plays the scenarios, prints a table per phase and a verdict per expectation; exits non-zero if one fails.")
+    var headless = false
+    @Flag(help: "Interactive mode: autopilot acts at once instead of waiting for you.") var autopilot = false
+    @Flag(help: "Halve every phase (for CI).") var short = false
+    @Option(help: "Seconds you have to act in a phase before autopilot does.") var grace = 12.0
+    @Option(help: "HTTP port of the demo server (0: a free one).") var port = 0
+    @Flag(help: "Use ASCII instead of Unicode glyphs.") var ascii = false
+    @Flag(help: "No colours (also when NO_COLOR is set).") var noColor = false
+
+    func validate() throws {
+        for name in scenario.split(separator: ",") { _ = try Scenario.named(String(name)) }
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
+        guard grace >= 0, grace <= 600 else { throw ValidationError("--grace must be 0...600 seconds") }
+    }
+
+    func run() async throws {
+        let env = ProcessInfo.processInfo.environment
+        if !headless, let why = CursesBackend.unusableReason(environment: env) {
+            throw CLIError(why + " (or run `loopscope demo --headless`)")
+        }
+        LoggingSetup.bootstrap(toFile: headless ? nil : "/tmp/loopscope-demo-\(getuid()).log", level: headless ? .warning : .info)
+        let scenarios = try scenario.split(separator: ",").map { try Scenario.named(String($0)) }.map { short ? $0.scaled(0.5) : $0 }
+        let controlDir = NSTemporaryDirectory() + "loopscope-demo-\(getpid())"
+        var options = try ServerOptions.parse(["--name", "loopscope-demo", "--port", "\(port)", "--upstream-port", "0", "--loops", "1", "--threads", "2", "--processes", "2", "--control-dir", controlDir])
+        options.uninstrumented = false
+        let running = try await DemoServer.start(options: options, logger: Logger(label: "loopscope.demo"))
+        let loadGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        defer { try? FileManager.default.removeItem(atPath: controlDir) }
+        guard let socket = running.server.controlSocketPath, let httpPort = running.server.httpPort else { throw CLIError("the demo server did not start") }
+        let client = try await ControlClient.connect(path: socket)
+        var allPassed = true
+        if headless {
+            for s in scenarios {
+                try await resetServer(client)
+                let runner = ScenarioRunner(scenario: s, client: client, port: httpPort, group: loadGroup)
+                print("\n== \(s.name): \(s.title)\n\(s.story)")
+                let (_, passed) = try await runner.run(observer: HeadlessPrinter.observer(phases: s.phases.count))
+                print(passed ? "✔ \(s.name): every expectation met" : "✘ \(s.name): some expectations failed")
+                allPassed = allPassed && passed
+            }
+        } else {
+            let guide = NIOLockedValueBox<[String]>(["starting the demo…"])
+            let play = Task {
+                for (n, s) in scenarios.enumerated() {
+                    try await resetServer(client)
+                    guide.withLockedValue { $0 = ["scenario \(n + 1)/\(scenarios.count) \(s.name): \(s.title)", s.story] }
+                    try await Task.sleep(nanoseconds: 4_000_000_000)
+                    let runner = ScenarioRunner(scenario: s, client: client, port: httpPort, group: loadGroup, userGraceSeconds: autopilot ? nil : grace)
+                    var observer = ScenarioRunner.Observer()
+                    observer.phaseStarted = { i, phase in
+                        guide.withLockedValue { $0 = ["\(s.name) · phase \(i + 1)/\(s.phases.count) \(phase.name): \(phase.say)", phase.hint.map { "try: \($0)" } ?? ""].filter { !$0.isEmpty } }
+                    }
+                    observer.message = { m in guide.withLockedValue { g in g = Array(g.prefix(1)) + [m] } }
+                    observer.phaseFinished = { i, _, verdicts in
+                        let line = verdicts.map { ($0.passed ? "✔ " : "✘ ") + $0.description }.joined(separator: "   ")
+                        guide.withLockedValue { g in g = Array(g.prefix(1)) + [line.isEmpty ? "phase \(i + 1) done" : line] }
+                    }
+                    _ = try await runner.run(observer: observer)
+                }
+                guide.withLockedValue { $0 = ["the demo is over: keep exploring (routes, pools, Enter for details), q to quit"] }
+            }
+            let feed = SnapshotFeed(intervalMs: 100) { socket }
+            var state = DashboardState(target: "loopscope-demo")
+            state.now = Date().timeIntervalSince1970
+            let glyphs: Glyphs = ascii || !TerminalLocale.isUTF8() ? .ascii : .unicode
+            let color = !noColor && (env["NO_COLOR"] ?? "").isEmpty
+            try await DashboardRunner.run(state: state, feed: feed, glyphs: glyphs, color: color, guide: { guide.withLockedValue { $0 } })
+            play.cancel()
+        }
+        await client.close()
+        await running.stop()
+        try? await loadGroup.shutdownGracefully()
+        if !allPassed { throw ExitCode(1) }
+    }
+
+    /// Every route back on the loop and the pools at their start sizes, between scenarios.
+    private func resetServer(_ client: ControlClient) async throws {
+        let s = try await client.snapshot()
+        for r in s.routes where r.model != .loop { try await client.send(.route(method: r.method, path: r.path, model: .loop)) }
+        for (pool, size, limit) in [("threads", 2, 1024), ("processes", 2, 1024)] {
+            if s.pool(pool)?.size != size { try await client.send(.resize(pool: pool, size: size)) }
+            if s.pool(pool)?.queueLimit != limit { try await client.send(.limit(pool: pool, limit: limit)) }
+        }
+        try await Task.sleep(nanoseconds: 1_500_000_000)
+    }
+}
+
+/// Prints headless progress: a table per phase and a verdict per expectation.
+enum HeadlessPrinter {
+    static func observer(phases: Int) -> ScenarioRunner.Observer {
+        var o = ScenarioRunner.Observer()
+        o.phaseStarted = { i, p in
+            print("\n-- phase \(i + 1)/\(phases) \(p.name) (\(Int(p.seconds)) s): \(p.say)")
+        }
+        o.message = { print("   \($0)") }
+        o.phaseFinished = { _, result, verdicts in
+            print("   " + pad("path", 16) + lpad("req/s", 8) + lpad("p50", 9) + lpad("p99", 9) + lpad("max", 9) + lpad("errors", 8))
+            for row in result.report.rows {
+                print("   " + pad(row.path, 16) + lpad(Units.rate(row.rate), 8) + lpad(Units.micros(row.p50), 9) + lpad(Units.micros(row.p99), 9) + lpad(Units.micros(row.max), 9) + lpad(String(row.errors), 8))
+            }
+            let pools = result.snapshot.pools.map { "\($0.name) size \($0.size) queue \($0.queued) rejected \($0.rejected)" }.joined(separator: " · ")
+            print("   loop lag p99 \(Units.micros(result.loopLagP99Micros, empty: "0ms")) · \(pools)")
+            for v in verdicts { print("   \(v.passed ? "✔" : "✘") \(v.description)") }
+        }
+        return o
+    }
+
+    private static func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
+    private static func lpad(_ s: String, _ n: Int) -> String { s.count >= n ? " " + s : String(repeating: " ", count: n - s.count) + s }
+}

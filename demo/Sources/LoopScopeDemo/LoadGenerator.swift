@@ -1,0 +1,168 @@
+import Histogram
+import NIOCore
+import NIOPosix
+import NIOConcurrencyHelpers
+
+/// Sends a `LoadPlan` to a server over keep-alive connections and measures latency with HDR
+/// histograms (microseconds). Open loop measures from the intended send time. Thread-safe.
+public final class LoadGenerator: Sendable {
+    public let plan: LoadPlan
+    private let group: any EventLoopGroup
+    private let stats: NIOLockedValueBox<LoadStats>
+
+    public init(plan: LoadPlan, group: any EventLoopGroup) {
+        self.plan = plan
+        self.group = group
+        self.stats = NIOLockedValueBox(LoadStats(paths: plan.mix.map(\.path)))
+    }
+
+    /// The figures so far (for a live progress line).
+    public func progress() -> LoadReport { stats.withLockedValue { $0.report(plan: plan, elapsed: $0.elapsed()) } }
+
+    /// Runs the plan to its end (duration or request count) and reports.
+    public func run() async throws -> LoadReport {
+        var connections: [HTTPClientConnection] = []
+        for _ in 0..<plan.connections {
+            do {
+                connections.append(try await HTTPClientConnection.connect(host: plan.host, port: plan.port, group: group).get())
+            } catch {
+                for c in connections { c.close() }
+                throw LoadError("cannot connect to \(plan.host):\(plan.port): \(error)")
+            }
+        }
+        stats.withLockedValue { $0.start = NIODeadline.now() }
+        let deadline = NIODeadline.now() + .nanoseconds(Int64(plan.durationSeconds * 1e9))
+        switch plan.mode {
+        case .closed(let concurrency):
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                for i in 0..<concurrency {
+                    let c = connections[i % connections.count]
+                    tasks.addTask { try await self.closedLoop(c, worker: i, deadline: deadline) }
+                }
+                try await tasks.waitForAll()
+            }
+        case .open(let rate):
+            try await openLoop(connections, rate: rate, deadline: deadline)
+        }
+        for c in connections { c.close() }
+        return stats.withLockedValue { s in s.report(plan: plan, elapsed: s.elapsed()) }
+    }
+
+    private func closedLoop(_ c: HTTPClientConnection, worker: Int, deadline: NIODeadline) async throws {
+        var n = worker
+        while NIODeadline.now() < deadline {
+            guard let index = claim() else { return }
+            let sent = NIODeadline.now()
+            n += 1
+            do {
+                let r = try await c.get(plan.mix[index].path).get()
+                record(index, status: r.status, latency: NIODeadline.now() - sent)
+            } catch {
+                recordError(index, "connection: \(error)")
+                return
+            }
+        }
+    }
+
+    private func openLoop(_ connections: [HTTPClientConnection], rate: Double, deadline: NIODeadline) async throws {
+        let start = NIODeadline.now()
+        let interval = 1e9 / rate
+        var sent = 0
+        var inFlight: [Int] = Array(repeating: 0, count: connections.count)
+        let pending = NIOLockedValueBox<[Int]>(inFlight)
+        while true {
+            let now = NIODeadline.now()
+            if now >= deadline { break }
+            // Send every request whose intended time has come.
+            while true {
+                let intended = start + .nanoseconds(Int64(Double(sent) * interval))
+                if intended > now { break }
+                guard let index = claim() else { break }
+                inFlight = pending.withLockedValue { $0 }
+                let pick = inFlight.indices.min { inFlight[$0] < inFlight[$1] } ?? 0
+                pending.withLockedValue { $0[pick] += 1 }
+                let path = plan.mix[index].path
+                connections[pick].get(path).whenComplete { [self] result in
+                    pending.withLockedValue { $0[pick] -= 1 }
+                    switch result {
+                    case .success(let r): record(index, status: r.status, latency: NIODeadline.now() - intended)
+                    case .failure(let e): recordError(index, "connection: \(e)")
+                    }
+                }
+                sent += 1
+            }
+            if let max = plan.maxRequests, sent >= max { break }
+            try await Task.sleep(nanoseconds: 500_000)
+        }
+        // Wait (bounded) for the answers still in flight.
+        let drainUntil = NIODeadline.now() + .seconds(10)
+        while pending.withLockedValue({ $0.reduce(0, +) }) > 0, NIODeadline.now() < drainUntil {
+            try await Task.sleep(nanoseconds: 2_000_000)
+        }
+    }
+
+    /// Takes the next request number, or nil when the request budget is spent.
+    private func claim() -> Int? {
+        stats.withLockedValue { s in
+            if let max = plan.maxRequests, s.issued >= max { return nil }
+            defer { s.issued += 1 }
+            return plan.path(for: s.issued)
+        }
+    }
+
+    private func record(_ index: Int, status: Int, latency: TimeAmount) {
+        stats.withLockedValue { $0.record(index, status: status, micros: UInt64(max(latency.nanoseconds, 0)) / 1000) }
+    }
+
+    private func recordError(_ index: Int, _ kind: String) {
+        stats.withLockedValue { $0.error(index, kind) }
+    }
+}
+
+/// Accumulated figures of a run. A plain value kept under the generator's lock.
+struct LoadStats {
+    var paths: [String]
+    var histograms: [Histogram<UInt64>]
+    var total = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: .three)
+    var errors: [String: Int] = [:]
+    var errorsByPath: [Int]
+    var completed = 0
+    var issued = 0
+    var start = NIODeadline.now()
+
+    init(paths: [String]) {
+        self.paths = paths
+        histograms = paths.map { _ in Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: .three) }
+        errorsByPath = paths.map { _ in 0 }
+    }
+
+    mutating func record(_ i: Int, status: Int, micros: UInt64) {
+        let v = min(max(micros, 1), 120_000_000)
+        _ = histograms[i].record(v)
+        _ = total.record(v)
+        completed += 1
+        if !(200..<300).contains(status) {
+            errors["HTTP \(status)", default: 0] += 1
+            errorsByPath[i] += 1
+        }
+    }
+
+    mutating func error(_ i: Int, _ kind: String) {
+        errors[kind, default: 0] += 1
+        errorsByPath[i] += 1
+    }
+
+    func elapsed() -> Double { Double((NIODeadline.now() - start).nanoseconds) / 1e9 }
+
+    func report(plan: LoadPlan, elapsed: Double) -> LoadReport {
+        func row(_ name: String, _ h: Histogram<UInt64>, errors: Int) -> LoadReport.Row {
+            LoadReport.Row(path: name, requests: Int(h.totalCount), errors: errors, rate: Double(h.totalCount) / max(elapsed, 1e-9),
+                           p50: h.totalCount > 0 ? h.valueAtPercentile(50) : 0, p90: h.totalCount > 0 ? h.valueAtPercentile(90) : 0,
+                           p99: h.totalCount > 0 ? h.valueAtPercentile(99) : 0, p999: h.totalCount > 0 ? h.valueAtPercentile(99.9) : 0,
+                           max: h.totalCount > 0 ? h.max : 0)
+        }
+        var rows = paths.indices.map { row(paths[$0], histograms[$0], errors: errorsByPath[$0]) }
+        rows.append(row("all", total, errors: errorsByPath.reduce(0, +)))
+        return LoadReport(mode: plan.mode, seconds: elapsed, rows: rows, errors: errors)
+    }
+}

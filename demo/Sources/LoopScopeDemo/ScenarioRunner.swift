@@ -1,0 +1,118 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import NIOCore
+import LoopScopeClient
+import LoopScopeWire
+
+/// Plays a scenario against a running server: load per phase, actions through the control
+/// socket, expectations checked against the load report and the server's figures.
+public final class ScenarioRunner: Sendable {
+    /// Reports progress; called from the runner's task.
+    public struct Observer: Sendable {
+        public var phaseStarted: @Sendable (_ index: Int, _ phase: Scenario.Phase) -> Void = { _, _ in }
+        public var message: @Sendable (String) -> Void = { _ in }
+        public var phaseFinished: @Sendable (_ index: Int, _ result: Expectation.PhaseResult, _ verdicts: [Expectation.Verdict]) -> Void = { _, _, _ in }
+        public init() {}
+    }
+
+    public let scenario: Scenario
+    private let client: ControlClient
+    private let port: Int
+    private let group: any EventLoopGroup
+    /// Seconds the user has to act before autopilot does (nil: autopilot at once).
+    private let userGraceSeconds: Double?
+
+    public init(scenario: Scenario, client: ControlClient, port: Int, group: any EventLoopGroup, userGraceSeconds: Double? = nil) {
+        self.scenario = scenario
+        self.client = client
+        self.port = port
+        self.group = group
+        self.userGraceSeconds = userGraceSeconds
+    }
+
+    /// Runs every phase; returns the results and whether every expectation passed.
+    public func run(observer: Observer) async throws -> (results: [Expectation.PhaseResult], passed: Bool) {
+        var results: [Expectation.PhaseResult] = []
+        var passed = true
+        for (i, phase) in scenario.phases.enumerated() {
+            observer.phaseStarted(i, phase)
+            let plan = LoadPlan(port: port, mix: phase.load.sorted { $0.key < $1.key }.map { LoadPlan.Entry(path: $0.key, weight: max(1, Int($0.value.rounded()))) },
+                                mode: .open(rate: phase.load.values.reduce(0, +)), connections: 32, durationSeconds: phase.seconds)
+            let generator = LoadGenerator(plan: plan, group: group)
+            let load = Task { try await generator.run() }
+            let sampler = Task { try await sampleLag(seconds: phase.seconds) }
+            for action in phase.actions {
+                try await perform(action, observer: observer)
+            }
+            let report = try await load.value
+            let lag = try await sampler.value
+            let snapshot = try await client.snapshot()
+            let result = Expectation.PhaseResult(name: phase.name, report: report, snapshot: snapshot, loopLagP99Micros: lag)
+            let verdicts = phase.expect.map { $0.evaluate(result, earlier: results) }
+            passed = passed && verdicts.allSatisfy(\.passed)
+            results.append(result)
+            observer.phaseFinished(i, result, verdicts)
+        }
+        return (results, passed)
+    }
+
+    /// The median, over the phase's second half, of the worst loop's per-second lag p99.
+    private func sampleLag(seconds: Double) async throws -> UInt64 {
+        var samples: [UInt64] = []
+        let start = Date()
+        while Date().timeIntervalSince(start) < seconds {
+            try await Task.sleep(nanoseconds: 1_000_000_000)
+            if Date().timeIntervalSince(start) >= seconds / 2, let s = try? await client.snapshot() {
+                samples.append(s.loops.map(\.lag.last1s.p99).max() ?? 0)
+            }
+        }
+        guard !samples.isEmpty else { return 0 }
+        return samples.sorted()[samples.count / 2]
+    }
+
+    private func perform(_ action: ScenarioAction, observer: Observer) async throws {
+        if let grace = userGraceSeconds, action.command != nil {
+            observer.message("try it: \(action.summary) — autopilot does it in \(Int(grace)) s")
+            let deadline = Date().addingTimeInterval(grace)
+            while Date() < deadline {
+                if let s = try? await client.snapshot(), action.isVisible(in: s) {
+                    observer.message("you did it: \(action.summary)")
+                    return
+                }
+                try await Task.sleep(nanoseconds: 250_000_000)
+            }
+        }
+        switch action.kind {
+        case "kill-worker":
+            try await Task.sleep(nanoseconds: 1_000_000_000)
+            for _ in 0..<40 {
+                let s = try await client.snapshot()
+                if let w = s.pool(action.pool ?? "processes")?.workers.first(where: { $0.busy }) ?? s.pool(action.pool ?? "processes")?.workers.first {
+                    kill(w.pid, SIGKILL)
+                    observer.message("autopilot: kill -9 worker \(w.pid)")
+                    return
+                }
+                try await Task.sleep(nanoseconds: 50_000_000)
+            }
+            observer.message("autopilot: no worker to kill")
+        case "fix":
+            try await Task.sleep(nanoseconds: 2_000_000_000)
+            let s = try await client.snapshot()
+            if let d = s.diagnoses.first(where: { $0.action != nil }) {
+                let r = try await client.send(.fix(diagnosis: d.id))
+                observer.message("autopilot: fix \(d.id): \(r.message ?? "ok")")
+            } else {
+                observer.message("autopilot: no diagnosis to fix")
+            }
+        default:
+            guard let command = action.command else {
+                observer.message("autopilot: cannot do '\(action.kind)'")
+                return
+            }
+            let r = try await client.send(command)
+            observer.message("autopilot: \(r.message ?? action.summary)")
+        }
+    }
+}
