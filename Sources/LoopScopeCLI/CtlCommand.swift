@@ -32,18 +32,22 @@ struct CtlCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Set the number of workers of a pool.")
         @OptionGroup var target: TargetOptions
         @Argument(help: "Pool name: threads, processes, db.") var pool: String
-        @Argument(help: "New size.") var size: Int
+        @Argument(parsing: .allUnrecognized, help: "New size (1...256).") var size: [String] = []
 
-        func run() async throws { try await CtlCommand.execute(target, .resize(pool: pool, size: size)) }
+        func validate() throws { _ = try CtlCommand.integer(size, "size") }
+
+        func run() async throws { try await CtlCommand.execute(target, .resize(pool: pool, size: try CtlCommand.integer(size, "size"))) }
     }
 
     struct Limit: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Set how many jobs may wait in a pool's queue.")
         @OptionGroup var target: TargetOptions
         @Argument(help: "Pool name.") var pool: String
-        @Argument(help: "New queue limit.") var limit: Int
+        @Argument(parsing: .allUnrecognized, help: "New queue limit (1...1000000).") var limit: [String] = []
 
-        func run() async throws { try await CtlCommand.execute(target, .limit(pool: pool, limit: limit)) }
+        func validate() throws { _ = try CtlCommand.integer(limit, "limit") }
+
+        func run() async throws { try await CtlCommand.execute(target, .limit(pool: pool, limit: try CtlCommand.integer(limit, "limit"))) }
     }
 
     struct Fix: AsyncParsableCommand {
@@ -80,6 +84,13 @@ struct CtlCommand: AsyncParsableCommand {
             await client.close()
             throw CLIError("\(error)")
         }
+    }
+
+    /// One integer argument; negative numbers are accepted here so the server can say why they are refused.
+    static func integer(_ values: [String], _ name: String) throws -> Int {
+        guard values.count == 1 else { throw ValidationError("give exactly one \(name)") }
+        guard let n = Int(values[0]) else { throw ValidationError("\(name) must be an integer, got '\(values[0])'") }
+        return n
     }
 
     static func clock(_ t: Double) -> String {

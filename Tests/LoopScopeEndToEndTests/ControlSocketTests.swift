@@ -195,8 +195,9 @@ final class LineSocket {
     private let fd: Int32
     private var buffer: [UInt8] = []
 
-    init(path: String) throws {
+    init(path: String, receiveBuffer: Int32? = nil) throws {
         fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        if var size = receiveBuffer { setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size)) }
         var addr = sockaddr_un()
         addr.sun_family = sa_family_t(AF_UNIX)
         withUnsafeMutableBytes(of: &addr.sun_path) { raw in
@@ -238,5 +239,50 @@ final class LineSocket {
         let line = try readLine()
         guard let obj = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { throw E2EError("not an object: \(line)") }
         return obj
+    }
+}
+
+@Suite(.serialized) struct ControlSocketAccessTests {
+    @Test func aReadOnlyGroupMayWatchButNotChange() throws {
+        guard getuid() == 0, let setpriv = Binaries.which("setpriv"), let socat = Binaries.which("socat") else {
+            Issue.record("needs root, setpriv and socat (installed by .ci/run)")
+            return
+        }
+        let server = try ServerProcess(extra: ["--read-only-group", "65534"])
+        defer { server.terminate() }
+        let path = try #require(server.socketPath)
+        let script = #"{"id":1,"op":"hello","versions":[1]}\n{"id":2,"op":"events"}\n{"id":3,"op":"route","route":"/hash","model":"threads"}\n"#
+        let r = try Binaries.run("/bin/sh", ["-c", "printf '\(script)' | timeout 5 \(setpriv) --reuid=65534 --regid=65534 --clear-groups \(socat) -t1 - UNIX-CONNECT:\(path)"])
+        #expect(r.output.contains("\"readOnly\":true"))
+        #expect(r.output.contains("\"id\":2,\"ok\":true") || r.output.contains("\"ok\":true,\"id\":2") || r.output.contains("\"id\":2"))
+        #expect(r.output.contains("\"code\":\"forbidden\""))
+        #expect(r.output.contains("read-only"))
+    }
+
+    @Test func aSubscriberThatDoesNotReadLosesFramesNotTheServer() async throws {
+        let server = try ServerProcess()
+        defer { server.terminate() }
+        let path = try #require(server.socketPath)
+        let slow = try LineSocket(path: path, receiveBuffer: 4096)
+        _ = try slow.readLine()
+        try slow.send(#"{"id":1,"op":"hello","versions":[1]}"#)
+        _ = try slow.readLine()
+        try slow.send(#"{"id":2,"op":"subscribe","intervalMs":100}"#)
+        _ = try slow.readLine()
+        // Do not read for a while; meanwhile the server keeps serving.
+        for _ in 0..<16 {
+            try await Task.sleep(nanoseconds: 500_000_000)
+            let (status, body) = try Binaries.run("/usr/bin/curl", ["-s", "-w", "%{http_code}", "http://127.0.0.1:\(server.port)/hello"])
+            #expect(status == 0 && body.hasSuffix("200"))
+        }
+        var dropped = 0
+        for _ in 0..<400 where dropped == 0 {
+            let frame = try slow.readJSON()
+            dropped = ((frame["frame"] as? [String: Any])?["dropped"] as? Int) ?? 0
+        }
+        #expect(dropped > 0)
+        let client = try await ControlClient.connect(path: path)
+        #expect(try await client.snapshot().selfCost.framesDropped > 0)
+        await client.close()
     }
 }

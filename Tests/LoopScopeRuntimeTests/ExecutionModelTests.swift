@@ -76,13 +76,38 @@ import LoopScopeWire
         try await Task.sleep(nanoseconds: 100_000_000)
         async let b = t.get("/sleep?ms=10")
         try await Task.sleep(nanoseconds: 100_000_000)
-        let c = try await t.get("/sleep?ms=10")
+        let c = try await t.response("/sleep?ms=10")
         #expect(c.status == 503)
-        #expect(c.body.contains("queue is full"))
+        #expect(c.headers["retry-after"] == ["1"])
+        #expect(String(buffer: c.body).contains("queue is full"))
         #expect(try await a.status == 200)
         #expect(try await b.status == 200)
         let pool = t.server.snapshot().pool("threads")!
         #expect(pool.rejected == 1)
+    }
+
+    @Test func pipelinedRequestsAreAnsweredInOrderOnOneConnection() async throws {
+        let t = try await TestServer.start(models: ["/sleep": .threads])
+        defer { Task { await t.stop() } }
+        let c = try await HTTPClientConnectionFactory.connect(port: t.port, group: t.group)
+        let first = c.get("/sleep?ms=50")
+        let second = c.get("/hello")
+        let third = c.get("/hash?ms=1")
+        #expect(String(buffer: try await first.get().body).hasPrefix("slept 50 ms"))
+        #expect(String(buffer: try await second.get().body) == "hello\n")
+        #expect(String(buffer: try await third.get().body).hasPrefix("hash "))
+        c.close()
+    }
+
+    @Test func malformedAndOversizedRequestsAreRefusedCleanly() async throws {
+        let t = try await TestServer.start()
+        defer { Task { await t.stop() } }
+        #expect(try t.raw("THIS IS NOT HTTP\r\n\r\n").hasPrefix("HTTP/1.1 400"))
+        let big = String(repeating: "x", count: (1 << 20) + 10)
+        let reply = try t.raw("POST /hello HTTP/1.1\r\nhost: x\r\ncontent-length: \(big.utf8.count)\r\n\r\n\(big)")
+        #expect(reply.hasPrefix("HTTP/1.1 413"))
+        #expect(try t.raw("DELETE /hello HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").hasPrefix("HTTP/1.1 405"))
+        #expect(try await t.get("/hello").status == 200)
     }
 
     @Test func handlerErrorsAnswer500AndBadInputAnswers400() async throws {

@@ -41,7 +41,9 @@ final class ControlServer: Sendable {
         let readOnlyGroup = configuration.readOnlyGroup
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let bootstrap = ServerBootstrap(group: group)
-            .childChannelOption(.writeBufferWaterMark, value: .init(low: 256 * 1024, high: 1024 * 1024))
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: 64 * 1024, high: 256 * 1024))
+            // A slow subscriber holds at most ~320 KiB here before its frames are dropped.
+            .childChannelOption(.socketOption(.so_sndbuf), value: 64 * 1024)
             .childChannelInitializer { channel in
                 Self.peer(channel).flatMap { cred in
                     channel.eventLoop.makeCompletedFuture {

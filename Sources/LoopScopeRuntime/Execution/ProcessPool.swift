@@ -63,6 +63,16 @@ public final class ProcessPool: WorkerPool {
         }
     }
 
+    /// Runs `job` in a worker process and calls `completion` with its output or failure (on a driver thread).
+    public func submit(_ job: ComputeJob, input: JobInput, completion: @escaping @Sendable (Result<[UInt8], any Error>) -> Void) {
+        run(job, input: input) { outcome in
+            switch outcome.result {
+            case .output(let bytes): completion(.success(bytes))
+            case .failure(let failure): completion(.failure(failure))
+            }
+        }
+    }
+
     /// Pids of the live workers, by slot.
     public var workerPIDs: [Int32] {
         slots.withLockedValue { s in s.keys.sorted().compactMap { s[$0]?.pid } }

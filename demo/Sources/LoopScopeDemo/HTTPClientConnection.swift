@@ -7,6 +7,7 @@ public final class HTTPClientConnection: Sendable {
     /// A response: status and body.
     public struct Response: Sendable {
         public var status: Int
+        public var headers: HTTPHeaders
         public var body: ByteBuffer
     }
 
@@ -61,6 +62,7 @@ private final class ResponseHandler: ChannelDuplexHandler {
 
     private var pending = CircularBuffer<EventLoopPromise<HTTPClientConnection.Response>>()
     private var status = 0
+    private var headers = HTTPHeaders()
     private var body: ByteBuffer?
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -74,11 +76,12 @@ private final class ResponseHandler: ChannelDuplexHandler {
         switch unwrapInboundIn(data) {
         case .head(let h):
             status = Int(h.status.code)
+            headers = h.headers
             body = nil
         case .body(var b):
             if body == nil { body = b } else { body!.writeBuffer(&b) }
         case .end:
-            let response = HTTPClientConnection.Response(status: status, body: body ?? context.channel.allocator.buffer(capacity: 0))
+            let response = HTTPClientConnection.Response(status: status, headers: headers, body: body ?? context.channel.allocator.buffer(capacity: 0))
             pending.popFirst()?.succeed(response)
         }
     }

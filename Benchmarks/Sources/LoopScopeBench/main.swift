@@ -1,0 +1,149 @@
+// loopscope-bench: the measuring tools behind Benchmarks/run. Release builds only.
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import LoopScopeClient
+import LoopScopeDemo
+import LoopScopeRuntime
+import LoopScopeTUI
+import LoopScopeWire
+
+ProcessWorker.runIfRequested(jobs: DemoJobs.all)
+
+let args = Array(CommandLine.arguments.dropFirst())
+func option(_ name: String, _ fallback: String) -> String {
+    guard let i = args.firstIndex(of: name), i + 1 < args.count else { return fallback }
+    return args[i + 1]
+}
+
+func percentile(_ sorted: [Double], _ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p / 100))] }
+
+switch args.first ?? "" {
+case "bare-server":
+    // The SwiftNIO hello world every HTTP benchmark compares against.
+    final class Hello: ChannelInboundHandler, Sendable {
+        typealias InboundIn = HTTPServerRequestPart
+        typealias OutboundOut = HTTPServerResponsePart
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            guard case .end = unwrapInboundIn(data) else { return }
+            var headers = HTTPHeaders()
+            headers.add(name: "content-type", value: "text/plain; charset=utf-8")
+            headers.add(name: "content-length", value: "6")
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: "hello\n")))), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        }
+    }
+    let loops = Int(option("--loops", "1"))!
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: loops)
+    let channel = try await ServerBootstrap(group: group)
+        .serverChannelOption(.backlog, value: 1024)
+        .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+        .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+        .childChannelInitializer { ch in ch.eventLoop.makeCompletedFuture {
+            try ch.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+            try ch.pipeline.syncOperations.addHandler(Hello())
+        } }
+        .bind(host: "127.0.0.1", port: Int(option("--port", "8090"))!).get()
+    print("bare NIO on \(channel.localAddress!)")
+    await SignalWaiter.wait()
+    try await channel.close()
+
+case "pools":
+    // Thread-pool hand-off: submit → job starts. Process-pool round trip: a trivial job there and back.
+    let n = Int(option("--jobs", "5000"))!
+    let pool = ThreadPool(size: 1, queueLimit: 100_000)
+    var handoff: [Double] = []
+    let started = NIOLockedValueBox<UInt64>(0)
+    for _ in 0..<n {
+        let sem = DispatchSemaphore(value: 0)
+        let t0 = Clocks.monotonicNanos()
+        _ = pool.submit { started.withLockedValue { $0 = Clocks.monotonicNanos() }; sem.signal() }
+        sem.wait()
+        handoff.append(Double(started.withLockedValue { $0 } - t0) / 1000)
+    }
+    handoff.sort()
+    let procs = ProcessPool(size: 1, queueLimit: 100_000, command: .currentExecutable)
+    var trips: [Double] = []
+    for i in 0..<(n + 200) {
+        let sem = DispatchSemaphore(value: 0)
+        let t0 = Clocks.monotonicNanos()
+        procs.submit(DemoJobs.hello, input: JobInput()) { _ in sem.signal() }
+        sem.wait()
+        if i >= 200 { trips.append(Double(Clocks.monotonicNanos() - t0) / 1000) }
+    }
+    trips.sort()
+    print(String(format: "threadpool_handoff_us p50 %.1f p99 %.1f", percentile(handoff, 50), percentile(handoff, 99)))
+    print(String(format: "processpool_roundtrip_us p50 %.1f p99 %.1f", percentile(trips, 50), percentile(trips, 99)))
+    procs.shutdown(timeoutNanos: 1_000_000_000)
+    pool.shutdown(timeoutNanos: 1_000_000_000)
+
+case "encode":
+    // A snapshot of a server with 100 routes: build figures, encode as JSON.
+    let routes = (0..<100).map { i in
+        RouteFigures(method: "GET", path: "/route/\(i)", model: .loop, requests: 123_456, rate1s: 100, rate10s: 100,
+                     latency: WindowedPercentiles(last1s: Percentiles(count: 100, p50: 100, p90: 200, p99: 300, p999: 400, max: 500, mean: 120), last10s: Percentiles(count: 1000, p50: 100, p90: 200, p99: 300, p999: 400, max: 500, mean: 120)),
+                     p99History: Array(repeating: 300, count: 60), rateHistory: Array(repeating: 100, count: 60),
+                     histogram: (0..<20).map { HistogramBucket(upToMicros: UInt64(10 << $0), count: 5) })
+    }
+    let snapshot = Snapshot(server: ServerInfo(name: "bench", pid: 1, startedAt: 0, uptimeSeconds: 1, address: "x"), loops: [LoopFigures(name: "loop 0", lagHistory: Array(repeating: 100, count: 60))], routes: routes)
+    let codec = WireCodec()
+    var bytes = 0
+    let t0 = Clocks.monotonicNanos()
+    for _ in 0..<200 { bytes = codec.encode(snapshot).count }
+    print(String(format: "snapshot_100_routes_encode_ms %.3f bytes %d", Double(Clocks.monotonicNanos() - t0) / 200 / 1e6, bytes))
+
+case "frame":
+    // Dashboard cost: render a 50-route snapshot and diff against the previous frame.
+    let routes = (0..<50).map { i in
+        RouteFigures(method: "GET", path: "/route/\(i)", model: ExecutionModel.allCases[i % 4], rate10s: Double(i * 10),
+                     latency: WindowedPercentiles(last10s: Percentiles(count: 100, p50: UInt64(i * 10), p99: UInt64(i * 100), max: UInt64(i * 200))), p99History: Array(repeating: UInt64(i), count: 60))
+    }
+    var state = DashboardState(target: "bench")
+    let view = DashboardView(glyphs: .unicode)
+    var previous: ScreenBuffer? = nil
+    let frames = 1000
+    var cpu0 = Clocks.threadCPUNanos()
+    let t0 = Clocks.monotonicNanos()
+    for f in 0..<frames {
+        var s = Snapshot(sequence: UInt64(f), time: Double(f) / 10, server: ServerInfo(name: "bench", pid: 1, startedAt: 0, uptimeSeconds: Double(f), address: "x"),
+                         loops: [LoopFigures(name: "loop 0", lagHistory: (0..<60).map { UInt64(($0 + f) % 7) * 100 })], routes: routes)
+        s.routes[f % 50].rate10s += 1
+        state.receive(s, dropped: 0, now: Double(f))
+        let buffer = view.render(state, rows: 50, columns: 160)
+        _ = buffer.changes(from: previous)
+        previous = buffer
+    }
+    let perFrame = Double(Clocks.monotonicNanos() - t0) / Double(frames) / 1e6
+    cpu0 = Clocks.threadCPUNanos() - cpu0
+    print(String(format: "dashboard_frame_ms %.3f cpu_share_at_10hz_pct %.2f", perFrame, Double(cpu0) / Double(frames) / 1e9 * 10 * 100))
+
+case "subscribers":
+    // Keeps N clients subscribed to a server at an interval, reading every frame.
+    let socket = option("--socket", "")
+    let count = Int(option("--count", "32"))!
+    let interval = Int(option("--interval", "100"))!
+    let seconds = Double(option("--seconds", "12"))!
+    let frames = NIOLockedValueBox(0)
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for _ in 0..<count {
+            group.addTask {
+                let c = try await ControlClient.connect(path: socket)
+                let stream = try await c.subscribe(intervalMs: interval)
+                let deadline = Date().addingTimeInterval(seconds)
+                for await _ in stream {
+                    frames.withLockedValue { $0 += 1 }
+                    if Date() > deadline { break }
+                }
+                await c.close()
+            }
+        }
+        try await group.waitForAll()
+    }
+    print("subscriber_frames \(frames.withLockedValue { $0 })")
+
+default:
+    print("usage: loopscope-bench bare-server [--port N] [--loops N] | pools [--jobs N] | encode | frame | subscribers --socket PATH [--count N] [--interval MS] [--seconds S]")
+}
