@@ -88,6 +88,19 @@ let package = Package(
             ]
         ),
 
+        // Measuring tools behind Benchmarks/run (release builds only).
+        .executableTarget(
+            name: "loopscope-bench",
+            dependencies: [
+                "LoopScopeRuntime", "LoopScopeClient", "LoopScopeWire", "LoopScopeTUI", "LoopScopeDemo",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            path: "Benchmarks/Sources/LoopScopeBench"
+        ),
+
         .testTarget(name: "LoopScopeWireTests", dependencies: ["LoopScopeWire"]),
         .testTarget(
             name: "LoopScopeRuntimeTests",

@@ -7,6 +7,7 @@
 #include <wchar.h>
 #include <signal.h>
 #include <unistd.h>
+#include <poll.h>
 #include <ncursesw/curses.h>
 
 static int active = 0;
@@ -120,4 +121,10 @@ void ls_curses_install_crash_handlers(void) {
     int sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT };
     for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) signal(sigs[i], crash_handler);
     atexit(ls_curses_stop);
+}
+
+int ls_terminal_gone(void) {
+    struct pollfd p = { .fd = 0, .events = POLLIN, .revents = 0 };
+    if (poll(&p, 1, 0) < 0) return 0;
+    return (p.revents & (POLLHUP | POLLERR | POLLNVAL)) != 0;
 }

@@ -79,7 +79,10 @@ final class DashboardRunner: @unchecked Sendable {
             state.tick(now: now)
             if let guide { state.guide = guide() }
             redraw(backend)
-            guard let key = backend.nextKey(timeoutMillis: frameMillis) else { continue }
+            guard let key = backend.nextKey(timeoutMillis: frameMillis) else {
+                if backend.terminalGone { return }
+                continue
+            }
             if key == .resize {
                 backend.invalidate()
                 previous = nil

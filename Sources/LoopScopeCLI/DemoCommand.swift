@@ -43,7 +43,7 @@ struct DemoCommand: AsyncParsableCommand {
         LoggingSetup.bootstrap(toFile: headless ? nil : "/tmp/loopscope-demo-\(getuid()).log", level: headless ? .warning : .info)
         let scenarios = try scenario.split(separator: ",").map { try Scenario.named(String($0)) }.map { short ? $0.scaled(0.5) : $0 }
         let controlDir = NSTemporaryDirectory() + "loopscope-demo-\(getpid())"
-        var options = try ServerOptions.parse(["--name", "loopscope-demo", "--port", "\(port)", "--upstream-port", "0", "--loops", "1", "--threads", "2", "--processes", "2", "--control-dir", controlDir])
+        var options = try ServerOptions.parse(["--name", "loopscope-demo", "--port", "\(port)", "--upstream-port", "0", "--loops", "1", "--threads", "\(Self.threads)", "--processes", "2", "--control-dir", controlDir])
         options.uninstrumented = false
         let running = try await DemoServer.start(options: options, logger: Logger(label: "loopscope.demo"))
         let loadGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -95,11 +95,15 @@ struct DemoCommand: AsyncParsableCommand {
         if !allPassed { throw ExitCode(1) }
     }
 
+    /// The demo's thread pool leaves one core to the event loop (CPU-bound threads on every core
+    /// would make the loop wait for a time slice).
+    static var threads: Int { max(1, System.coreCount - 1) }
+
     /// Every route back on the loop and the pools at their start sizes, between scenarios.
     private func resetServer(_ client: ControlClient) async throws {
         let s = try await client.snapshot()
         for r in s.routes where r.model != .loop { try await client.send(.route(method: r.method, path: r.path, model: .loop)) }
-        for (pool, size, limit) in [("threads", 2, 1024), ("processes", 2, 1024)] {
+        for (pool, size, limit) in [("threads", Self.threads, 1024), ("processes", 2, 1024)] {
             if s.pool(pool)?.size != size { try await client.send(.resize(pool: pool, size: size)) }
             if s.pool(pool)?.queueLimit != limit { try await client.send(.limit(pool: pool, limit: limit)) }
         }

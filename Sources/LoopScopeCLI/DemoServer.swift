@@ -25,6 +25,7 @@ struct DemoServer {
         }
         let client = UpstreamClient(port: upstream?.port ?? options.upstreamPort, group: clientGroup)
         try DemoDatabase.seed()
+        _ = CPUWork.roundsPerMillisecond // calibrate now, not in the first /hash
         DemoDatabase.pool.resize(to: options.dbConnections)
         let server = try LoopScopeServer(configuration: options.configuration, routes: try DemoApp.routes(upstream: client), extraPools: [DemoDatabase.pool], logger: logger)
         do {

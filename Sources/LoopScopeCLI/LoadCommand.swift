@@ -20,6 +20,7 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(help: "How long, e.g. 10s.") var duration = "10s"
     @Option(help: "Stop after this many requests.") var requests: Int?
     @Option(help: "Also write the report as JSON to this file.") var json: String?
+    @Flag(help: "Open loop: Poisson arrivals and random paths by weight (default: evenly spaced).") var poisson = false
     @Flag(help: "No live progress line.") var quiet = false
 
     func validate() throws {
@@ -50,8 +51,8 @@ struct LoadCommand: AsyncParsableCommand {
         case .closed(let c): conns = connections ?? c
         }
         let plan = LoadPlan(host: host, port: port, mix: try LoadPlan.parseMix(mix), mode: mode, connections: conns,
-                            durationSeconds: Double(try Interval.parse(duration)) / 1000, maxRequests: requests)
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+                            durationSeconds: Double(try Interval.parse(duration)) / 1000, maxRequests: requests, poisson: poisson)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let generator = LoadGenerator(plan: plan, group: group)
         let progress = Task {
             guard !quiet else { return }

@@ -49,6 +49,9 @@ public final class CursesBackend: TerminalBackend {
 
     public func shutdown() { ls_curses_stop() }
 
+    /// Whether the terminal is gone (its window closed, the session killed): the dashboard must exit.
+    public var terminalGone: Bool { ls_terminal_gone() != 0 }
+
     static func character(_ code: Int32) -> Key? {
         switch code {
         case 3: return .control("c")

@@ -25,6 +25,9 @@ int ls_curses_key(int timeout_ms, int32_t *code);
 /// Restores the terminal if the process crashes (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT), then re-raises.
 void ls_curses_install_crash_handlers(void);
 
+/// Whether the terminal has gone away (hang-up or error on standard input).
+int ls_terminal_gone(void);
+
 /// Function-key codes, as ls_curses_key reports them.
 int ls_key_up(void);
 int ls_key_down(void);

@@ -10,13 +10,23 @@ import Darwin
 public enum CPUWork {
     /// Rounds per millisecond on this machine, measured on first use.
     public static let roundsPerMillisecond: Int = {
-        var best = Int.max
-        for _ in 0..<3 {
-            let t0 = monotonicNanos()
-            _ = mix(rounds: 20_000, seed: 1)
-            best = min(best, Int(monotonicNanos() - t0))
+        // The seed comes from the clock and the digest is used, so the optimiser can neither
+        // fold nor drop the calibration run; rounds double until a run lasts at least 5 ms.
+        var rounds = 1_000
+        var sink: UInt64 = 0
+        while true {
+            var best = UInt64.max
+            for _ in 0..<3 {
+                let t0 = monotonicNanos()
+                sink &+= mix(rounds: rounds, seed: t0)
+                best = min(best, monotonicNanos() - t0)
+            }
+            if best >= 5_000_000 || rounds > 1 << 30 {
+                if sink == 42 { print("") } // keeps `sink` alive
+                return max(1, Int(Double(rounds) / (Double(best) / 1e6)))
+            }
+            rounds *= 2
         }
-        return max(1, Int(20_000.0 / (Double(best) / 1e6)))
     }()
 
     /// Burns about `milliseconds` of CPU and returns a digest of the work.

@@ -1,3 +1,4 @@
+import Foundation
 import Histogram
 import NIOCore
 import NIOPosix
@@ -68,6 +69,8 @@ public final class LoadGenerator: Sendable {
         let start = NIODeadline.now()
         let interval = 1e9 / rate
         var sent = 0
+        var rng = SplitMix(seed: 0x5eed)
+        var nextOffset = 0.0
         var inFlight: [Int] = Array(repeating: 0, count: connections.count)
         let pending = NIOLockedValueBox<[Int]>(inFlight)
         while true {
@@ -75,9 +78,13 @@ public final class LoadGenerator: Sendable {
             if now >= deadline { break }
             // Send every request whose intended time has come.
             while true {
-                let intended = start + .nanoseconds(Int64(Double(sent) * interval))
+                let intended = start + .nanoseconds(Int64(plan.poisson ? nextOffset : Double(sent) * interval))
                 if intended > now { break }
-                guard let index = claim() else { break }
+                guard var index = claim() else { break }
+                if plan.poisson {
+                    index = plan.pathIndex(uniform: rng.nextUnit())
+                    nextOffset += -log(1 - rng.nextUnit()) * interval
+                }
                 inFlight = pending.withLockedValue { $0 }
                 let pick = inFlight.indices.min { inFlight[$0] < inFlight[$1] } ?? 0
                 pending.withLockedValue { $0[pick] += 1 }
@@ -117,6 +124,21 @@ public final class LoadGenerator: Sendable {
     private func recordError(_ index: Int, _ kind: String) {
         stats.withLockedValue { $0.error(index, kind) }
     }
+}
+
+/// A small seeded generator, so runs are repeatable.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    /// Uniform in [0, 1).
+    mutating func nextUnit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }
 
 /// Accumulated figures of a run. A plain value kept under the generator's lock.

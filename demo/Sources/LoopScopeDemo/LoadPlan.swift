@@ -26,8 +26,12 @@ public struct LoadPlan: Sendable, Equatable, Codable {
     public var durationSeconds: Double
     /// Stop after this many requests, if set.
     public var maxRequests: Int?
+    /// Open loop: random (Poisson) arrivals and a random path per request, instead of evenly
+    /// spaced sends interleaving the paths. Real traffic bunches up; this shows queueing.
+    public var poisson: Bool
 
-    public init(host: String = "127.0.0.1", port: Int, mix: [Entry], mode: Mode, connections: Int, durationSeconds: Double, maxRequests: Int? = nil) {
+    public init(host: String = "127.0.0.1", port: Int, mix: [Entry], mode: Mode, connections: Int, durationSeconds: Double, maxRequests: Int? = nil, poisson: Bool = false) {
+        self.poisson = poisson
         self.host = host
         self.port = port
         self.mix = mix
@@ -57,6 +61,17 @@ public struct LoadPlan: Sendable, Equatable, Codable {
 
     /// The index into `mix` of the `n`th request: the weights interleaved smoothly and deterministically.
     public func path(for n: Int) -> Int { schedule[n % schedule.count] }
+
+    /// A random entry index drawn by weight, from `u` in [0, 1).
+    public func pathIndex(uniform u: Double) -> Int {
+        let total = Double(mix.reduce(0) { $0 + $1.weight })
+        var acc = 0.0
+        for (i, e) in mix.enumerated() {
+            acc += Double(e.weight) / total
+            if u < acc { return i }
+        }
+        return mix.count - 1
+    }
 
     /// One cycle of entry indices: each entry's turns spread evenly over the cycle.
     public var schedule: [Int] {

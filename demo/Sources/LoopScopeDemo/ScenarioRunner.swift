@@ -39,7 +39,7 @@ public final class ScenarioRunner: Sendable {
         for (i, phase) in scenario.phases.enumerated() {
             observer.phaseStarted(i, phase)
             let plan = LoadPlan(port: port, mix: phase.load.sorted { $0.key < $1.key }.map { LoadPlan.Entry(path: $0.key, weight: max(1, Int($0.value.rounded()))) },
-                                mode: .open(rate: phase.load.values.reduce(0, +)), connections: 32, durationSeconds: phase.seconds)
+                                mode: .open(rate: phase.load.values.reduce(0, +)), connections: 32, durationSeconds: phase.seconds, poisson: true)
             let generator = LoadGenerator(plan: plan, group: group)
             let load = Task { try await generator.run() }
             let sampler = Task { try await sampleLag(seconds: phase.seconds) }
@@ -87,16 +87,17 @@ public final class ScenarioRunner: Sendable {
         switch action.kind {
         case "kill-worker":
             try await Task.sleep(nanoseconds: 1_000_000_000)
-            for _ in 0..<40 {
+            // Wait for a worker in the middle of a job, so a request is its victim.
+            for _ in 0..<1500 {
                 let s = try await client.snapshot()
-                if let w = s.pool(action.pool ?? "processes")?.workers.first(where: { $0.busy }) ?? s.pool(action.pool ?? "processes")?.workers.first {
+                if let w = s.pool(action.pool ?? "processes")?.workers.first(where: { $0.busy }) {
                     kill(w.pid, SIGKILL)
-                    observer.message("autopilot: kill -9 worker \(w.pid)")
+                    observer.message("autopilot: kill -9 worker \(w.pid) in the middle of a job")
                     return
                 }
-                try await Task.sleep(nanoseconds: 50_000_000)
+                try await Task.sleep(nanoseconds: 2_000_000)
             }
-            observer.message("autopilot: no worker to kill")
+            observer.message("autopilot: no busy worker to kill")
         case "fix":
             try await Task.sleep(nanoseconds: 2_000_000_000)
             let s = try await client.snapshot()
