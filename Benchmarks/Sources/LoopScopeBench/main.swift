@@ -49,7 +49,7 @@ case "bare-server":
         .bind(host: "127.0.0.1", port: Int(option("--port", "8090"))!).get()
     print("bare NIO on \(channel.localAddress!)")
     await SignalWaiter.wait()
-    try await channel.close()
+    try await channel.close().get()
 
 case "pools":
     // Thread-pool hand-off: submit → job starts. Process-pool round trip: a trivial job there and back.
@@ -97,10 +97,13 @@ case "encode":
 
 case "frame":
     // Dashboard cost: render a 50-route snapshot and diff against the previous frame.
-    let routes = (0..<50).map { i in
-        RouteFigures(method: "GET", path: "/route/\(i)", model: ExecutionModel.allCases[i % 4], rate10s: Double(i * 10),
-                     latency: WindowedPercentiles(last10s: Percentiles(count: 100, p50: UInt64(i * 10), p99: UInt64(i * 100), max: UInt64(i * 200))), p99History: Array(repeating: UInt64(i), count: 60))
+    func benchRoute(_ i: Int) -> RouteFigures {
+        let n = UInt64(i)
+        let latency = WindowedPercentiles(last10s: Percentiles(count: 100, p50: n * 10, p99: n * 100, max: n * 200))
+        let history: [UInt64] = Array(repeating: n, count: 60)
+        return RouteFigures(method: "GET", path: "/route/\(i)", model: ExecutionModel.allCases[i % 4], rate10s: Double(i * 10), latency: latency, p99History: history)
     }
+    let routes: [RouteFigures] = (0..<50).map(benchRoute)
     var state = DashboardState(target: "bench")
     let view = DashboardView(glyphs: .unicode)
     var previous: ScreenBuffer? = nil

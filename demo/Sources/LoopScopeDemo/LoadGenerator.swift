@@ -88,12 +88,13 @@ public final class LoadGenerator: Sendable {
                 inFlight = pending.withLockedValue { $0 }
                 let pick = inFlight.indices.min { inFlight[$0] < inFlight[$1] } ?? 0
                 pending.withLockedValue { $0[pick] += 1 }
-                let path = plan.mix[index].path
+                let chosen = index
+                let path = plan.mix[chosen].path
                 connections[pick].get(path).whenComplete { [self] result in
                     pending.withLockedValue { $0[pick] -= 1 }
                     switch result {
-                    case .success(let r): record(index, status: r.status, latency: NIODeadline.now() - intended)
-                    case .failure(let e): recordError(index, "connection: \(e)")
+                    case .success(let r): record(chosen, status: r.status, latency: NIODeadline.now() - intended)
+                    case .failure(let e): recordError(chosen, "connection: \(e)")
                     }
                 }
                 sent += 1
