@@ -79,7 +79,12 @@ struct DemoCommand: AsyncParsableCommand {
                     }
                     _ = try await runner.run(observer: observer)
                 }
-                guide.withLockedValue { $0 = ["the demo is over: keep exploring (routes, pools, Enter for details), q to quit"] }
+                guide.withLockedValue { $0 = ["the story is over: a steady mixed load keeps running; every route is back on the loop", "explore: move routes (1-4), resize pools (Tab, +/-), apply fixes (f), details (Enter); q quits"] }
+                try await resetServer(client)
+                let steady = LoadPlan(port: httpPort, mix: [.init(path: "/hello", weight: 100), .init(path: "/hash", weight: 40), .init(path: "/fanout", weight: 20),
+                                                            .init(path: "/db", weight: 10), .init(path: "/sleep", weight: 10), .init(path: "/mixed", weight: 20)],
+                                      mode: .open(rate: 200), connections: 16, durationSeconds: 3600, poisson: true)
+                _ = try await LoadGenerator(plan: steady, group: loadGroup).run()
             }
             let feed = SnapshotFeed(intervalMs: 100) { socket }
             var state = DashboardState(target: "loopscope-demo")

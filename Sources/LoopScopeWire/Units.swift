@@ -3,6 +3,7 @@ public enum Units {
     /// Microseconds as `0.2ms`, `41.2ms`, `1.2s`; `-` for none.
     public static func micros(_ us: Double, empty: String = "-") -> String {
         if us <= 0 { return empty }
+        if us < 100 { return String(Int(us.rounded())) + "µs" }
         if us < 1_000 { return fixed1(us / 1000) + "ms" }
         if us < 100_000 { return fixed1(us / 1000) + "ms" }
         if us < 1_000_000 { return String(Int((us / 1000).rounded())) + "ms" }

@@ -124,29 +124,50 @@ case "frame":
     print(String(format: "dashboard_frame_ms %.3f cpu_share_at_10hz_pct %.2f", perFrame, Double(cpu0) / Double(frames) / 1e9 * 10 * 100))
 
 case "subscribers":
-    // Keeps N clients subscribed to a server at an interval, reading every frame.
+    // Keeps N raw subscribers at an interval. They count frames without decoding them, so what
+    // is measured is the server's cost, not the JSON decoding of 32 clients on the same cores.
     let socket = option("--socket", "")
     let count = Int(option("--count", "32"))!
     let interval = Int(option("--interval", "100"))!
     let seconds = Double(option("--seconds", "12"))!
     let frames = NIOLockedValueBox(0)
-    try await withThrowingTaskGroup(of: Void.self) { group in
-        for _ in 0..<count {
-            group.addTask {
-                let c = try await ControlClient.connect(path: socket)
-                let stream = try await c.subscribe(intervalMs: interval)
-                let deadline = Date().addingTimeInterval(seconds)
-                for await _ in stream {
-                    frames.withLockedValue { $0 += 1 }
-                    if Date() > deadline { break }
-                }
-                await c.close()
+    let done = DispatchGroup()
+    for _ in 0..<count {
+        done.enter()
+        Thread {
+            defer { done.leave() }
+            let fd = socket_unix(socket)
+            guard fd >= 0 else { return }
+            defer { close(fd) }
+            let hello = "{\"id\":1,\"op\":\"hello\",\"versions\":[1]}\n{\"id\":2,\"op\":\"subscribe\",\"intervalMs\":\(interval)}\n"
+            _ = hello.withCString { write(fd, $0, strlen($0)) }
+            var buffer = [UInt8](repeating: 0, count: 1 << 16)
+            let deadline = Date().addingTimeInterval(seconds)
+            var lines = 0
+            while Date() < deadline {
+                let n = read(fd, &buffer, buffer.count)
+                if n <= 0 { break }
+                for i in 0..<n where buffer[i] == 10 { lines += 1 }
             }
-        }
-        try await group.waitForAll()
+            frames.withLockedValue { $0 += max(0, lines - 3) }
+        }.start()
     }
+    done.wait()
     print("subscriber_frames \(frames.withLockedValue { $0 })")
 
 default:
     print("usage: loopscope-bench bare-server [--port N] [--loops N] | pools [--jobs N] | encode | frame | subscribers --socket PATH [--count N] [--interval MS] [--seconds S]")
+}
+
+/// A connected Unix stream socket, or -1.
+func socket_unix(_ path: String) -> Int32 {
+    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+    var addr = sockaddr_un()
+    addr.sun_family = sa_family_t(AF_UNIX)
+    withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+        for (i, b) in path.utf8.enumerated() where i < raw.count - 1 { raw[i] = b }
+    }
+    let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+    if rc != 0 { close(fd); return -1 }
+    return fd
 }

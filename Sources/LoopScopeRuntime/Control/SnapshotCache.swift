@@ -1,14 +1,15 @@
 import NIOConcurrencyHelpers
 import LoopScopeWire
 
-/// The last snapshot, encoded, shared by every subscriber for a few milliseconds so that many
-/// subscribers cost one snapshot. Thread-safe.
+/// The last snapshot, encoded, shared by every subscriber for up to 90 ms (just under the
+/// fastest subscription interval) so that many subscribers cost one snapshot. Commands
+/// invalidate it, so their effect shows in the very next frame. Thread-safe.
 final class SnapshotCache: Sendable {
     private let core: RuntimeCore
     private let maxAgeNanos: UInt64
     private let cached = NIOLockedValueBox<(bytes: [UInt8], at: UInt64)?>(nil)
 
-    init(core: RuntimeCore, maxAgeNanos: UInt64 = 20_000_000) {
+    init(core: RuntimeCore, maxAgeNanos: UInt64 = 90_000_000) {
         self.core = core
         self.maxAgeNanos = maxAgeNanos
     }

@@ -7,6 +7,9 @@ final class RouteRuntime: Sendable {
     let route: Route
     let stats: RouteStats
     private let modelRaw: Atomic<UInt8>
+    private let stages = Atomic<UInt64>(0)
+    /// Thread CPU time is read for one compute stage in this many (and always for slow stages' pools).
+    static let cpuSampleEvery: UInt64 = 8
 
     init(index: Int, route: Route, heldThresholdNanos: UInt64) {
         self.index = index
@@ -26,6 +29,12 @@ final class RouteRuntime: Sendable {
     }
 
     var name: String { route.template.description }
+
+    /// Whether this compute stage should read thread CPU time (1 in `cpuSampleEvery`).
+    @inline(__always)
+    func sampleCPU() -> Bool {
+        stages.add(1, ordering: .relaxed).newValue % Self.cpuSampleEvery == 1
+    }
 
     private static let models = ExecutionModel.allCases
     private static func code(_ m: ExecutionModel) -> UInt8 { UInt8(models.firstIndex(of: m)!) }

@@ -92,7 +92,7 @@ final class RuntimeCore: Sendable {
     func runOnLoop(_ rt: RouteRuntime, input: JobInput, loopIndex: Int) -> ComputeOutcome {
         guard instrumented else { return Self.plainRun(rt.route.job, input) }
         board.enterLoop(loopIndex, route: rt.index, now: Clocks.monotonicNanos())
-        var outcome = rt.route.job.measuredRun(input)
+        var outcome = rt.route.job.measuredRun(input, measureCPU: rt.sampleCPU())
         board.exitLoop(loopIndex)
         outcome.heldNanos = outcome.wallNanos
         if outcome.wallNanos >= rt.stats.heldThresholdNanos {
@@ -105,7 +105,7 @@ final class RuntimeCore: Sendable {
     func runOnTask(_ rt: RouteRuntime, input: JobInput) -> ComputeOutcome {
         guard instrumented else { return Self.plainRun(rt.route.job, input) }
         let token = board.enterTask(route: rt.index, now: Clocks.monotonicNanos())
-        var outcome = rt.route.job.measuredRun(input)
+        var outcome = rt.route.job.measuredRun(input, measureCPU: rt.sampleCPU())
         board.exitTask(token)
         outcome.heldNanos = outcome.wallNanos
         if outcome.wallNanos >= rt.stats.heldThresholdNanos {

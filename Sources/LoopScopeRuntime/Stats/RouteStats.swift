@@ -99,7 +99,7 @@ final class RouteStats: Sendable {
                 compute: compute,
                 workClass: WorkClassifier.classify(compute: compute, ioMicros: split.ioMicros),
                 held: HeldFigures(count: s.heldCount, totalMicros: s.heldTotalNanos / 1000, perRequestMicros: v(.heldSamples) > 0 ? v(.held) / n / 1000 : 0),
-                histogram: s.latency.buckets()
+                histogram: s.latency.cachedBuckets
             )
         }
     }

@@ -22,6 +22,8 @@ struct WindowedDistribution {
     /// Every value since start.
     private(set) var cumulative: Histogram<UInt64>
     private(set) var summary = WindowedPercentiles()
+    /// `buckets()` as of the last rollover.
+    private(set) var cachedBuckets: [HistogramBucket] = []
     private(set) var history: [UInt64] = []
     private(set) var countHistory: [UInt64] = []
     private let historyFigure: HistoryFigure
@@ -68,6 +70,7 @@ struct WindowedDistribution {
         }
         Self.push(&history, figure)
         Self.push(&countHistory, last.totalCount)
+        if last.totalCount > 0 || cachedBuckets.isEmpty { cachedBuckets = buckets() }
     }
 
     /// Log-spaced buckets of everything recorded since start, for a histogram view.

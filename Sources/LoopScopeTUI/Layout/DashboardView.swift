@@ -140,11 +140,12 @@ public struct DashboardView {
             poolRow(&b, row, p, selected: selected, focused: poolFocus, sparkW: poolSpark)
             row += 1
         }
-        // The demo's guide and up to three diagnoses take rows at the bottom.
-        let guideRows = min(st.guide.count, 3)
+        // The demo's guide (wrapped) and up to three diagnoses take rows at the bottom.
+        let guide = st.guide.flatMap { Self.wrap($0, width: w - 2) }
+        let guideRows = min(guide.count, 3)
         let diagRows = min(3 - min(guideRows, 1), s.diagnoses.count)
         let routesBottom = b.rows - 2 - diagRows - guideRows
-        for (i, line) in st.guide.prefix(guideRows).enumerated() {
+        for (i, line) in guide.prefix(guideRows).enumerated() {
             b.fill(b.rows - 2 - guideRows + i, Style(.highlight))
             b.write(b.rows - 2 - guideRows + i, 0, " " + line, Style(.highlight, bold: i == 0), width: w)
         }
@@ -178,6 +179,22 @@ public struct DashboardView {
             b.write(drow, 0, " \(mark) " + Columns.left(d.summary, w - 3 - fix.count) + fix, style)
             drow += 1
         }
+    }
+
+    /// Splits text into lines of at most `width` characters at spaces.
+    static func wrap(_ text: String, width: Int) -> [String] {
+        guard width > 0, text.count > width else { return [text] }
+        var lines: [String] = []
+        var line = ""
+        for word in text.split(separator: " ", omittingEmptySubsequences: false) {
+            if !line.isEmpty, line.count + 1 + word.count > width {
+                lines.append(line)
+                line = ""
+            }
+            line += (line.isEmpty ? "" : " ") + word
+        }
+        if !line.isEmpty { lines.append(line) }
+        return lines
     }
 
     private func loopRow(_ b: inout ScreenBuffer, _ row: Int, _ e: LoopFigures, sparkW: Int) {
