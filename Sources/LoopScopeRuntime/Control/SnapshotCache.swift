@@ -18,7 +18,7 @@ final class SnapshotCache: Sendable {
     func encoded() -> [UInt8] {
         let now = Clocks.monotonicNanos()
         if let c = cached.withLockedValue({ $0 }), now &- c.at < maxAgeNanos { return c.bytes }
-        let bytes = WireCodec().encode(core.snapshot())
+        let bytes = core.snapshot().json()
         cached.withLockedValue { $0 = (bytes, now) }
         return bytes
     }

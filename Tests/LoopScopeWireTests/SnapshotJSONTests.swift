@@ -1,0 +1,33 @@
+import Foundation
+import Testing
+import LoopScopeWire
+
+@Suite struct SnapshotJSONTests {
+    static func rich() -> Snapshot {
+        var loop = LoopFigures(name: "loop \"0\"\n", lag: WindowedPercentiles(last1s: Percentiles(count: 3, p50: 1, p90: 2, p99: 3, p999: 4, max: 5, mean: 2.5)), stalls: 7, culprit: "/hash", culpritHeldMicros: 9, lagHistory: [1, 2, 3])
+        loop.stallInProgress = StallInProgress(route: nil, heldMicros: 123_456)
+        let pool = PoolFigures(name: "processes", kind: "processes", size: 2, live: 2, busy: 1, queued: 3, queueLimit: 10, completed: 5, rejected: 1, failed: 2, completedPerSecond: 0.5,
+                               queueHistory: [0, 3], workers: [WorkerFigures(pid: 77, jobsDone: 4, restarts: 1, residentBytes: 1 << 30, busy: true)])
+        let route = RouteFigures(method: "GET", path: "/users/:id", model: .processes, requests: 10, inFlight: -1, rate1s: 1.25, rate10s: 1e-7, status: StatusCounts(s2xx: 1, s3xx: 2, s4xx: 3, s5xx: 4),
+                                 p99History: [5], rateHistory: [6], split: LatencySplit(queueMicros: 1.5, computeMicros: 2, ioMicros: 3.75),
+                                 compute: ComputeFigures(wallMicros: 5000.125, cpuMicros: 4999, samples: 8), workClass: .blocking, held: HeldFigures(count: 1, totalMicros: 2, perRequestMicros: 3.5),
+                                 histogram: [HistogramBucket(upToMicros: 10, count: 1)])
+        let diagnoses = [
+            Diagnosis(id: "a", severity: .critical, summary: "tab\there", evidence: ["e1", "é2 ✓"], action: .reroute(route: "/x", model: .threads)),
+            Diagnosis(id: "b", severity: .warning, summary: "s", evidence: [], action: .resize(pool: "threads", size: 4)),
+            Diagnosis(id: "c", severity: .info, summary: "s", evidence: [], action: .limit(pool: "p", limit: 9)),
+            Diagnosis(id: "d", severity: .info, summary: "\u{1}", evidence: [], action: nil),
+        ]
+        return Snapshot(sequence: 42, time: 1_795_000_000.123, server: ServerInfo(name: "n", pid: 1, startedAt: 2.5, uptimeSeconds: 3, address: "127.0.0.1:1", instrumented: false, cores: 2),
+                        loops: [loop], tasks: LoopFigures(name: "tasks"), pools: [pool], routes: [route],
+                        events: [ControlEvent(sequence: 1, time: 3.5, kind: .workerDied, subject: "processes", old: "pid 1", new: "restarting", actor: "runtime")],
+                        eventsDropped: 3, diagnoses: diagnoses, selfCost: SelfCost(nanosPerRequest: 180.5, statisticsBytes: 99, framesDropped: 2, snapshotMicros: 0.25))
+    }
+
+    @Test func theFastEncodingDecodesToTheSameSnapshot() throws {
+        let s = Self.rich()
+        let decoded = try JSONDecoder().decode(Snapshot.self, from: Data(s.json()))
+        #expect(decoded == s)
+        #expect(try JSONDecoder().decode(Snapshot.self, from: Data(WireCodec().encode(s))) == s)
+    }
+}
