@@ -10,15 +10,22 @@ public final class LoadGenerator: Sendable {
     public let plan: LoadPlan
     private let group: any EventLoopGroup
     private let stats: NIOLockedValueBox<LoadStats>
+    /// Closed-loop workers' own statistics while they run.
+    private let closedWorkers = NIOLockedValueBox<[NIOLockedValueBox<LoadStats>]>([])
 
     public init(plan: LoadPlan, group: any EventLoopGroup) {
         self.plan = plan
         self.group = group
         self.stats = NIOLockedValueBox(LoadStats(paths: plan.mix.map(\.path)))
+        self.cycle = plan.schedule
     }
 
     /// The figures so far (for a live progress line).
-    public func progress() -> LoadReport { stats.withLockedValue { $0.report(plan: plan, elapsed: $0.elapsed()) } }
+    public func progress() -> LoadReport {
+        var merged = stats.withLockedValue { $0 }
+        for w in closedWorkers.withLockedValue({ $0 }) { w.withLockedValue { merged.merge($0) } }
+        return merged.report(plan: plan, elapsed: merged.elapsed())
+    }
 
     /// Runs the plan to its end (duration or request count) and reports.
     public func run() async throws -> LoadReport {
@@ -35,13 +42,22 @@ public final class LoadGenerator: Sendable {
         let deadline = NIODeadline.now() + .nanoseconds(Int64(plan.durationSeconds * 1e9))
         switch plan.mode {
         case .closed(let concurrency):
-            try await withThrowingTaskGroup(of: Void.self) { tasks in
+            // Each worker chains its next request in the completion of the previous one, on
+            // its connection's event loop: no task hops, and its own statistics (no contention).
+            let workers = (0..<concurrency).map { _ in NIOLockedValueBox(LoadStats(paths: plan.mix.map(\.path))) }
+            closedWorkers.withLockedValue { $0 = workers }
+            await withTaskGroup(of: Void.self) { tasks in
                 for i in 0..<concurrency {
                     let c = connections[i % connections.count]
-                    tasks.addTask { try await self.closedLoop(c, worker: i, deadline: deadline) }
+                    tasks.addTask {
+                        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                            self.closedLoop(c, stats: workers[i], request: i, deadline: deadline, done: done)
+                        }
+                    }
                 }
-                try await tasks.waitForAll()
             }
+            for w in workers { w.withLockedValue { ws in stats.withLockedValue { $0.merge(ws) } } }
+            closedWorkers.withLockedValue { $0 = [] }
         case .open(let rate):
             try await openLoop(connections, rate: rate, deadline: deadline)
         }
@@ -49,18 +65,20 @@ public final class LoadGenerator: Sendable {
         return stats.withLockedValue { s in s.report(plan: plan, elapsed: s.elapsed()) }
     }
 
-    private func closedLoop(_ c: HTTPClientConnection, worker: Int, deadline: NIODeadline) async throws {
-        var n = worker
-        while NIODeadline.now() < deadline {
-            guard let index = claim() else { return }
-            let sent = NIODeadline.now()
-            n += 1
-            do {
-                let r = try await c.get(plan.mix[index].path).get()
-                record(index, status: r.status, latency: NIODeadline.now() - sent)
-            } catch {
-                recordError(index, "connection: \(error)")
-                return
+    private func closedLoop(_ c: HTTPClientConnection, stats worker: NIOLockedValueBox<LoadStats>, request n: Int, deadline: NIODeadline, done: CheckedContinuation<Void, Never>) {
+        guard NIODeadline.now() < deadline, let index = claim() else {
+            done.resume()
+            return
+        }
+        let sent = NIODeadline.now()
+        c.get(plan.mix[index].path).whenComplete { [self] result in
+            switch result {
+            case .success(let r):
+                worker.withLockedValue { $0.record(index, status: r.status, micros: UInt64(max((NIODeadline.now() - sent).nanoseconds, 0)) / 1000) }
+                closedLoop(c, stats: worker, request: n + 1, deadline: deadline, done: done)
+            case .failure(let e):
+                worker.withLockedValue { $0.error(index, "connection: \(e)") }
+                done.resume()
             }
         }
     }
@@ -109,12 +127,15 @@ public final class LoadGenerator: Sendable {
         }
     }
 
-    /// Takes the next request number, or nil when the request budget is spent.
+    private let issued = NIOLockedValueBox(0)
+    private let cycle: [Int]
+
+    /// Takes the next request's path index, or nil when the request budget is spent.
     private func claim() -> Int? {
-        stats.withLockedValue { s in
-            if let max = plan.maxRequests, s.issued >= max { return nil }
-            defer { s.issued += 1 }
-            return plan.path(for: s.issued)
+        issued.withLockedValue { n in
+            if let max = plan.maxRequests, n >= max { return nil }
+            defer { n += 1 }
+            return cycle[n % cycle.count]
         }
     }
 
@@ -173,6 +194,14 @@ struct LoadStats {
     mutating func error(_ i: Int, _ kind: String) {
         errors[kind, default: 0] += 1
         errorsByPath[i] += 1
+    }
+
+    /// Adds another worker's figures (its start time is ignored).
+    mutating func merge(_ o: LoadStats) {
+        for i in histograms.indices { histograms[i].add(o.histograms[i]); errorsByPath[i] += o.errorsByPath[i] }
+        total.add(o.total)
+        for (k, v) in o.errors { errors[k, default: 0] += v }
+        completed += o.completed
     }
 
     func elapsed() -> Double { Double((NIODeadline.now() - start).nanoseconds) / 1e9 }
