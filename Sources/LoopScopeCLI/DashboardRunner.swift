@@ -71,6 +71,7 @@ final class DashboardRunner: @unchecked Sendable {
 
     private func loop(_ backend: CursesBackend) {
         let frameMillis = max(20, 1000 / max(state.refreshHz, 1))
+        var instantEmptyReads = 0
         while !stop.load(ordering: .relaxed) {
             let now = Date().timeIntervalSince1970
             for event in inbox.withLockedValue({ e -> [Inbound] in defer { e.removeAll() }; return e }) {
@@ -79,10 +80,14 @@ final class DashboardRunner: @unchecked Sendable {
             state.tick(now: now)
             if let guide { state.guide = guide() }
             redraw(backend)
+            let asked = Date()
             guard let key = backend.nextKey(timeoutMillis: frameMillis) else {
-                if backend.terminalGone { return }
+                // A terminal that vanished answers at once with nothing: leave instead of spinning.
+                instantEmptyReads = Date().timeIntervalSince(asked) < 0.002 ? instantEmptyReads + 1 : 0
+                if backend.terminalGone || instantEmptyReads > 50 || getppid() == 1 { return }
                 continue
             }
+            instantEmptyReads = 0
             if key == .resize {
                 backend.invalidate()
                 previous = nil

@@ -125,9 +125,9 @@ enum HeadlessPrinter {
         }
         o.message = { print("   \($0)") }
         o.phaseFinished = { _, result, verdicts in
-            print("   " + pad("path", 16) + lpad("req/s", 8) + lpad("p50", 9) + lpad("p99", 9) + lpad("max", 9) + lpad("errors", 8))
+            print("   " + Units.padRight("path", 16) + Units.padLeft("req/s", 8) + Units.padLeft("p50", 9) + Units.padLeft("p99", 9) + Units.padLeft("max", 9) + Units.padLeft("errors", 8))
             for row in result.report.rows {
-                print("   " + pad(row.path, 16) + lpad(Units.rate(row.rate), 8) + lpad(Units.micros(row.p50), 9) + lpad(Units.micros(row.p99), 9) + lpad(Units.micros(row.max), 9) + lpad(String(row.errors), 8))
+                print("   " + Units.padRight(row.path, 16) + Units.padLeft(Units.rate(row.rate), 8) + Units.padLeft(Units.micros(row.p50), 9) + Units.padLeft(Units.micros(row.p99), 9) + Units.padLeft(Units.micros(row.max), 9) + Units.padLeft(String(row.errors), 8))
             }
             let pools = result.snapshot.pools.map { "\($0.name) size \($0.size) queue \($0.queued) rejected \($0.rejected)" }.joined(separator: " · ")
             print("   loop lag p99 \(Units.micros(result.loopLagP99Micros, empty: "0ms")) · \(pools)")
@@ -136,6 +136,4 @@ enum HeadlessPrinter {
         return o
     }
 
-    private static func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
-    private static func lpad(_ s: String, _ n: Int) -> String { s.count >= n ? " " + s : String(repeating: " ", count: n - s.count) + s }
 }

@@ -47,6 +47,12 @@ public enum Units {
         return fixed1(v / 1024 / 1024 / 1024) + " GB"
     }
 
+    /// `s` left-aligned in `n` columns (at least one space after it).
+    public static func padRight(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
+
+    /// `s` right-aligned in `n` columns (at least one space before it).
+    public static func padLeft(_ s: String, _ n: Int) -> String { s.count >= n ? " " + s : String(repeating: " ", count: n - s.count) + s }
+
     public static func fixed1(_ v: Double) -> String {
         let r = (v * 10).rounded() / 10
         let whole = Int(r)

@@ -8,7 +8,7 @@ import LoopScopeDemo
 /// The real dashboard in tmux against a real server under load, driven by keys like a person.
 @Suite(.serialized) struct DashboardTmuxTests {
     final class Tmux {
-        let session = "ls-e2e-\(getpid())"
+        let session = "ls-e2e-\(getpid())-\(UUID().uuidString.prefix(6))"
         let tmux: String
 
         init?() {
@@ -36,7 +36,14 @@ import LoopScopeDemo
             return last
         }
 
-        func kill() { _ = try? Binaries.run(tmux, ["kill-session", "-t", session]) }
+        /// Ends the session and anything still running in it.
+        func kill() {
+            let panes = (try? Binaries.run(tmux, ["list-panes", "-t", session, "-F", "#{pane_pid}"]).output) ?? ""
+            _ = try? Binaries.run(tmux, ["kill-session", "-t", session])
+            for pid in panes.split(separator: "\n").compactMap({ Int32($0) }) {
+                _ = try? Binaries.run("/usr/bin/pkill", ["-9", "-P", "\(pid)"])
+            }
+        }
     }
 
     @Test func anOperatorMovesHashOffTheLoopAndGrowsAPoolFromTheKeyboard() async throws {

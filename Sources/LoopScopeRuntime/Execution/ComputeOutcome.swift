@@ -60,26 +60,19 @@ extension ComputeJob {
     /// Runs the job on the calling thread, measuring wall time and, when `measureCPU`, thread
     /// CPU time (a system call on Linux, so the runtime samples it rather than paying it always).
     func measuredRun(_ input: JobInput, measureCPU: Bool = true) -> ComputeOutcome {
-        guard measureCPU else {
-            let t0 = Clocks.monotonicNanos()
-            let result: ComputeOutcome.Result
-            do {
-                result = .output(try run(input))
-            } catch {
-                result = .failure(ComputeFailure(thrown: error))
-            }
-            return ComputeOutcome(result: result, wallNanos: Clocks.monotonicNanos() &- t0, cpuNanos: nil)
-        }
-        let cpu0 = Clocks.threadCPUNanos()
+        let cpu0 = measureCPU ? Clocks.threadCPUNanos() : 0
         let t0 = Clocks.monotonicNanos()
-        let result: ComputeOutcome.Result
-        do {
-            result = .output(try run(input))
-        } catch {
-            result = .failure(ComputeFailure(thrown: error))
-        }
+        let result = resultOf(input)
         let wall = Clocks.monotonicNanos() &- t0
-        let cpu = Clocks.threadCPUNanos() &- cpu0
-        return ComputeOutcome(result: result, wallNanos: wall, cpuNanos: cpu)
+        return ComputeOutcome(result: result, wallNanos: wall, cpuNanos: measureCPU ? Clocks.threadCPUNanos() &- cpu0 : nil)
+    }
+
+    /// Runs the job, turning a thrown error into its failure.
+    func resultOf(_ input: JobInput) -> ComputeOutcome.Result {
+        do {
+            return .output(try run(input))
+        } catch {
+            return .failure(ComputeFailure(thrown: error))
+        }
     }
 }

@@ -115,11 +115,7 @@ final class RuntimeCore: Sendable {
     }
 
     private static func plainRun(_ job: ComputeJob, _ input: JobInput) -> ComputeOutcome {
-        do {
-            return ComputeOutcome(result: .output(try job.run(input)))
-        } catch {
-            return ComputeOutcome(result: .failure(ComputeFailure(thrown: error)))
-        }
+        ComputeOutcome(result: job.resultOf(input))
     }
 
     /// Records a finished request (no-op when uninstrumented); samples its own cost.

@@ -34,15 +34,13 @@ public struct LoadReport: Sendable, Codable, Equatable {
         case .closed(let c): mode = "closed loop, \(c) in flight"
         }
         lines.append("\(mode), \(Units.fixed1(seconds)) s")
-        lines.append(pad("path", 14) + lpad("requests", 10) + lpad("req/s", 9) + lpad("p50", 9) + lpad("p90", 9) + lpad("p99", 9) + lpad("p99.9", 9) + lpad("max", 9) + lpad("errors", 8))
+        lines.append(Units.padRight("path", 14) + Units.padLeft("requests", 10) + Units.padLeft("req/s", 9) + Units.padLeft("p50", 9) + Units.padLeft("p90", 9) + Units.padLeft("p99", 9) + Units.padLeft("p99.9", 9) + Units.padLeft("max", 9) + Units.padLeft("errors", 8))
         for r in rows {
-            lines.append(pad(r.path, 14) + lpad(String(r.requests), 10) + lpad(Units.rate(r.rate), 9) + lpad(Units.micros(r.p50), 9) + lpad(Units.micros(r.p90), 9)
-                + lpad(Units.micros(r.p99), 9) + lpad(Units.micros(r.p999), 9) + lpad(Units.micros(r.max), 9) + lpad(String(r.errors), 8))
+            lines.append(Units.padRight(r.path, 14) + Units.padLeft(String(r.requests), 10) + Units.padLeft(Units.rate(r.rate), 9) + Units.padLeft(Units.micros(r.p50), 9) + Units.padLeft(Units.micros(r.p90), 9)
+                + Units.padLeft(Units.micros(r.p99), 9) + Units.padLeft(Units.micros(r.p999), 9) + Units.padLeft(Units.micros(r.max), 9) + Units.padLeft(String(r.errors), 8))
         }
         for (kind, n) in errors.sorted(by: { $0.value > $1.value }) { lines.append("  \(n) × \(kind)") }
         return lines.joined(separator: "\n") + "\n"
     }
 
-    private func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
-    private func lpad(_ s: String, _ n: Int) -> String { s.count >= n ? " " + s : String(repeating: " ", count: n - s.count) + s }
 }
