@@ -17,10 +17,13 @@ import LoopScopeDemo
         }
 
         func start(_ command: String, columns: Int = 100, rows: Int = 30) throws {
-            try Binaries.run(tmux, ["new-session", "-d", "-s", session, "-x", "\(columns)", "-y", "\(rows)", "env LANG=C.UTF-8 TERM=tmux-256color \(command); echo EXIT=$?; sleep 30"])
+            // Through sh: the tmux client that forks the tmux server is reaped by sh, and the
+            // server holds no pipe of ours (its output goes to /dev/null).
+            let inner = "env LANG=C.UTF-8 TERM=tmux-256color \(command); echo EXIT=$?; sleep 30"
+            try Binaries.launch("/bin/sh", ["-c", "\(tmux) new-session -d -s \(session) -x \(columns) -y \(rows) '\(inner)'"])
         }
 
-        func keys(_ keys: String...) throws { try Binaries.run(tmux, ["send-keys", "-t", session] + keys) }
+        func keys(_ keys: String...) throws { try Binaries.launch(tmux, ["send-keys", "-t", session] + keys) }
 
         func screen() throws -> String { try Binaries.run(tmux, ["capture-pane", "-p", "-t", session]).output }
 
@@ -39,7 +42,7 @@ import LoopScopeDemo
         /// Ends the session and anything still running in it.
         func kill() {
             let panes = (try? Binaries.run(tmux, ["list-panes", "-t", session, "-F", "#{pane_pid}"]).output) ?? ""
-            _ = try? Binaries.run(tmux, ["kill-session", "-t", session])
+            _ = try? Binaries.launch(tmux, ["kill-session", "-t", session])
             for pid in panes.split(separator: "\n").compactMap({ Int32($0) }) {
                 _ = try? Binaries.run("/usr/bin/pkill", ["-9", "-P", "\(pid)"])
             }
@@ -95,7 +98,7 @@ import LoopScopeDemo
         #expect(after.events.contains { $0.kind == .route && $0.subject == "/hash" && $0.new == "threads" })
 
         // Resizing the terminal redraws at once; q quits and restores the terminal.
-        try Binaries.run(tmux.tmux, ["resize-window", "-t", tmux.session, "-x", "60", "-y", "15"])
+        try Binaries.launch(tmux.tmux, ["resize-window", "-t", tmux.session, "-x", "60", "-y", "15"])
         screen = try tmux.waitFor(5) { $0.contains("terminal too small") }
         #expect(screen.contains("terminal too small: 60×15"))
         try tmux.keys("q")

@@ -74,6 +74,24 @@ enum Binaries {
         return (p.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
+    /// Runs a command that may leave a daemon behind (tmux starts its server): spawned with
+    /// posix_spawn, output to /dev/null, and reaped with a blocking waitpid on its own pid.
+    @discardableResult
+    static func launch(_ path: String, _ args: [String]) throws -> Int32 {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        for fd in [Int32(0), 1, 2] { posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0) }
+        let argv = ([path] + args).map { strdup($0) } + [nil]
+        defer { for p in argv { free(p) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, path, &actions, nil, argv, nil)
+        guard rc == 0 else { throw E2EError("cannot run \(path): \(rc)") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return status
+    }
+
     static func which(_ name: String) -> String? {
         for dir in ["/usr/bin", "/usr/local/bin", "/bin", "/usr/sbin"] where FileManager.default.isExecutableFile(atPath: dir + "/" + name) {
             return dir + "/" + name

@@ -23,15 +23,26 @@ public enum CPUWork {
             }
             if best >= 5_000_000 || rounds > 1 << 30 {
                 if sink == 42 { print("") } // keeps `sink` alive
-                return max(1, Int(Double(rounds) / (Double(best) / 1e6)))
+                return min(10_000_000, max(10, Int(Double(rounds) / (Double(max(best, 1)) / 1e6))))
             }
             rounds *= 2
         }
     }()
 
-    /// Burns about `milliseconds` of CPU and returns a digest of the work.
+    /// Burns about `milliseconds` of CPU and returns a digest of the work. The calibrated
+    /// number of rounds is the plan; a wall-clock guard (3× the request) bounds it whatever happens.
     public static func hash(milliseconds: Double, seed: UInt64) -> UInt64 {
-        mix(rounds: Int(Double(roundsPerMillisecond) * milliseconds), seed: seed)
+        let total = Int(Double(roundsPerMillisecond) * milliseconds)
+        let deadline = monotonicNanos() + UInt64(max(milliseconds, 0) * 3_000_000) + 1_000_000
+        var h = seed
+        var done = 0
+        while done < total {
+            let chunk = min(256, total - done)
+            h = mix(rounds: chunk, seed: h &+ UInt64(done))
+            done += chunk
+            if monotonicNanos() > deadline { break }
+        }
+        return h
     }
 
     @inline(never)
