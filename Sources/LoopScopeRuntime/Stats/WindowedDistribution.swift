@@ -19,7 +19,7 @@ struct WindowedDistribution {
     private var ringNext = 0
     private var ringFilled = 0
     private var scratch: Histogram<UInt32>
-    /// Every value since start.
+    /// Every value since start, up to the last rollover.
     private(set) var cumulative: Histogram<UInt64>
     private(set) var summary = WindowedPercentiles()
     /// `buckets()` as of the last rollover.
@@ -40,9 +40,7 @@ struct WindowedDistribution {
     /// Records one value, clamped into the trackable range.
     @inline(__always)
     mutating func record(_ micros: UInt64) {
-        let v = Swift.min(Swift.max(micros, 1), Self.highestTrackableMicros)
-        _ = current.record(v)
-        _ = cumulative.record(v)
+        _ = current.record(Swift.min(Swift.max(micros, 1), Self.highestTrackableMicros))
     }
 
     /// Values recorded in the current, not yet completed, second.
@@ -54,6 +52,10 @@ struct WindowedDistribution {
     /// Closes the current second: updates the summaries and the history. Call once a second.
     mutating func rollover() {
         let last = current
+        // The since-start distribution takes each second whole, off the request path.
+        if last.totalCount > 0 {
+            for v in last.recordedValues() { _ = cumulative.record(v.value, count: UInt64(v.count)) }
+        }
         ring[ringNext] = last
         ringNext = (ringNext + 1) % Self.slots
         ringFilled = Swift.min(ringFilled + 1, Self.slots)
