@@ -181,11 +181,7 @@ public final class ProcessPool: WorkerPool {
                     outcome = ComputeOutcome(result: .failure(.unavailable("no worker process could be started")), ran: false)
                 }
                 outcome.queueNanos = wait
-                if case .failure = outcome.result {
-                    stats.recordFinish(runNanos: outcome.wallNanos, failed: true)
-                } else {
-                    stats.recordFinish(runNanos: outcome.wallNanos, failed: false)
-                }
+                stats.recordFinish(outcome)
                 queue.finished()
                 entry.item.completion(outcome)
             }

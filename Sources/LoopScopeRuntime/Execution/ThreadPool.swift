@@ -38,11 +38,7 @@ public final class ThreadPool: WorkerPool {
             stats.recordStart(queueWaitNanos: wait)
             var outcome = job.measuredRun(input)
             outcome.queueNanos = wait
-            if case .failure = outcome.result {
-                stats.recordFinish(runNanos: outcome.wallNanos, failed: true)
-            } else {
-                stats.recordFinish(runNanos: outcome.wallNanos, failed: false)
-            }
+            stats.recordFinish(outcome)
             completion(outcome)
         }
         if accepted {

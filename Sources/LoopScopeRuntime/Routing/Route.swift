@@ -49,7 +49,12 @@ public struct RequestContext: Sendable {
     public var body: [UInt8]
 
     /// Query and path parameters together, path parameters winning.
-    public var parameters: [String: String] { query.merging(pathParameters) { _, p in p } }
+    public var parameters: [String: String] { Self.parameters(query: query, path: pathParameters) }
+
+    /// Query and path parameters together, path parameters winning.
+    static func parameters(query: [String: String], path: [String: String]) -> [String: String] {
+        path.isEmpty ? query : query.merging(path) { _, p in p }
+    }
 
     /// The default compute input: parameters and body.
     public var defaultInput: JobInput { JobInput(parameters: parameters, body: body) }

@@ -71,11 +71,10 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             rt.stats.inFlight.add(1, ordering: .relaxed)
             server.requestStarted()
             let model = rt.model
-            var query = QueryString.parse(uri: head.uri)
-            if !pathParameters.isEmpty { query.merge(pathParameters) { _, p in p } }
+            let query = QueryString.parse(uri: head.uri)
             let bodyBytes = body.map { Array($0.readableBytesView) } ?? []
             if !rt.route.hasIOStages {
-                let input = JobInput(parameters: query, body: bodyBytes)
+                let input = JobInput(parameters: RequestContext.parameters(query: query, path: pathParameters), body: bodyBytes)
                 if model == .loop {
                     let outcome = core.runOnLoop(rt, input: input, loopIndex: loopIndex)
                     finish(context: context, rt: rt, outcome: outcome, start: start, ioNanos: 0, result: nil, keepAlive: keepAlive)
@@ -90,7 +89,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                     }
                 }
             } else {
-                let request = RequestContext(method: method, path: String(Self.pathOnly(head.uri)), query: QueryString.parse(uri: head.uri), pathParameters: pathParameters, body: bodyBytes)
+                let request = RequestContext(method: method, path: String(Self.pathOnly(head.uri)), query: query, pathParameters: pathParameters, body: bodyBytes)
                 runPipeline(context: context, rt: rt, model: model, request: request, start: start, keepAlive: keepAlive)
             }
         }

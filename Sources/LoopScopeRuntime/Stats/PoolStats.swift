@@ -32,6 +32,15 @@ final class PoolStats: Sendable {
         }
     }
 
+    /// Records a finished compute job: its run time, and a failure when it produced no output.
+    func recordFinish(_ outcome: ComputeOutcome) {
+        if case .failure = outcome.result {
+            recordFinish(runNanos: outcome.wallNanos, failed: true)
+        } else {
+            recordFinish(runNanos: outcome.wallNanos, failed: false)
+        }
+    }
+
     func recordRejected() {
         state.withLockedValue { $0.rejected &+= 1 }
     }

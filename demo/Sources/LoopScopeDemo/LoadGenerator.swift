@@ -51,7 +51,7 @@ public final class LoadGenerator: Sendable {
                     let c = connections[i % connections.count]
                     tasks.addTask {
                         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-                            self.closedLoop(c, stats: workers[i], request: i, deadline: deadline, done: done)
+                            self.closedLoop(c, stats: workers[i], deadline: deadline, done: done)
                         }
                     }
                 }
@@ -65,7 +65,7 @@ public final class LoadGenerator: Sendable {
         return stats.withLockedValue { s in s.report(plan: plan, elapsed: s.elapsed()) }
     }
 
-    private func closedLoop(_ c: HTTPClientConnection, stats worker: NIOLockedValueBox<LoadStats>, request n: Int, deadline: NIODeadline, done: CheckedContinuation<Void, Never>) {
+    private func closedLoop(_ c: HTTPClientConnection, stats worker: NIOLockedValueBox<LoadStats>, deadline: NIODeadline, done: CheckedContinuation<Void, Never>) {
         guard NIODeadline.now() < deadline, let index = claim() else {
             done.resume()
             return
@@ -75,7 +75,7 @@ public final class LoadGenerator: Sendable {
             switch result {
             case .success(let r):
                 worker.withLockedValue { $0.record(index, status: r.status, micros: UInt64(max((NIODeadline.now() - sent).nanoseconds, 0)) / 1000) }
-                closedLoop(c, stats: worker, request: n + 1, deadline: deadline, done: done)
+                closedLoop(c, stats: worker, deadline: deadline, done: done)
             case .failure(let e):
                 worker.withLockedValue { $0.error(index, "connection: \(e)") }
                 done.resume()
@@ -171,7 +171,6 @@ struct LoadStats {
     var errors: [String: Int] = [:]
     var errorsByPath: [Int]
     var completed = 0
-    var issued = 0
     var start = NIODeadline.now()
 
     init(paths: [String]) {

@@ -59,9 +59,6 @@ public struct LoadPlan: Sendable, Equatable, Codable {
         return out
     }
 
-    /// The index into `mix` of the `n`th request: the weights interleaved smoothly and deterministically.
-    public func path(for n: Int) -> Int { schedule[n % schedule.count] }
-
     /// A random entry index drawn by weight, from `u` in [0, 1).
     public func pathIndex(uniform u: Double) -> Int {
         let total = Double(mix.reduce(0) { $0 + $1.weight })
