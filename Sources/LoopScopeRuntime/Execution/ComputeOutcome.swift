@@ -59,9 +59,10 @@ enum ComputeFailure: Error, Sendable, Equatable {
 extension ComputeJob {
     /// Runs the job on the calling thread, measuring wall time and, when `measureCPU`, thread
     /// CPU time (a system call on Linux, so the runtime samples it rather than paying it always).
-    func measuredRun(_ input: JobInput, measureCPU: Bool = true) -> ComputeOutcome {
+    /// `startedAt`, when given, is a monotonic reading the caller just took (saves a clock read).
+    func measuredRun(_ input: JobInput, measureCPU: Bool = true, startedAt: UInt64? = nil) -> ComputeOutcome {
         let cpu0 = measureCPU ? Clocks.threadCPUNanos() : 0
-        let t0 = Clocks.monotonicNanos()
+        let t0 = startedAt ?? Clocks.monotonicNanos()
         let result = resultOf(input)
         let wall = Clocks.monotonicNanos() &- t0
         return ComputeOutcome(result: result, wallNanos: wall, cpuNanos: measureCPU ? Clocks.threadCPUNanos() &- cpu0 : nil)

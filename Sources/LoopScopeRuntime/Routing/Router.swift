@@ -35,7 +35,7 @@ struct Router: Sendable {
 
     /// Finds the route for a request target (the query, if any, is ignored).
     func match(method: String, uri: String) -> Match {
-        let path = Self.normalise(uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+        let path = Self.normalise(Self.path(of: uri))
         if let index = literal[Key(method: method, path: path)] {
             return .found(route: index, parameters: [:])
         }
@@ -48,9 +48,21 @@ struct Router: Sendable {
         return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed: allowed.sorted())
     }
 
-    /// `/a/b/` and `/a//b` match `/a/b`.
+    /// The request target without its query.
+    static func path(of uri: String) -> Substring {
+        uri.utf8.firstIndex(of: UInt8(ascii: "?")).map { uri[..<$0] } ?? uri[...]
+    }
+
+    /// `/a/b/` and `/a//b` match `/a/b`. Byte-wise: this runs for every request.
     private static func normalise(_ path: Substring) -> String {
-        if !path.contains("//") && (path.count <= 1 || !path.hasSuffix("/")) { return String(path) }
+        let slash = UInt8(ascii: "/")
+        var previous: UInt8 = 0
+        var clean = true
+        for b in path.utf8 {
+            if b == slash && previous == slash { clean = false; break }
+            previous = b
+        }
+        if clean && (path.utf8.count <= 1 || path.utf8.last != slash) { return String(path) }
         return "/" + path.split(separator: "/", omittingEmptySubsequences: true).joined(separator: "/")
     }
 }

@@ -68,20 +68,19 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                           keepAlive: keepAlive, extra: ("allow", allowed.joined(separator: ", ")))
         case .found(let index, let pathParameters):
             let rt = core.routes[index]
-            rt.stats.inFlight.add(1, ordering: .relaxed)
-            server.requestStarted()
+            let measureCPU = core.requestStarted(rt, loopIndex: loopIndex)
             let model = rt.model
             let query = QueryString.parse(uri: head.uri)
             let bodyBytes = body.map { Array($0.readableBytesView) } ?? []
             if !rt.route.hasIOStages {
                 let input = JobInput(parameters: RequestContext.parameters(query: query, path: pathParameters), body: bodyBytes)
                 if model == .loop {
-                    let outcome = core.runOnLoop(rt, input: input, loopIndex: loopIndex)
+                    let outcome = core.runOnLoop(rt, input: input, loopIndex: loopIndex, measureCPU: measureCPU)
                     finish(context: context, rt: rt, outcome: outcome, start: start, ioNanos: 0, result: nil, keepAlive: keepAlive)
                 } else {
                     let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
                     let loop = context.eventLoop
-                    core.compute(rt, model: model, input: input, loop: loop, loopIndex: loopIndex) { outcome in
+                    core.compute(rt, model: model, input: input, loop: loop, loopIndex: loopIndex, measureCPU: measureCPU) { outcome in
                         loop.execute {
                             let (handler, context) = bound.value
                             handler.finish(context: context, rt: rt, outcome: outcome, start: start, ioNanos: 0, result: nil, keepAlive: keepAlive)
@@ -90,13 +89,13 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 }
             } else {
                 let request = RequestContext(method: method, path: String(Self.pathOnly(head.uri)), query: query, pathParameters: pathParameters, body: bodyBytes)
-                runPipeline(context: context, rt: rt, model: model, request: request, start: start, keepAlive: keepAlive)
+                runPipeline(context: context, rt: rt, model: model, measureCPU: measureCPU, request: request, start: start, keepAlive: keepAlive)
             }
         }
     }
 
     /// Runs a route with I/O stages in a task: prepare (await), compute (per model), respond (await).
-    private func runPipeline(context: ChannelHandlerContext, rt: RouteRuntime, model: ExecutionModel, request: RequestContext, start: UInt64, keepAlive: Bool) {
+    private func runPipeline(context: ChannelHandlerContext, rt: RouteRuntime, model: ExecutionModel, measureCPU: Bool, request: RequestContext, start: UInt64, keepAlive: Bool) {
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let loop = context.eventLoop
         let core = self.core
@@ -110,7 +109,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 let input = try await rt.route.prepare?(request) ?? request.defaultInput
                 io &+= Clocks.monotonicNanos() &- t0
                 outcome = await withCheckedContinuation { continuation in
-                    core.compute(rt, model: model, input: input, loop: loop, loopIndex: loopIndex) { continuation.resume(returning: $0) }
+                    core.compute(rt, model: model, input: input, loop: loop, loopIndex: loopIndex, measureCPU: measureCPU) { continuation.resume(returning: $0) }
                 }
                 if case .output(let bytes) = outcome.result, let respond = rt.route.respond {
                     let t1 = Clocks.monotonicNanos()
@@ -146,13 +145,11 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             let extra: (String, String)? = failure.status == 503 ? ("retry-after", "1") : nil
             writeResponse(context: context, status: status, contentType: "text/plain; charset=utf-8", body: Array((failure.message + "\n").utf8), keepAlive: keepAlive, extra: extra)
         }
-        rt.stats.inFlight.subtract(1, ordering: .relaxed)
-        core.record(rt, RequestRecord(
+        core.requestFinished(rt, loopIndex: loopIndex, RequestRecord(
             status: status, latencyNanos: Clocks.monotonicNanos() &- start,
             queueNanos: outcome.queueNanos, computeNanos: outcome.wallNanos, cpuNanos: outcome.cpuNanos,
             ioNanos: ioNanos, heldNanos: outcome.heldNanos, computed: outcome.ran
         ))
-        server.requestFinished()
     }
 
     private func writeSimple(context: ChannelHandlerContext, status: HTTPResponseStatus, text: String, keepAlive: Bool) {
@@ -183,7 +180,5 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.close(promise: nil)
     }
 
-    private static func pathOnly(_ uri: String) -> Substring {
-        uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-    }
+    private static func pathOnly(_ uri: String) -> Substring { Router.path(of: uri) }
 }

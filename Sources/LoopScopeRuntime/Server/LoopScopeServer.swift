@@ -19,7 +19,6 @@ import LoopScopeWire
 public final class LoopScopeServer: Sendable {
     let core: RuntimeCore
     private let state = NIOLockedValueBox(RunState())
-    private let inFlight = Atomic<Int>(0)
     private let draining = Atomic<Bool>(false)
 
     private struct RunState {
@@ -134,7 +133,7 @@ public final class LoopScopeServer: Sendable {
         draining.store(true, ordering: .relaxed)
         try? await s.channel?.close()
         let deadline = Clocks.monotonicNanos() + UInt64(core.configuration.drainTimeout.nanoseconds)
-        while inFlight.load(ordering: .relaxed) > 0, Clocks.monotonicNanos() < deadline {
+        while core.requestsInFlight > 0, Clocks.monotonicNanos() < deadline {
             try? await Task.sleep(nanoseconds: 5_000_000)
         }
         s.probes.forEach { $0.stop() }
@@ -154,8 +153,6 @@ public final class LoopScopeServer: Sendable {
     }
 
     var isDraining: Bool { draining.load(ordering: .relaxed) }
-    func requestStarted() { inFlight.add(1, ordering: .relaxed) }
-    func requestFinished() { inFlight.subtract(1, ordering: .relaxed) }
 
     // MARK: - In-process control (the same operations as the control socket)
 

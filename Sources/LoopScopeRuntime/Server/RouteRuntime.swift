@@ -1,20 +1,17 @@
 import Synchronization
 import LoopScopeWire
 
-/// A route with its live state: the current execution model and its statistics. Thread-safe.
+/// A route with its live state: the current execution model and its windowed statistics. Thread-safe.
 final class RouteRuntime: Sendable {
     let index: Int
     let route: Route
     let stats: RouteStats
     private let modelRaw: Atomic<UInt8>
-    private let stages = Atomic<UInt64>(0)
-    /// Thread CPU time is read for one compute stage in this many (and always for slow stages' pools).
-    static let cpuSampleEvery: UInt64 = 8
 
-    init(index: Int, route: Route, heldThresholdNanos: UInt64) {
+    init(index: Int, route: Route) {
         self.index = index
         self.route = route
-        self.stats = RouteStats(heldThresholdNanos: heldThresholdNanos)
+        self.stats = RouteStats(route: index)
         self.modelRaw = Atomic(Self.code(route.model))
     }
 
@@ -29,12 +26,6 @@ final class RouteRuntime: Sendable {
     }
 
     var name: String { route.template.description }
-
-    /// Whether this compute stage should read thread CPU time (1 in `cpuSampleEvery`).
-    @inline(__always)
-    func sampleCPU() -> Bool {
-        stages.add(1, ordering: .relaxed).newValue % Self.cpuSampleEvery == 1
-    }
 
     private static let models = ExecutionModel.allCases
     private static func code(_ m: ExecutionModel) -> UInt8 { UInt8(models.firstIndex(of: m)!) }

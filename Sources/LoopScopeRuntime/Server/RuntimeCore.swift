@@ -17,14 +17,17 @@ final class RuntimeCore: Sendable {
     let events = EventLog()
     let board: ActivityBoard
     let loopStats: [ExecutorStats]
+    /// Per event loop, what its requests recorded (the request path's only statistics).
+    let tallies: [LoopTally]
     let taskStats: ExecutorStats
+    /// Compute stages holding their executor this long or more are charged to their route.
+    let heldThresholdNanos: UInt64
     let logger: Logger
     let startedAt = Clocks.wallSeconds()
     let address = NIOLockedValueBox("")
     private let sequence = Atomic<UInt64>(0)
     private let selfCostNanos = Atomic<UInt64>(0)
     private let selfCostSamples = Atomic<UInt64>(0)
-    private let requestCounter = Atomic<UInt64>(0)
     let framesDropped = Atomic<UInt64>(0)
     private let lastSnapshotMicros = NIOLockedValueBox<Double>(0)
     let watchdog = NIOLockedValueBox<Watchdog?>(nil)
@@ -36,7 +39,8 @@ final class RuntimeCore: Sendable {
         self.configuration = configuration
         self.logger = logger
         let held = UInt64(configuration.heldThreshold.nanoseconds)
-        self.routes = routes.enumerated().map { RouteRuntime(index: $0.offset, route: $0.element, heldThresholdNanos: held) }
+        self.heldThresholdNanos = held
+        self.routes = routes.enumerated().map { RouteRuntime(index: $0.offset, route: $0.element) }
         self.router = try Router(routes.map { ($0.method, $0.template) })
         self.threadPool = ThreadPool(size: configuration.threadPoolSize, queueLimit: configuration.threadQueueLimit)
         self.processPool = ProcessPool(size: configuration.processPoolSize, queueLimit: configuration.processQueueLimit,
@@ -45,6 +49,7 @@ final class RuntimeCore: Sendable {
         self.board = ActivityBoard(loopCount: configuration.eventLoops)
         let stall = UInt64(configuration.stallThreshold.nanoseconds)
         self.loopStats = (0..<configuration.eventLoops).map { ExecutorStats(name: "loop \($0)", routeCount: routes.count, stallThresholdNanos: stall) }
+        self.tallies = (0..<configuration.eventLoops).map { _ in LoopTally(routeCount: routes.count, heldThresholdNanos: held) }
         self.taskStats = ExecutorStats(name: "tasks", routeCount: routes.count, stallThresholdNanos: stall)
     }
 
@@ -57,17 +62,19 @@ final class RuntimeCore: Sendable {
     // MARK: - Running compute stages
 
     /// Runs a route's compute stage under `model`. `completion` runs on whatever thread finished the stage.
-    func compute(_ rt: RouteRuntime, model: ExecutionModel, input: JobInput, loop: any EventLoop, loopIndex: Int,
+    /// `measureCPU` (from `requestStarted`) says whether a loop or task stage reads thread CPU
+    /// time; pools always read it.
+    func compute(_ rt: RouteRuntime, model: ExecutionModel, input: JobInput, loop: any EventLoop, loopIndex: Int, measureCPU: Bool,
                  completion: @escaping @Sendable (ComputeOutcome) -> Void) {
         switch model {
         case .loop:
             if loop.inEventLoop {
-                completion(runOnLoop(rt, input: input, loopIndex: loopIndex))
+                completion(runOnLoop(rt, input: input, loopIndex: loopIndex, measureCPU: measureCPU))
             } else {
                 let enqueued = Clocks.monotonicNanos()
                 loop.execute { [self] in
                     let started = Clocks.monotonicNanos()
-                    var outcome = runOnLoop(rt, input: input, loopIndex: loopIndex)
+                    var outcome = runOnLoop(rt, input: input, loopIndex: loopIndex, measureCPU: measureCPU)
                     outcome.queueNanos = started &- enqueued
                     completion(outcome)
                 }
@@ -76,7 +83,7 @@ final class RuntimeCore: Sendable {
             let enqueued = Clocks.monotonicNanos()
             Task { [self] in
                 let started = Clocks.monotonicNanos()
-                var outcome = runOnTask(rt, input: input)
+                var outcome = runOnTask(rt, input: input, measureCPU: measureCPU)
                 outcome.queueNanos = started &- enqueued
                 completion(outcome)
             }
@@ -89,26 +96,28 @@ final class RuntimeCore: Sendable {
 
     /// Runs the stage on the calling event loop, charging the time it holds the loop.
     @inline(__always)
-    func runOnLoop(_ rt: RouteRuntime, input: JobInput, loopIndex: Int) -> ComputeOutcome {
+    func runOnLoop(_ rt: RouteRuntime, input: JobInput, loopIndex: Int, measureCPU: Bool) -> ComputeOutcome {
         guard instrumented else { return Self.plainRun(rt.route.job, input) }
-        board.enterLoop(loopIndex, route: rt.index, now: Clocks.monotonicNanos())
-        var outcome = rt.route.job.measuredRun(input, measureCPU: rt.sampleCPU())
+        let now = Clocks.monotonicNanos()
+        board.enterLoop(loopIndex, route: rt.index, now: now)
+        var outcome = rt.route.job.measuredRun(input, measureCPU: measureCPU, startedAt: now)
         board.exitLoop(loopIndex)
         outcome.heldNanos = outcome.wallNanos
-        if outcome.wallNanos >= rt.stats.heldThresholdNanos {
+        if outcome.wallNanos >= heldThresholdNanos {
             loopStats[loopIndex].recordHeld(route: rt.index, nanos: outcome.wallNanos)
         }
         return outcome
     }
 
     /// Runs the stage on the current cooperative-pool thread, charging the time it holds it.
-    func runOnTask(_ rt: RouteRuntime, input: JobInput) -> ComputeOutcome {
+    func runOnTask(_ rt: RouteRuntime, input: JobInput, measureCPU: Bool) -> ComputeOutcome {
         guard instrumented else { return Self.plainRun(rt.route.job, input) }
-        let token = board.enterTask(route: rt.index, now: Clocks.monotonicNanos())
-        var outcome = rt.route.job.measuredRun(input, measureCPU: rt.sampleCPU())
+        let now = Clocks.monotonicNanos()
+        let token = board.enterTask(route: rt.index, now: now)
+        var outcome = rt.route.job.measuredRun(input, measureCPU: measureCPU, startedAt: now)
         board.exitTask(token)
         outcome.heldNanos = outcome.wallNanos
-        if outcome.wallNanos >= rt.stats.heldThresholdNanos {
+        if outcome.wallNanos >= heldThresholdNanos {
             taskStats.recordHeld(route: rt.index, nanos: outcome.wallNanos)
         }
         return outcome
@@ -118,26 +127,40 @@ final class RuntimeCore: Sendable {
         ComputeOutcome(result: job.resultOf(input))
     }
 
-    /// Records a finished request (no-op when uninstrumented); samples its own cost.
+    /// A request of `rt` was routed on loop `loopIndex`. On that loop. Returns whether its
+    /// compute stage, if it runs on a loop or a task, should read thread CPU time.
     @inline(__always)
-    func record(_ rt: RouteRuntime, _ record: RequestRecord) {
-        guard instrumented else { return }
-        let n = requestCounter.add(1, ordering: .relaxed).newValue
-        if n & 63 == 0 {
+    func requestStarted(_ rt: RouteRuntime, loopIndex: Int) -> Bool {
+        tallies[loopIndex].started(route: rt.index)
+    }
+
+    /// A request of `rt` got its response on loop `loopIndex`: records it (only counts it when
+    /// uninstrumented) and, for about one request in 64, measures what recording cost.
+    @inline(__always)
+    func requestFinished(_ rt: RouteRuntime, loopIndex: Int, _ record: RequestRecord) {
+        let tally = tallies[loopIndex]
+        guard instrumented else {
+            tally.finished(route: rt.index, status: record.status, record: nil)
+            return
+        }
+        if Sampling.oneIn(powerOfTwo: 6, seed: record.latencyNanos) {
             let t0 = Clocks.monotonicNanos()
-            rt.stats.record(record)
+            tally.finished(route: rt.index, status: record.status, record: record)
             selfCostNanos.add(Clocks.monotonicNanos() &- t0, ordering: .relaxed)
             selfCostSamples.add(1, ordering: .relaxed)
         } else {
-            rt.stats.record(record)
+            tally.finished(route: rt.index, status: record.status, record: record)
         }
     }
+
+    /// Requests routed and not yet answered, on every loop.
+    var requestsInFlight: Int { tallies.reduce(0) { $0 + $1.inFlight } }
 
     // MARK: - Statistics
 
     /// Closes the current second everywhere. Called once a second from the control thread.
     func rollover() {
-        for r in routes { r.stats.rollover() }
+        for r in routes { r.stats.rollover(from: tallies) }
         for l in loopStats { l.rollover() }
         taskStats.rollover()
         for p in pools { p.rollover() }
@@ -150,10 +173,15 @@ final class RuntimeCore: Sendable {
         let name: @Sendable (Int) -> String = { [routes] i in i < routes.count ? routes[i].name : "?" }
         let loops = loopStats.enumerated().map { i, s in s.figures(routeName: name, stall: dog?.stall(i)) }
         let tasks = taskStats.figures(routeName: name, stall: dog?.stall(loopStats.count))
-        let routeFigures = routes.map { $0.stats.figures(method: $0.route.method, path: $0.name, model: $0.model) }
+        var counters = Array(repeating: LoopTally.Counters.zero, count: routes.count)
+        for tally in tallies {
+            for (i, c) in tally.counters().enumerated() { counters[i] += c }
+        }
+        let routeFigures = routes.map { $0.stats.figures(method: $0.route.method, path: $0.name, model: $0.model, counters: counters[$0.index]) }
         let (recent, dropped) = events.recent(50)
         let costSamples = selfCostSamples.load(ordering: .relaxed)
         let footprint = routes.reduce(0) { $0 + $1.stats.footprintBytes } + loopStats.reduce(0) { $0 + $1.footprintBytes }
+            + tallies.reduce(0) { $0 + $1.footprintBytes }
             + taskStats.footprintBytes + pools.count * threadPool.stats.footprintBytes
         var snapshot = Snapshot(
             sequence: sequence.add(1, ordering: .relaxed).newValue,

@@ -1,109 +1,77 @@
+import Histogram
 import NIOConcurrencyHelpers
-import Synchronization
 import LoopScopeWire
 
-/// The figures of one route. Thread-safe: `record` may be called from any thread.
+/// The windowed figures of one route: every loop's second merged at rollover into a latency
+/// distribution and ten seconds of sums. Thread-safe; off the request path (requests are
+/// recorded into each loop's `LoopTally`).
 final class RouteStats: Sendable {
-    private enum Field: Int, CaseIterable {
-        case requests, queue, compute, cpu, cpuSamples, io, held, heldSamples, computed
-    }
-
     private struct State {
         var latency = WindowedDistribution(history: .p99)
-        var rolling = RollingSum(fields: Field.allCases.count)
-        var requests: UInt64 = 0
-        var status = StatusCounts()
-        var heldCount: UInt64 = 0
-        var heldTotalNanos: UInt64 = 0
+        var rolling = RollingSum<RequestSums>()
+        /// Swapped with each loop's histogram at rollover; always empty between rollovers.
+        var spare = WindowedDistribution.emptySecond()
     }
 
+    /// This route's index in the loops' tallies.
+    let route: Int
     private let state = NIOLockedValueBox(State())
-    /// Requests between their start and their response; lock-free.
-    let inFlight = Atomic<Int>(0)
-    /// Stages over this hold time are charged to the route as "held".
-    let heldThresholdNanos: UInt64
 
-    init(heldThresholdNanos: UInt64) {
-        self.heldThresholdNanos = heldThresholdNanos
+    init(route: Int) {
+        self.route = route
     }
 
-    /// Adds one finished request.
-    func record(_ r: RequestRecord) {
+    /// Closes the current second: takes it from every loop. Called once a second by the ticker.
+    func rollover(from tallies: [LoopTally]) {
         state.withLockedValue { s in
-            s.requests &+= 1
-            switch r.status {
-            case ..<300: s.status.s2xx &+= 1
-            case 300..<400: s.status.s3xx &+= 1
-            case 400..<500: s.status.s4xx &+= 1
-            default: s.status.s5xx &+= 1
-            }
-            s.latency.record(r.latencyNanos / 1000)
-            s.rolling.add(Field.requests.rawValue, 1)
-            s.rolling.add(Field.queue.rawValue, Double(r.queueNanos))
-            s.rolling.add(Field.io.rawValue, Double(r.ioNanos))
-            if r.computed {
-                s.rolling.add(Field.computed.rawValue, 1)
-                s.rolling.add(Field.compute.rawValue, Double(r.computeNanos))
-                if let cpu = r.cpuNanos {
-                    s.rolling.add(Field.cpu.rawValue, Double(cpu))
-                    s.rolling.add(Field.cpuSamples.rawValue, 1)
+            var second = RequestSums.zero
+            for tally in tallies {
+                second += tally.takeSecond(route: route, swapping: &s.spare)
+                if s.spare.totalCount > 0 {
+                    s.latency.absorb(s.spare)
+                    s.spare.reset()
                 }
             }
-            if r.heldNanos > 0 {
-                s.rolling.add(Field.held.rawValue, Double(r.heldNanos))
-                s.rolling.add(Field.heldSamples.rawValue, 1)
-                if r.heldNanos >= heldThresholdNanos {
-                    s.heldCount &+= 1
-                    s.heldTotalNanos &+= r.heldNanos
-                }
-            }
-        }
-    }
-
-    /// Closes the current second. Called once a second by the runtime's ticker.
-    func rollover() {
-        state.withLockedValue { s in
             s.latency.rollover()
-            s.rolling.rollover()
+            s.rolling.push(second)
         }
     }
 
-    /// The route's figures as of the last completed second (counters are current).
-    func figures(method: String, path: String, model: ExecutionModel) -> RouteFigures {
-        let inFlight = self.inFlight.load(ordering: .relaxed)
-        return state.withLockedValue { s in
+    /// The route's figures: windows as of the last completed second, `counters` (summed over
+    /// the loops) as they are now.
+    func figures(method: String, path: String, model: ExecutionModel, counters c: LoopTally.Counters) -> RouteFigures {
+        state.withLockedValue { s in
             let sum = s.rolling.last10s
-            func v(_ f: Field) -> Double { sum[f.rawValue] }
-            let n = max(v(.requests), 1)
-            let computed = v(.computed)
+            let n = max(sum.requests, 1)
             let compute = ComputeFigures(
-                wallMicros: computed > 0 ? v(.compute) / computed / 1000 : 0,
-                cpuMicros: v(.cpuSamples) > 0 ? v(.cpu) / v(.cpuSamples) / 1000 : 0,
-                samples: UInt64(computed)
+                wallMicros: sum.computed > 0 ? sum.compute / sum.computed / 1000 : 0,
+                cpuMicros: sum.cpuSamples > 0 ? sum.cpu / sum.cpuSamples / 1000 : 0,
+                samples: UInt64(sum.computed)
             )
             let split = LatencySplit(
-                queueMicros: v(.queue) / n / 1000,
-                computeMicros: v(.compute) / n / 1000,
-                ioMicros: v(.io) / n / 1000
+                queueMicros: sum.queue / n / 1000,
+                computeMicros: sum.compute / n / 1000,
+                ioMicros: sum.io / n / 1000
             )
             return RouteFigures(
                 method: method, path: path, model: model,
-                requests: s.requests, inFlight: inFlight,
-                rate1s: s.rolling.last1s[Field.requests.rawValue],
-                rate10s: v(.requests) / Double(s.rolling.seconds),
-                status: s.status,
+                requests: c.requests, inFlight: c.inFlight,
+                rate1s: s.rolling.last1s.requests,
+                rate10s: sum.requests / Double(s.rolling.seconds),
+                status: c.status,
                 latency: s.latency.summary,
                 p99History: s.latency.history,
                 rateHistory: s.latency.countHistory,
                 split: split,
                 compute: compute,
                 workClass: WorkClassifier.classify(compute: compute, ioMicros: split.ioMicros),
-                held: HeldFigures(count: s.heldCount, totalMicros: s.heldTotalNanos / 1000, perRequestMicros: v(.heldSamples) > 0 ? v(.held) / n / 1000 : 0),
+                held: HeldFigures(count: c.heldCount, totalMicros: c.heldTotalNanos / 1000,
+                                  perRequestMicros: sum.heldSamples > 0 ? sum.held / n / 1000 : 0),
                 histogram: s.latency.cachedBuckets
             )
         }
     }
 
-    /// Approximate bytes held by this route's statistics.
-    var footprintBytes: Int { state.withLockedValue { $0.latency.footprintBytes } + 512 }
+    /// Approximate bytes held by this route's windows.
+    var footprintBytes: Int { state.withLockedValue { $0.latency.footprintBytes + $0.spare.estimatedFootprintInBytes } + 512 }
 }

@@ -29,7 +29,7 @@ struct WindowedDistribution {
     private let historyFigure: HistoryFigure
 
     init(history: HistoryFigure) {
-        let empty = Histogram<UInt32>(lowestDiscernibleValue: 1, highestTrackableValue: Self.highestTrackableMicros, numberOfSignificantValueDigits: .three)
+        let empty = Self.emptySecond()
         current = empty
         scratch = empty
         ring = Array(repeating: empty, count: Self.slots)
@@ -37,10 +37,24 @@ struct WindowedDistribution {
         historyFigure = history
     }
 
+    /// An empty histogram of one second's values, as `record` and `absorb` keep them.
+    static func emptySecond() -> Histogram<UInt32> {
+        Histogram<UInt32>(lowestDiscernibleValue: 1, highestTrackableValue: highestTrackableMicros, numberOfSignificantValueDigits: .three)
+    }
+
+    /// A value clamped into the trackable range.
+    @inline(__always)
+    static func clamp(_ micros: UInt64) -> UInt64 { Swift.min(Swift.max(micros, 1), highestTrackableMicros) }
+
     /// Records one value, clamped into the trackable range.
     @inline(__always)
     mutating func record(_ micros: UInt64) {
-        _ = current.record(Swift.min(Swift.max(micros, 1), Self.highestTrackableMicros))
+        _ = current.record(Self.clamp(micros))
+    }
+
+    /// Adds values recorded elsewhere during the current second (a histogram from `emptySecond()`).
+    mutating func absorb(_ second: Histogram<UInt32>) {
+        current.add(second)
     }
 
     /// Values recorded in the current, not yet completed, second.

@@ -1,0 +1,56 @@
+import Testing
+@testable import LoopScopeRuntime
+import LoopScopeWire
+
+/// Each event loop records into its own tally; the rollover merges them into the route's windows.
+@Suite struct LoopTallyTests {
+    private func record(_ tally: LoopTally, micros: UInt64, status: Int = 200) {
+        _ = tally.started(route: 0)
+        tally.finished(route: 0, status: status, record: RequestRecord(status: status, latencyNanos: micros * 1000, computeNanos: 2_000, heldNanos: 2_000))
+    }
+
+    @Test func requestsRecordedOnTwoLoopsMergeIntoOneDistribution() {
+        let loops = [LoopTally(routeCount: 1, heldThresholdNanos: 1_000), LoopTally(routeCount: 1, heldThresholdNanos: 1_000)]
+        let stats = RouteStats(route: 0)
+        for v in 1...1000 { record(loops[0], micros: UInt64(v)) }
+        for v in 1001...2000 { record(loops[1], micros: UInt64(v), status: v > 1990 ? 503 : 200) }
+        stats.rollover(from: loops)
+        let counters = loops.map { $0.counters()[0] }.reduce(.zero, +)
+        let f = stats.figures(method: "GET", path: "/x", model: .loop, counters: counters)
+        #expect(f.requests == 2000)
+        #expect(f.status.s2xx == 1990 && f.status.s5xx == 10)
+        #expect(f.latency.last1s.count == 2000)
+        #expect(abs(Double(f.latency.last1s.p50) - 1000) <= 1)
+        #expect(f.latency.last1s.max >= 2000 && f.latency.last1s.max <= 2002)
+        #expect(f.rate1s == 2000)
+        #expect(f.held.count == 2000)
+        #expect(f.compute.wallMicros == 2)
+
+        // The next second is empty; the ten-second window still holds both loops' requests.
+        stats.rollover(from: loops)
+        let g = stats.figures(method: "GET", path: "/x", model: .loop, counters: counters)
+        #expect(g.latency.last1s.count == 0)
+        #expect(g.latency.last10s.count == 2000)
+        #expect(g.rate10s == 1000)
+    }
+
+    @Test func inFlightCountsRequestsBetweenStartAndResponse() {
+        let tally = LoopTally(routeCount: 2, heldThresholdNanos: 1_000)
+        _ = tally.started(route: 0)
+        _ = tally.started(route: 1)
+        _ = tally.started(route: 1)
+        #expect(tally.inFlight == 3)
+        tally.finished(route: 1, status: 200, record: nil)
+        #expect(tally.inFlight == 2)
+        #expect(tally.counters()[1].inFlight == 1)
+        #expect(tally.counters()[1].requests == 1)
+    }
+
+    @Test func theFirstStageOfARouteReadsCPUTimeThenOneInEight() {
+        let tally = LoopTally(routeCount: 2, heldThresholdNanos: 1_000)
+        let first = (0..<16).map { _ in tally.started(route: 0) }
+        #expect(first[0])
+        #expect(first.filter { $0 }.count == 2)
+        #expect(tally.started(route: 1))
+    }
+}
