@@ -29,7 +29,7 @@ public enum ProcessWorker {
         let replyFD = dup(1)
         dup2(2, 1)
         let table = Dictionary(jobs.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        while let frame = PipeIO.readFrame(0) {
+        while let frame = PipeIO.readFrame(0, spinNanos: WorkerProcess.spinNanos) {
             let reply: WorkerProtocol.Reply
             if let (name, input) = WorkerProtocol.parseRequest(frame) {
                 if let job = table[name] {

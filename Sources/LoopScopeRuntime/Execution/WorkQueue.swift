@@ -1,4 +1,5 @@
 import NIOCore
+import Synchronization
 
 /// A bounded FIFO of jobs shared by a resizable set of worker threads.
 ///
@@ -6,7 +7,12 @@ import NIOCore
 /// pool has more live workers than its size retires instead; idle workers are woken so they
 /// retire first, and a busy worker is never interrupted. Queued jobs are never lost by resizing.
 ///
-/// `@unchecked Sendable`: all mutable state is read and written only with `condition` locked.
+/// A worker that runs out of work polls the queue without sleeping for `spinNanos` before it
+/// waits on the condition: a job that comes within that time starts without a sleep and a
+/// wake-up (several microseconds on bare metal, tens on a virtual machine).
+///
+/// `@unchecked Sendable`: all mutable state is read and written only with `condition` locked,
+/// except `pending`, an atomic copy of the queue's length for polling.
 final class WorkQueue<Item: Sendable>: @unchecked Sendable {
     struct Entry {
         var item: Item
@@ -37,10 +43,14 @@ final class WorkQueue<Item: Sendable>: @unchecked Sendable {
     private var size: Int
     private var live = 0
     private var busy = 0
+    private let pending = Atomic<Int>(0)
+    /// How long an idle worker polls before sleeping.
+    let spinNanos: UInt64
 
-    init(size: Int, limit: Int) {
+    init(size: Int, limit: Int, spinNanos: UInt64 = 30_000) {
         self.size = size
         self.limit = limit
+        self.spinNanos = spinNanos
     }
 
     /// Enqueues a job; false when the queue is at its limit.
@@ -52,6 +62,7 @@ final class WorkQueue<Item: Sendable>: @unchecked Sendable {
             return false
         }
         items.append(Entry(item: item, enqueuedNanos: now))
+        pending.add(1, ordering: .relaxed)
         condition.unlock()
         condition.signal()
         return true
@@ -62,6 +73,7 @@ final class WorkQueue<Item: Sendable>: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         var waited = false
+        var spun = spinNanos == 0
         while true {
             if live > size {
                 live -= 1
@@ -69,10 +81,19 @@ final class WorkQueue<Item: Sendable>: @unchecked Sendable {
                 return .retire
             }
             if let entry = items.popFirst() {
+                pending.subtract(1, ordering: .relaxed)
                 busy += 1
                 return .job(entry)
             }
             if waited { return .idle }
+            if !spun {
+                spun = true
+                condition.unlock()
+                let deadline = Clocks.monotonicNanos() &+ spinNanos
+                while pending.load(ordering: .relaxed) == 0, Clocks.monotonicNanos() < deadline {}
+                condition.lock()
+                continue
+            }
             waited = !condition.wait(timeoutNanos: timeoutNanos)
         }
     }
