@@ -29,7 +29,11 @@ public enum ProcessWorker {
         let replyFD = dup(1)
         dup2(2, 1)
         let table = Dictionary(jobs.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        while let frame = PipeIO.readFrame(0, spinNanos: WorkerProcess.spinNanos) {
+        // Poll for the next request only while requests have been coming within the poll window.
+        var repliedAt: UInt64 = 0
+        var lastGap: UInt64 = 0
+        while let frame = PipeIO.readFrame(0, spinNanos: lastGap <= WorkerProcess.spinNanos ? WorkerProcess.spinNanos : 0) {
+            if repliedAt != 0 { lastGap = Clocks.monotonicNanos() &- repliedAt }
             let reply: WorkerProtocol.Reply
             if let (name, input) = WorkerProtocol.parseRequest(frame) {
                 if let job = table[name] {
@@ -49,6 +53,7 @@ public enum ProcessWorker {
                 reply = .init(status: .failed, cpuNanos: 0, wallNanos: 0, body: Array("malformed job frame".utf8))
             }
             guard PipeIO.writeFrame(replyFD, WorkerProtocol.reply(reply)) else { return 1 }
+            repliedAt = Clocks.monotonicNanos()
         }
         return 0
     }

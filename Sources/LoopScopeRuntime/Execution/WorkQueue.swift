@@ -7,9 +7,11 @@ import Synchronization
 /// pool has more live workers than its size retires instead; idle workers are woken so they
 /// retire first, and a busy worker is never interrupted. Queued jobs are never lost by resizing.
 ///
-/// A worker that runs out of work polls the queue without sleeping for `spinNanos` before it
-/// waits on the condition: a job that comes within that time starts without a sleep and a
-/// wake-up (several microseconds on bare metal, tens on a virtual machine).
+/// A worker that runs out of work may poll the queue without sleeping for `spinNanos` before it
+/// waits on the condition, so that a job coming within that time starts without a sleep and a
+/// wake-up (several microseconds on bare metal, tens on a virtual machine). It polls only while
+/// polling pays: while the last job to reach an idle worker came within that window. Jobs that
+/// come sparsely (milliseconds apart) never cost a poll, so the CPU stays free for event loops.
 ///
 /// `@unchecked Sendable`: all mutable state is read and written only with `condition` locked,
 /// except `pending`, an atomic copy of the queue's length for polling.
@@ -44,10 +46,12 @@ final class WorkQueue<Item: Sendable>: @unchecked Sendable {
     private var live = 0
     private var busy = 0
     private let pending = Atomic<Int>(0)
-    /// How long an idle worker polls before sleeping.
+    /// Whether the last job that reached an idle worker came within `spinNanos` of it going idle.
+    private var spinPays = true
+    /// How long an idle worker polls before sleeping (0: never).
     let spinNanos: UInt64
 
-    init(size: Int, limit: Int, spinNanos: UInt64 = 30_000) {
+    init(size: Int, limit: Int, spinNanos: UInt64 = 50_000) {
         self.size = size
         self.limit = limit
         self.spinNanos = spinNanos
@@ -73,7 +77,8 @@ final class WorkQueue<Item: Sendable>: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         var waited = false
-        var spun = spinNanos == 0
+        var spun = false
+        var idleSince: UInt64 = 0
         while true {
             if live > size {
                 live -= 1
@@ -83,10 +88,12 @@ final class WorkQueue<Item: Sendable>: @unchecked Sendable {
             if let entry = items.popFirst() {
                 pending.subtract(1, ordering: .relaxed)
                 busy += 1
+                if idleSince != 0 { spinPays = entry.enqueuedNanos <= idleSince &+ spinNanos }
                 return .job(entry)
             }
             if waited { return .idle }
-            if !spun {
+            if idleSince == 0 { idleSince = Clocks.monotonicNanos() }
+            if !spun && spinPays && spinNanos > 0 {
                 spun = true
                 condition.unlock()
                 let deadline = Clocks.monotonicNanos() &+ spinNanos

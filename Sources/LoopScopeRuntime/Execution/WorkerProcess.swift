@@ -29,6 +29,8 @@ final class WorkerProcess {
     private let toWorker: Int32
     private let fromWorker: Int32
     private var reaped = false
+    /// Duration of the last `call`, for deciding whether to poll for the next reply.
+    private var lastCallNanos: UInt64 = 0
 
     private init(pid: pid_t, toWorker: Int32, fromWorker: Int32) {
         self.pid = pid
@@ -69,12 +71,17 @@ final class WorkerProcess {
     }
 
     /// Sends a job and blocks for the reply. Nil when the worker died or broke the protocol.
-    /// How long each side of the pipe polls before sleeping: the driver for a reply, the worker
-    /// for its next request. Short jobs then round-trip without two sleeps and wake-ups.
-    static let spinNanos: UInt64 = 30_000
+    /// How long each side of the pipe may poll before sleeping: the driver for a reply, the
+    /// worker for its next request. Each polls only while the last wait was that short, so short
+    /// jobs round-trip without sleeps and wake-ups and long or sparse ones cost no polling.
+    static let spinNanos: UInt64 = 50_000
 
+    /// Sends a request and waits for the reply. Called by one driver thread at a time.
     func call(_ request: [UInt8]) -> WorkerProtocol.Reply? {
-        guard PipeIO.writeFrame(toWorker, request), let frame = PipeIO.readFrame(fromWorker, spinNanos: Self.spinNanos) else { return nil }
+        let t0 = Clocks.monotonicNanos()
+        let spin = lastCallNanos <= Self.spinNanos ? Self.spinNanos : 0
+        guard PipeIO.writeFrame(toWorker, request), let frame = PipeIO.readFrame(fromWorker, spinNanos: spin) else { return nil }
+        lastCallNanos = Clocks.monotonicNanos() &- t0
         return WorkerProtocol.parseReply(frame)
     }
 
