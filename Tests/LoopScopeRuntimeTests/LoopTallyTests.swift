@@ -53,4 +53,14 @@ import LoopScopeWire
         #expect(first.filter { $0 }.count == 2)
         #expect(tally.started(route: 1))
     }
+
+    @Test func stagesShorterThan50MicrosecondsReadCPUTimeOneInSixtyFour() {
+        let tally = LoopTally(routeCount: 1, heldThresholdNanos: 1_000)
+        #expect(tally.started(route: 0))
+        tally.finished(route: 0, status: 200, record: RequestRecord(status: 200, latencyNanos: 30_000, computeNanos: 10_000))
+        let next = (0..<127).map { _ in tally.started(route: 0) }
+        #expect(next.filter { $0 }.count == 1)
+        tally.finished(route: 0, status: 200, record: RequestRecord(status: 200, latencyNanos: 9_000_000, computeNanos: 5_000_000))
+        #expect((0..<8).map { _ in tally.started(route: 0) }.filter { $0 }.count == 1)
+    }
 }

@@ -49,6 +49,8 @@ final class LoopTally: Sendable {
         var counters = Counters()
         /// Requests started here, for choosing which read thread CPU time.
         var started: UInt64 = 0
+        /// Wall time of the last compute stage that ran.
+        var lastComputeNanos: UInt64 = .max
         /// Latency of the requests finished in the current second, microseconds.
         var latency = WindowedDistribution.emptySecond()
         var sums = RequestSums.zero
@@ -63,9 +65,14 @@ final class LoopTally: Sendable {
         slots = NIOLockedValueBox(Array(repeating: Slot(), count: routeCount))
     }
 
-    /// Thread CPU time (a system call) is read for the first loop or task stage of a route on
-    /// each loop and then for one in this many.
+    /// Thread CPU time (a system call, two per stage) is read for the first loop or task stage
+    /// of a route on each loop and then for one in this many...
     static let cpuSampleEvery: UInt64 = 8
+    /// ...or one in this many while the route's stages are shorter than `shortStageNanos`: a
+    /// stage that short cannot hide a blocking wait worth classifying, and its two system calls
+    /// would cost more than the stage.
+    static let cpuSampleEveryShort: UInt64 = 64
+    static let shortStageNanos: UInt64 = 50_000
 
     /// A request of `route` was read and routed. Returns whether its compute stage should read
     /// thread CPU time.
@@ -74,7 +81,8 @@ final class LoopTally: Sendable {
         slots.withLockedValue { s in
             s[route].counters.inFlight += 1
             s[route].started &+= 1
-            return s[route].started % Self.cpuSampleEvery == 1
+            let every = s[route].lastComputeNanos < Self.shortStageNanos ? Self.cpuSampleEveryShort : Self.cpuSampleEvery
+            return s[route].started % every == 1
         }
     }
 
@@ -88,6 +96,7 @@ final class LoopTally: Sendable {
             guard let r = record else { return }
             _ = s[route].latency.record(WindowedDistribution.clamp(r.latencyNanos / 1000))
             s[route].sums.add(r)
+            if r.computed { s[route].lastComputeNanos = r.computeNanos }
             if r.heldNanos >= threshold, r.heldNanos > 0 {
                 s[route].counters.heldCount &+= 1
                 s[route].counters.heldTotalNanos &+= r.heldNanos
