@@ -1,24 +1,34 @@
 import Histogram
 import LoopScopeWire
 
-/// A distribution of microsecond values kept per second in a fixed ring, summarised over the
-/// last completed second and the last ten, with a 60-second history of per-second maxima or p99.
+/// A distribution of microsecond values kept per second, summarised over the last completed
+/// second and the last ten, with a 60-second history of per-second maxima or p99.
 ///
 /// A plain value: the owner serialises access (every owner holds it inside a lock).
-/// Memory is fixed at creation: eleven HDR histograms (3 significant digits, 1 µs to 60 s).
+/// Memory: three dense HDR histograms (3 significant digits, 1 µs to 60 s) — the current
+/// second, the ten-second window and everything since start — plus the last ten seconds kept
+/// as their non-empty buckets only (a few hundred bytes for a typical second, at most one
+/// entry per bucket), from which the window is rebuilt at each rollover.
 struct WindowedDistribution {
     /// What the per-second history records.
     enum HistoryFigure { case max, p99 }
+
+    /// One non-empty bucket of a completed second.
+    private struct Bucket {
+        var value: UInt64
+        var count: UInt32
+    }
 
     static let slots = 10
     static let historyLength = 60
     static let highestTrackableMicros: UInt64 = 60_000_000
 
     private var current: Histogram<UInt32>
-    private var ring: [Histogram<UInt32>]
+    /// The last ten completed seconds, oldest overwritten first.
+    private var ring: [[Bucket]] = Array(repeating: [], count: Self.slots)
     private var ringNext = 0
-    private var ringFilled = 0
-    private var scratch: Histogram<UInt32>
+    /// The seconds of `ring` merged.
+    private var window: Histogram<UInt32>
     /// Every value since start, up to the last rollover.
     private(set) var cumulative: Histogram<UInt64>
     private(set) var summary = WindowedPercentiles()
@@ -29,10 +39,8 @@ struct WindowedDistribution {
     private let historyFigure: HistoryFigure
 
     init(history: HistoryFigure) {
-        let empty = Self.emptySecond()
-        current = empty
-        scratch = empty
-        ring = Array(repeating: empty, count: Self.slots)
+        current = Self.emptySecond()
+        window = Self.emptySecond()
         cumulative = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: Self.highestTrackableMicros, numberOfSignificantValueDigits: .three)
         historyFigure = history
     }
@@ -57,27 +65,28 @@ struct WindowedDistribution {
         current.add(second)
     }
 
-    /// Values recorded in the current, not yet completed, second.
-    var currentCount: UInt64 { current.totalCount }
-
-    /// The largest value in the current second so far.
-    var currentMax: UInt64 { current.totalCount == 0 ? 0 : current.max }
-
     /// Closes the current second: updates the summaries and the history. Call once a second.
     mutating func rollover() {
-        let last = current
-        // The since-start distribution takes each second whole, off the request path.
-        if last.totalCount > 0 {
-            for v in last.recordedValues() { _ = cumulative.record(v.value, count: UInt64(v.count)) }
+        let count = current.totalCount
+        var second: [Bucket] = []
+        if count > 0 {
+            // The since-start distribution takes each second whole, off the request path.
+            for v in current.recordedValues() {
+                second.append(Bucket(value: v.value, count: UInt32(truncatingIfNeeded: v.count)))
+                _ = cumulative.record(v.value, count: UInt64(v.count))
+            }
         }
-        ring[ringNext] = last
+        let wasEmpty = ring[ringNext].isEmpty
+        ring[ringNext] = second
         ringNext = (ringNext + 1) % Self.slots
-        ringFilled = Swift.min(ringFilled + 1, Self.slots)
+        if !(wasEmpty && second.isEmpty) {
+            window.reset()
+            for s in ring {
+                for b in s { _ = window.record(b.value, count: b.count) }
+            }
+        }
+        summary = WindowedPercentiles(last1s: Self.summarise(current), last10s: Self.summarise(window))
         current.reset()
-
-        scratch.reset()
-        for i in 0..<ringFilled { scratch.add(ring[i]) }
-        summary = WindowedPercentiles(last1s: Self.summarise(last), last10s: Self.summarise(scratch))
 
         let figure: UInt64
         switch historyFigure {
@@ -85,8 +94,8 @@ struct WindowedDistribution {
         case .p99: figure = summary.last1s.p99
         }
         Self.push(&history, figure)
-        Self.push(&countHistory, last.totalCount)
-        if last.totalCount > 0 || cachedBuckets.isEmpty { cachedBuckets = buckets() }
+        Self.push(&countHistory, count)
+        if count > 0 || cachedBuckets.isEmpty { cachedBuckets = buckets() }
     }
 
     /// Log-spaced buckets of everything recorded since start, for a histogram view.
@@ -112,7 +121,8 @@ struct WindowedDistribution {
 
     /// Approximate bytes held.
     var footprintBytes: Int {
-        current.estimatedFootprintInBytes * (Self.slots + 2) + cumulative.estimatedFootprintInBytes + 16 * Self.historyLength
+        current.estimatedFootprintInBytes + window.estimatedFootprintInBytes + cumulative.estimatedFootprintInBytes
+            + ring.reduce(0) { $0 + 16 * $1.capacity + 32 } + 16 * Self.historyLength
     }
 
     static func summarise<C>(_ h: Histogram<C>) -> Percentiles {
