@@ -14,7 +14,7 @@ struct AttachCommand: AsyncParsableCommand {
 
     @Argument(help: "Server: pid, name or socket path (default: the only running server, or pick one).") var target: String?
     @Option(help: "Directory where servers announce their sockets.") var controlDir: String?
-    @Option(help: "Refresh rate, 1 to 10 Hz.") var refresh = 10
+    @Option(parsing: .unconditional, help: "Refresh rate, 1 to 10 Hz.") var refresh = 10
     @Option(help: "Play a recording made by `loopscope record` instead of attaching.") var replay: String?
     @Flag(help: "Use ASCII instead of Unicode glyphs.") var ascii = false
     @Flag(help: "No colours (also when NO_COLOR is set).") var noColor = false

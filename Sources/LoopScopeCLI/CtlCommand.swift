@@ -61,7 +61,7 @@ struct CtlCommand: AsyncParsableCommand {
     struct Events: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print the server's event log.")
         @OptionGroup var target: TargetOptions
-        @Option(help: "Only events after this sequence number.") var since: UInt64 = 0
+        @Option(parsing: .unconditional, help: "Only events after this sequence number.") var since: UInt64 = 0
 
         func run() async throws {
             let client = try await target.connect()

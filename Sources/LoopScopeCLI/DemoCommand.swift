@@ -24,8 +24,8 @@ struct DemoCommand: AsyncParsableCommand {
     var headless = false
     @Flag(help: "Interactive mode: autopilot acts at once instead of waiting for you.") var autopilot = false
     @Flag(help: "Halve every phase (for CI).") var short = false
-    @Option(help: "Seconds you have to act in a phase before autopilot does.") var grace = 12.0
-    @Option(help: "HTTP port of the demo server (0: a free one).") var port = 0
+    @Option(parsing: .unconditional, help: "Seconds you have to act in a phase before autopilot does.") var grace = 12.0
+    @Option(parsing: .unconditional, help: "HTTP port of the demo server (0: a free one).") var port = 0
     @Flag(help: "Use ASCII instead of Unicode glyphs.") var ascii = false
     @Flag(help: "No colours (also when NO_COLOR is set).") var noColor = false
 

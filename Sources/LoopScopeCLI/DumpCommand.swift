@@ -26,7 +26,7 @@ struct DumpCommand: AsyncParsableCommand {
     @OptionGroup var target: TargetOptions
     @Option(name: .shortAndLong, help: "json, ndjson, prometheus, csv or table.") var format: DumpFormat = .json
     @Option(help: "Take a snapshot this often, e.g. 1s or 500ms (with --count).") var every: String?
-    @Option(help: "How many snapshots to take.") var count = 1
+    @Option(parsing: .unconditional, help: "How many snapshots to take.") var count = 1
     @Option(name: .shortAndLong, help: "Write to this file instead of stdout.") var output: String?
 
     func validate() throws {
@@ -55,7 +55,7 @@ struct RecordCommand: AsyncParsableCommand {
     @OptionGroup var target: TargetOptions
     @Option(name: .shortAndLong, help: "File to write.") var output: String
     @Option(help: "Interval between snapshots, e.g. 1s, 250ms (100ms to 10s).") var every = "1s"
-    @Option(help: "Stop after this many snapshots (default: until Ctrl-C).") var count: Int?
+    @Option(parsing: .unconditional, help: "Stop after this many snapshots (default: until Ctrl-C).") var count: Int?
 
     func validate() throws {
         let ms = try Interval.parse(every)

@@ -14,11 +14,11 @@ struct LoadCommand: AsyncParsableCommand {
 
     @Option(help: "Server address, host:port.") var target = "127.0.0.1:8080"
     @Option(help: "Paths with weights, e.g. /hello:3,/hash:1.") var mix = "/hello"
-    @Option(help: "Open loop: total requests per second.") var rate: Double?
-    @Option(help: "Closed loop: requests in flight (default when --rate is not given: 64).") var concurrency: Int?
-    @Option(help: "Keep-alive connections (default: the concurrency, or 16 for open loop).") var connections: Int?
+    @Option(parsing: .unconditional, help: "Open loop: total requests per second.") var rate: Double?
+    @Option(parsing: .unconditional, help: "Closed loop: requests in flight (default when --rate is not given: 64).") var concurrency: Int?
+    @Option(parsing: .unconditional, help: "Keep-alive connections (default: the concurrency, or 16 for open loop).") var connections: Int?
     @Option(help: "How long, e.g. 10s.") var duration = "10s"
-    @Option(help: "Stop after this many requests.") var requests: Int?
+    @Option(parsing: .unconditional, help: "Stop after this many requests.") var requests: Int?
     @Option(help: "Also write the report as JSON to this file.") var json: String?
     @Flag(help: "Open loop: Poisson arrivals and random paths by weight (default: evenly spaced).") var poisson = false
     @Flag(help: "No live progress line.") var quiet = false

@@ -2,24 +2,26 @@ import ArgumentParser
 import NIOCore
 import LoopScopeRuntime
 
-/// Flags shared by `serve` and `demo` that configure the runtime.
+/// Flags shared by `serve` and `demo` that configure the runtime. Numbers are parsed
+/// unconditionally, so `--threads -3` reaches validation and gets its range, not "missing value".
 struct ServerOptions: ParsableArguments {
     @Option(help: "Name shown by `loopscope list` and the dashboard.") var name = "demo-app"
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
-    @Option(help: "HTTP port (0 picks a free one).") var port = 8080
-    @Option(help: "HTTP event loops.") var loops = 1
-    @Option(help: "Threads in the thread pool.") var threads = System.coreCount
-    @Option(help: "Worker processes in the process pool.") var processes = 2
-    @Option(help: "Queue limit of the thread pool.") var threadQueueLimit = 1024
-    @Option(help: "Queue limit of the process pool.") var processQueueLimit = 1024
-    @Option(help: "Connections in the demo database pool.") var dbConnections = 2
-    @Option(help: "Port of the upstream stub that /fanout and /mixed call.") var upstreamPort = 8081
-    @Option(help: "Delay of the embedded upstream stub, milliseconds.") var upstreamDelayMs = 20
+    @Option(parsing: .unconditional, help: "HTTP port (0 picks a free one).") var port = 8080
+    @Option(parsing: .unconditional, help: "HTTP event loops.") var loops = 1
+    @Option(parsing: .unconditional, help: "Threads in the thread pool.") var threads = System.coreCount
+    @Option(parsing: .unconditional, help: "Worker processes in the process pool.") var processes = 2
+    @Option(parsing: .unconditional, help: "Queue limit of the thread pool.") var threadQueueLimit = 1024
+    @Option(parsing: .unconditional, help: "Queue limit of the process pool.") var processQueueLimit = 1024
+    @Option(parsing: .unconditional, help: "Connections in the demo database pool.") var dbConnections = 2
+    @Option(parsing: .unconditional, help: "Port of the upstream stub that /fanout and /mixed call.") var upstreamPort = 8081
+    @Option(parsing: .unconditional, help: "Delay of the embedded upstream stub, milliseconds.") var upstreamDelayMs = 20
     @Flag(inversion: .prefixedNo, help: "Start the upstream stub inside this process.") var embeddedUpstream = true
+    @Option(parsing: .unconditional, help: "How long idle pool workers poll for the next job before sleeping, microseconds; only while jobs come that fast (0: never).") var poolPollUs = 50
     @Flag(help: "Turn off request instrumentation and probes (to measure their cost).") var uninstrumented = false
     @Flag(help: "Serve Prometheus text at GET /metrics.") var metrics = false
     @Option(help: "Directory of the control socket (default: $XDG_RUNTIME_DIR/loopscope or /tmp/loopscope-<uid>).") var controlDir: String?
-    @Option(help: "Group id whose members may attach read-only.") var readOnlyGroup: UInt32?
+    @Option(parsing: .unconditional, help: "Group id whose members may attach read-only.") var readOnlyGroup: UInt32?
     @Flag(help: "Run without a control socket.") var noControl = false
 
     func validate() throws {
@@ -31,6 +33,7 @@ struct ServerOptions: ParsableArguments {
         guard threadQueueLimit >= 1, processQueueLimit >= 1 else { throw ValidationError("queue limits must be at least 1") }
         guard (0...65535).contains(upstreamPort) else { throw ValidationError("--upstream-port must be 0...65535 (0 picks a free port for the embedded stub)") }
         guard (0...10_000).contains(upstreamDelayMs) else { throw ValidationError("--upstream-delay-ms must be 0...10000") }
+        guard (0...1000).contains(poolPollUs) else { throw ValidationError("--pool-poll-us must be 0...1000, got \(poolPollUs)") }
     }
 
     var configuration: ServerConfiguration {
@@ -43,6 +46,7 @@ struct ServerOptions: ParsableArguments {
         c.processPoolSize = processes
         c.threadQueueLimit = threadQueueLimit
         c.processQueueLimit = processQueueLimit
+        c.poolPolling = .microseconds(Int64(poolPollUs))
         c.instrumented = !uninstrumented
         c.metricsEndpoint = metrics
         c.control = noControl ? nil : ControlConfiguration(directory: controlDir, readOnlyGroup: readOnlyGroup)

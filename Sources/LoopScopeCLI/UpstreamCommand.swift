@@ -11,8 +11,8 @@ struct UpstreamCommand: AsyncParsableCommand {
         abstract: "Run the upstream stub: answers every request after a delay, without blocking."
     )
 
-    @Option(help: "Port to listen on.") var port = 8081
-    @Option(help: "Delay before each answer, milliseconds (per request: ?delay_ms=).") var delayMs = 20
+    @Option(parsing: .unconditional, help: "Port to listen on.") var port = 8081
+    @Option(parsing: .unconditional, help: "Delay before each answer, milliseconds (per request: ?delay_ms=).") var delayMs = 20
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import NIOConcurrencyHelpers
+import NIOCore
 import LoopScopeWire
 
 /// A resizable pool of worker processes (the same executable in worker mode) with a bounded queue.
@@ -27,6 +28,7 @@ public final class ProcessPool: WorkerPool {
 
     public let name: String
     private let command: WorkerCommand
+    private let spinNanos: UInt64
     private let queue: WorkQueue<Job>
     let stats = PoolStats()
     private let events: EventLog?
@@ -35,12 +37,15 @@ public final class ProcessPool: WorkerPool {
     private let nextSlot = NIOLockedValueBox(0)
     private static let idleCheckNanos: UInt64 = 100_000_000
 
-    public init(name: String = "processes", size: Int, queueLimit: Int, command: WorkerCommand, events: EventLog? = nil) {
+    /// `polling`: how long idle drivers and workers poll before sleeping (see `PoolPolling`).
+    public init(name: String = "processes", size: Int, queueLimit: Int, command: WorkerCommand, events: EventLog? = nil,
+                polling: TimeAmount = PoolPolling.defaultWindow) {
         signal(SIGPIPE, SIG_IGN)
         self.name = name
+        self.spinNanos = PoolPolling.nanos(polling)
         self.command = command
         self.events = events
-        self.queue = WorkQueue(size: 0, limit: queueLimit)
+        self.queue = WorkQueue(size: 0, limit: queueLimit, spinNanos: spinNanos)
         resize(to: size)
     }
 
@@ -117,7 +122,7 @@ public final class ProcessPool: WorkerPool {
     private func spawnWorker(slot: Int, restart: Bool) -> WorkerProcess? {
         for attempt in 0..<50 {
             do {
-                let worker = try WorkerProcess.spawn(command)
+                let worker = try WorkerProcess.spawn(command, spinNanos: spinNanos)
                 slots.withLockedValue { s in
                     var entry = s[slot] ?? Slot(pid: worker.pid)
                     entry.pid = worker.pid

@@ -29,10 +29,11 @@ public enum ProcessWorker {
         let replyFD = dup(1)
         dup2(2, 1)
         let table = Dictionary(jobs.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        // Poll for the next request only while requests have been coming within the poll window.
+        // Poll for the next request only while requests have been coming within the window.
+        let window = getenv(PoolPolling.environmentKey).flatMap { UInt64(String(cString: $0)) } ?? PoolPolling.nanos(PoolPolling.defaultWindow)
         var repliedAt: UInt64 = 0
         var lastGap: UInt64 = 0
-        while let frame = PipeIO.readFrame(0, spinNanos: lastGap <= WorkerProcess.spinNanos ? WorkerProcess.spinNanos : 0) {
+        while let frame = PipeIO.readFrame(0, spinNanos: lastGap <= window ? window : 0) {
             if repliedAt != 0 { lastGap = Clocks.monotonicNanos() &- repliedAt }
             let reply: WorkerProtocol.Reply
             if let (name, input) = WorkerProtocol.parseRequest(frame) {

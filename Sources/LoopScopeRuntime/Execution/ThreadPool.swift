@@ -1,3 +1,4 @@
+import NIOCore
 import LoopScopeWire
 
 /// A resizable pool of dedicated OS threads with a bounded queue.
@@ -15,9 +16,10 @@ public final class ThreadPool: WorkerPool {
     /// - Parameters:
     ///   - size: threads to start.
     ///   - queueLimit: jobs that may wait; more are refused.
-    public init(name: String = "threads", size: Int, queueLimit: Int) {
+    ///   - polling: how long an idle thread polls for work before sleeping (see `PoolPolling`).
+    public init(name: String = "threads", size: Int, queueLimit: Int, polling: TimeAmount = PoolPolling.defaultWindow) {
         self.name = name
-        self.queue = WorkQueue(size: 0, limit: queueLimit)
+        self.queue = WorkQueue(size: 0, limit: queueLimit, spinNanos: PoolPolling.nanos(polling))
         resize(to: size)
     }
 

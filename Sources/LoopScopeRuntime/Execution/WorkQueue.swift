@@ -51,7 +51,7 @@ final class WorkQueue<Item: Sendable>: @unchecked Sendable {
     /// How long an idle worker polls before sleeping (0: never).
     let spinNanos: UInt64
 
-    init(size: Int, limit: Int, spinNanos: UInt64 = 50_000) {
+    init(size: Int, limit: Int, spinNanos: UInt64) {
         self.size = size
         self.limit = limit
         self.spinNanos = spinNanos

@@ -31,15 +31,19 @@ final class WorkerProcess {
     private var reaped = false
     /// Duration of the last `call`, for deciding whether to poll for the next reply.
     private var lastCallNanos: UInt64 = 0
+    /// How long `call` may poll for a reply before sleeping (0: never).
+    private let spinNanos: UInt64
 
-    private init(pid: pid_t, toWorker: Int32, fromWorker: Int32) {
+    private init(pid: pid_t, toWorker: Int32, fromWorker: Int32, spinNanos: UInt64) {
+        self.spinNanos = spinNanos
         self.pid = pid
         self.toWorker = toWorker
         self.fromWorker = fromWorker
     }
 
     /// Spawns a worker. Its stdin and stdout are pipes whose other ends only this process holds.
-    static func spawn(_ command: WorkerCommand) throws(RuntimeError) -> WorkerProcess {
+    /// `spinNanos`: the polling window of both ends of the pipe (see `PoolPolling`).
+    static func spawn(_ command: WorkerCommand, spinNanos: UInt64) throws(RuntimeError) -> WorkerProcess {
         var input: [Int32] = [0, 0]
         var output: [Int32] = [0, 0]
         guard loopscope_pipe_cloexec(&input) == 0 else { throw RuntimeError.spawnFailed("pipe: \(String(cString: strerror(errno)))") }
@@ -54,7 +58,9 @@ final class WorkerProcess {
         posix_spawn_file_actions_adddup2(&actions, output[1], 1)
 
         let argv = [command.executable] + command.arguments
-        let env = ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }
+        var environment = ProcessInfo.processInfo.environment
+        environment[PoolPolling.environmentKey] = String(spinNanos)
+        let env = environment.map { "\($0.key)=\($0.value)" }
         var pid: pid_t = 0
         let rc = withCStrings(argv) { cargv in
             withCStrings(env) { cenv in
@@ -67,19 +73,16 @@ final class WorkerProcess {
             close(input[1]); close(output[0])
             throw RuntimeError.spawnFailed("\(command.executable): \(String(cString: strerror(rc)))")
         }
-        return WorkerProcess(pid: pid, toWorker: input[1], fromWorker: output[0])
+        return WorkerProcess(pid: pid, toWorker: input[1], fromWorker: output[0], spinNanos: spinNanos)
     }
 
     /// Sends a job and blocks for the reply. Nil when the worker died or broke the protocol.
-    /// How long each side of the pipe may poll before sleeping: the driver for a reply, the
-    /// worker for its next request. Each polls only while the last wait was that short, so short
-    /// jobs round-trip without sleeps and wake-ups and long or sparse ones cost no polling.
-    static let spinNanos: UInt64 = 50_000
-
-    /// Sends a request and waits for the reply. Called by one driver thread at a time.
+    /// Sends a request and waits for the reply. Called by one driver thread at a time. Polls for
+    /// the reply before sleeping only while the last call was within the polling window, so
+    /// short jobs round-trip without sleeps and wake-ups and long ones cost no polling.
     func call(_ request: [UInt8]) -> WorkerProtocol.Reply? {
         let t0 = Clocks.monotonicNanos()
-        let spin = lastCallNanos <= Self.spinNanos ? Self.spinNanos : 0
+        let spin = lastCallNanos <= spinNanos ? spinNanos : 0
         guard PipeIO.writeFrame(toWorker, request), let frame = PipeIO.readFrame(fromWorker, spinNanos: spin) else { return nil }
         lastCallNanos = Clocks.monotonicNanos() &- t0
         return WorkerProtocol.parseReply(frame)

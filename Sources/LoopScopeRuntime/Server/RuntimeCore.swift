@@ -42,9 +42,9 @@ final class RuntimeCore: Sendable {
         self.heldThresholdNanos = held
         self.routes = routes.enumerated().map { RouteRuntime(index: $0.offset, route: $0.element) }
         self.router = try Router(routes.map { ($0.method, $0.template) })
-        self.threadPool = ThreadPool(size: configuration.threadPoolSize, queueLimit: configuration.threadQueueLimit)
+        self.threadPool = ThreadPool(size: configuration.threadPoolSize, queueLimit: configuration.threadQueueLimit, polling: configuration.poolPolling)
         self.processPool = ProcessPool(size: configuration.processPoolSize, queueLimit: configuration.processQueueLimit,
-                                       command: configuration.workerCommand ?? .currentExecutable, events: events)
+                                       command: configuration.workerCommand ?? .currentExecutable, events: events, polling: configuration.poolPolling)
         self.extraPools = extraPools
         self.board = ActivityBoard(loopCount: configuration.eventLoops)
         let stall = UInt64(configuration.stallThreshold.nanoseconds)

@@ -33,6 +33,9 @@ public struct ServerConfiguration: Sendable {
     public var metricsEndpoint: Bool = false
     /// How long shutdown waits for in-flight requests.
     public var drainTimeout: TimeAmount = .seconds(10)
+    /// How long idle pool workers poll for the next job before sleeping, while jobs keep coming
+    /// that fast (see `PoolPolling`); zero turns polling off.
+    public var poolPolling: TimeAmount = PoolPolling.defaultWindow
 
     public init() {}
 
@@ -44,6 +47,9 @@ public struct ServerConfiguration: Sendable {
         guard (1...256).contains(processPoolSize) else { throw .invalidConfiguration("process pool size must be 1...256, got \(processPoolSize)") }
         guard threadQueueLimit >= 1, processQueueLimit >= 1 else { throw .invalidConfiguration("queue limits must be at least 1") }
         guard lagInterval.nanoseconds >= 1_000_000 else { throw .invalidConfiguration("lag interval must be at least 1 ms") }
+        guard (0...1_000_000).contains(poolPolling.nanoseconds) else {
+            throw .invalidConfiguration("pool polling must be 0...1000 µs, got \(poolPolling.nanoseconds / 1000) µs")
+        }
     }
 }
 

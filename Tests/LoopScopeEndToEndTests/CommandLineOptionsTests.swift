@@ -1,0 +1,22 @@
+import Testing
+
+/// The commands refuse impossible numbers before starting anything, saying which and its range
+/// (a negative number is a value, not a missing one).
+@Suite struct CommandLineOptionsTests {
+    @Test(arguments: [
+        (["serve", "--no-control", "--pool-poll-us", "-3"], "--pool-poll-us must be 0...1000"),
+        (["serve", "--no-control", "--pool-poll-us", "5000"], "--pool-poll-us must be 0...1000"),
+        (["serve", "--no-control", "--threads", "-3"], "--threads must be 1...256"),
+        (["serve", "--no-control", "--processes", "0"], "--processes must be 1...256"),
+        (["serve", "--no-control", "--loops", "99"], "--loops must be 1...64"),
+        (["serve", "--no-control", "--port", "70000"], "--port must be 0...65535"),
+        (["load", "--rate", "-3"], "--rate must be in (0, 1000000]"),
+        (["dump", "--count", "-3"], "--count must be at least 1"),
+        (["attach", "--refresh", "-3"], "--refresh must be 1...10 Hz"),
+    ])
+    func impossibleNumbersAreRefusedWithTheirRange(args: [String], message: String) throws {
+        let (status, output) = try Binaries.run(Binaries.loopscope, args)
+        #expect(status != 0)
+        #expect(output.contains(message), "\(output)")
+    }
+}
