@@ -36,11 +36,8 @@ enum PipeIO {
 
     /// Returns when `fd` is readable or `nanos` have passed, without sleeping.
     static func spinUntilReadable(_ fd: Int32, nanos: UInt64) {
-        let deadline = Clocks.monotonicNanos() &+ nanos
         var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        repeat {
-            if poll(&p, 1, 0) != 0 { return }
-        } while Clocks.monotonicNanos() < deadline
+        PoolPolling.spin(for: nanos) { poll(&p, 1, 0) != 0 }
     }
 
     static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {

@@ -33,7 +33,7 @@ public enum ProcessWorker {
         let window = getenv(PoolPolling.environmentKey).flatMap { UInt64(String(cString: $0)) } ?? PoolPolling.nanos(PoolPolling.defaultWindow)
         var repliedAt: UInt64 = 0
         var lastGap: UInt64 = 0
-        while let frame = PipeIO.readFrame(0, spinNanos: lastGap <= window ? window : 0) {
+        while let frame = PipeIO.readFrame(0, spinNanos: PoolPolling.window(window, afterWaitOf: lastGap)) {
             if repliedAt != 0 { lastGap = Clocks.monotonicNanos() &- repliedAt }
             let reply: WorkerProtocol.Reply
             if let (name, input) = WorkerProtocol.parseRequest(frame) {

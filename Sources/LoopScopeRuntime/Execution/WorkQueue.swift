@@ -96,8 +96,7 @@ final class WorkQueue<Item: Sendable>: @unchecked Sendable {
             if !spun && spinPays && spinNanos > 0 {
                 spun = true
                 condition.unlock()
-                let deadline = Clocks.monotonicNanos() &+ spinNanos
-                while pending.load(ordering: .relaxed) == 0, Clocks.monotonicNanos() < deadline {}
+                PoolPolling.spin(for: spinNanos) { pending.load(ordering: .relaxed) != 0 }
                 condition.lock()
                 continue
             }

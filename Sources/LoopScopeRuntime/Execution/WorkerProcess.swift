@@ -77,12 +77,12 @@ final class WorkerProcess {
     }
 
     /// Sends a job and blocks for the reply. Nil when the worker died or broke the protocol.
-    /// Sends a request and waits for the reply. Called by one driver thread at a time. Polls for
-    /// the reply before sleeping only while the last call was within the polling window, so
-    /// short jobs round-trip without sleeps and wake-ups and long ones cost no polling.
+    /// Called by one driver thread at a time. Polls for the reply before sleeping only while the
+    /// last call was within the polling window, so short jobs round-trip without sleeps and
+    /// wake-ups and long ones cost no polling.
     func call(_ request: [UInt8]) -> WorkerProtocol.Reply? {
         let t0 = Clocks.monotonicNanos()
-        let spin = lastCallNanos <= spinNanos ? spinNanos : 0
+        let spin = PoolPolling.window(spinNanos, afterWaitOf: lastCallNanos)
         guard PipeIO.writeFrame(toWorker, request), let frame = PipeIO.readFrame(fromWorker, spinNanos: spin) else { return nil }
         lastCallNanos = Clocks.monotonicNanos() &- t0
         return WorkerProtocol.parseReply(frame)

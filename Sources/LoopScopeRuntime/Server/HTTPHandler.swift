@@ -61,7 +61,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         switch core.router.match(method: method, uri: head.uri) {
         case .notFound:
-            writeSimple(context: context, status: .notFound, text: "no route for \(Self.pathOnly(head.uri))\n", keepAlive: keepAlive)
+            writeSimple(context: context, status: .notFound, text: "no route for \(Router.path(of: head.uri))\n", keepAlive: keepAlive)
         case .methodNotAllowed(let allowed):
             writeResponse(context: context, status: 405, contentType: "text/plain; charset=utf-8",
                           body: Array("method \(method) not allowed; allowed: \(allowed.joined(separator: ", "))\n".utf8),
@@ -88,7 +88,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                     }
                 }
             } else {
-                let request = RequestContext(method: method, path: String(Self.pathOnly(head.uri)), query: query, pathParameters: pathParameters, body: bodyBytes)
+                let request = RequestContext(method: method, path: String(Router.path(of: head.uri)), query: query, pathParameters: pathParameters, body: bodyBytes)
                 runPipeline(context: context, rt: rt, model: model, measureCPU: measureCPU, request: request, start: start, keepAlive: keepAlive)
             }
         }
@@ -179,6 +179,4 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         context.close(promise: nil)
     }
-
-    private static func pathOnly(_ uri: String) -> Substring { Router.path(of: uri) }
 }

@@ -9,7 +9,7 @@ import LoopScopeWire
 /// snapshots: nothing on the request path is shared between loops. Thread-safe.
 final class LoopTally: Sendable {
     /// Counters since start, except `inFlight`, which is now.
-    struct Counters: AdditiveArithmetic {
+    struct Counters: Summable {
         var inFlight = 0
         var requests: UInt64 = 0
         var status = StatusCounts()
@@ -24,13 +24,6 @@ final class LoopTally: Sendable {
                      status: StatusCounts(s2xx: a.status.s2xx &+ b.status.s2xx, s3xx: a.status.s3xx &+ b.status.s3xx,
                                           s4xx: a.status.s4xx &+ b.status.s4xx, s5xx: a.status.s5xx &+ b.status.s5xx),
                      heldCount: a.heldCount &+ b.heldCount, heldTotalNanos: a.heldTotalNanos &+ b.heldTotalNanos)
-        }
-
-        static func - (a: Counters, b: Counters) -> Counters {
-            Counters(inFlight: a.inFlight - b.inFlight, requests: a.requests &- b.requests,
-                     status: StatusCounts(s2xx: a.status.s2xx &- b.status.s2xx, s3xx: a.status.s3xx &- b.status.s3xx,
-                                          s4xx: a.status.s4xx &- b.status.s4xx, s5xx: a.status.s5xx &- b.status.s5xx),
-                     heldCount: a.heldCount &- b.heldCount, heldTotalNanos: a.heldTotalNanos &- b.heldTotalNanos)
         }
 
         @inline(__always)

@@ -1,7 +1,7 @@
 /// Sums over the requests of some span of time (a second, ten seconds) that a route's
 /// averages are computed from. Nanoseconds and counts, as `Double` so averages need no
 /// conversions. A plain value.
-struct RequestSums: AdditiveArithmetic, Sendable {
+struct RequestSums: Summable {
     var requests = 0.0
     /// Waiting for the compute stage to start.
     var queue = 0.0
@@ -44,12 +44,5 @@ struct RequestSums: AdditiveArithmetic, Sendable {
                     computed: a.computed + b.computed, compute: a.compute + b.compute,
                     cpuSamples: a.cpuSamples + b.cpuSamples, cpu: a.cpu + b.cpu, io: a.io + b.io,
                     heldSamples: a.heldSamples + b.heldSamples, held: a.held + b.held)
-    }
-
-    static func - (a: RequestSums, b: RequestSums) -> RequestSums {
-        RequestSums(requests: a.requests - b.requests, queue: a.queue - b.queue,
-                    computed: a.computed - b.computed, compute: a.compute - b.compute,
-                    cpuSamples: a.cpuSamples - b.cpuSamples, cpu: a.cpu - b.cpu, io: a.io - b.io,
-                    heldSamples: a.heldSamples - b.heldSamples, held: a.held - b.held)
     }
 }

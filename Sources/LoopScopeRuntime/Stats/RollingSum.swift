@@ -1,5 +1,5 @@
 /// Per-second sums kept for the last ten completed seconds in a fixed ring. A plain value.
-struct RollingSum<Sums: AdditiveArithmetic & Sendable>: Sendable {
+struct RollingSum<Sums: Summable>: Sendable {
     static var slots: Int { 10 }
 
     private var ring = Array(repeating: Sums.zero, count: Self.slots)

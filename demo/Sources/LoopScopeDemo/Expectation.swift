@@ -3,9 +3,9 @@ import LoopScopeWire
 /// A check at the end of a phase: a figure from the load report or the server, against a bound.
 ///
 /// `figure` is one of: `p99` / `p50` / `errors` / `rate` (of `route`, from the open-loop load
-/// report), `loop_lag_p99` (the event loops' worst p99 lag over the phase, from the server),
-/// `rejected` / `queued` / `size` (of `pool`), or `p99_drop` (how many times lower `route`'s p99 is
-/// than in phase `baseline`). Pure.
+/// report), `loop_lag_p99` (from the server: the worst loop's per-second lag p99, median over the
+/// phase's second half), `rejected` / `queued` / `size` (of `pool`), or `p99_drop` (how many
+/// times lower `route`'s p99 is than in phase `baseline`). Pure.
 public struct Expectation: Codable, Sendable, Equatable {
     public var figure: String
     public var route: String?
@@ -28,7 +28,7 @@ public struct Expectation: Codable, Sendable, Equatable {
         public var name: String
         public var report: LoadReport
         public var snapshot: Snapshot
-        /// Worst per-second lag p99 over the phase's settled part, µs.
+        /// The worst loop's per-second lag p99, median over the phase's second half, µs.
         public var loopLagP99Micros: UInt64
 
         public init(name: String, report: LoadReport, snapshot: Snapshot, loopLagP99Micros: UInt64) {
