@@ -45,3 +45,53 @@ void loopscope_thread_name(char *buf, int size) {
     pthread_getname_np(pthread_self(), buf, (size_t)size);
 #endif
 }
+
+#ifdef __linux__
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <time.h>
+#endif
+
+/// The kernel tick, nanoseconds: the coarse clock's resolution (1/HZ).
+static int64_t loopscope_tick_nanos(void) {
+    static int64_t tick = 0; // every thread computes the same value: a benign race, made atomic
+    int64_t t = __atomic_load_n(&tick, __ATOMIC_RELAXED);
+    if (t == 0) {
+        struct timespec res;
+        t = 4000000LL;
+        if (clock_getres(CLOCK_MONOTONIC_COARSE, &res) == 0 && res.tv_sec == 0 && res.tv_nsec > 0) t = res.tv_nsec;
+        __atomic_store_n(&tick, t, __ATOMIC_RELAXED);
+    }
+    return t;
+}
+
+int64_t loopscope_loop_wait_nanos(int fd) {
+#ifdef __linux__
+    struct timespec fine, coarse;
+    struct tcp_info info;
+    socklen_t len = sizeof info;
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0) return -1;
+    clock_gettime(CLOCK_MONOTONIC, &fine);
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &coarse);
+    int64_t tick = loopscope_tick_nanos();
+    int64_t since = (int64_t)info.tcpi_last_data_recv * 1000000LL;
+    if (since == 0) return 0;
+    // Time since the current kernel tick began (the coarse clock moves at ticks), at most one tick.
+    int64_t into_tick = (int64_t)(fine.tv_sec - coarse.tv_sec) * 1000000000LL + (fine.tv_nsec - coarse.tv_nsec);
+    if (into_tick < 0) into_tick = 0;
+    if (into_tick > tick) into_tick = tick;
+    if (since <= tick) return into_tick; // the data came in the previous tick: at least this long ago
+    int64_t estimate = since + into_tick - tick / 2; // the middle of the possible span
+    return estimate < 0 ? 0 : estimate;
+#else
+    (void)fd;
+    return -1;
+#endif
+}
+
+int loopscope_thread_first_visit(int64_t registry) {
+    static __thread int64_t visited = 0;
+    if (visited == registry) return 0;
+    visited = registry;
+    return 1;
+}

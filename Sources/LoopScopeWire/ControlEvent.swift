@@ -13,7 +13,7 @@ public struct ControlEvent: Codable, Sendable, Equatable {
     public var actor: String
 
     public enum Kind: String, Codable, Sendable {
-        case route, resize, limit, workerDied, workerStarted, stall
+        case route, resize, limit, workerDied, workerStarted, stall, stallThreshold
     }
 
     public init(sequence: UInt64, time: Double, kind: Kind, subject: String, old: String, new: String, actor: String) {

@@ -16,8 +16,9 @@ public struct ControlRequest: Codable, Sendable, Equatable {
     public var limit: Int?
     public var diagnosis: String?
     public var since: UInt64?
+    public var thresholdMs: Int?
 
-    public init(id: Int? = nil, op: String, versions: [Int]? = nil, client: String? = nil, intervalMs: Int? = nil, route: String? = nil, method: String? = nil, model: String? = nil, pool: String? = nil, size: Int? = nil, limit: Int? = nil, diagnosis: String? = nil, since: UInt64? = nil) {
+    public init(id: Int? = nil, op: String, versions: [Int]? = nil, client: String? = nil, intervalMs: Int? = nil, route: String? = nil, method: String? = nil, model: String? = nil, pool: String? = nil, size: Int? = nil, limit: Int? = nil, diagnosis: String? = nil, since: UInt64? = nil, thresholdMs: Int? = nil) {
         self.id = id
         self.op = op
         self.versions = versions
@@ -31,6 +32,7 @@ public struct ControlRequest: Codable, Sendable, Equatable {
         self.limit = limit
         self.diagnosis = diagnosis
         self.since = since
+        self.thresholdMs = thresholdMs
     }
 }
 
@@ -45,9 +47,17 @@ public enum Command: Sendable, Equatable {
     case limit(pool: String, limit: Int)
     case fix(diagnosis: String)
     case events(since: UInt64)
+    /// Sets how long an executor must be busy before the watchdog samples its threads.
+    case stallThreshold(millis: Int)
+
+    /// Operation names, as on the wire.
+    public enum Op: String, CaseIterable, Sendable {
+        case hello, snapshot, subscribe, unsubscribe, route, resize, limit, fix, events
+        case stallThreshold = "stall-threshold"
+    }
 
     /// Every operation name, as on the wire.
-    public static let operations = ["hello", "snapshot", "subscribe", "unsubscribe", "route", "resize", "limit", "fix", "events"]
+    public static let operations = Op.allCases.map(\.rawValue)
 
     /// Subscription intervals the server accepts, milliseconds.
     public static let intervalRange = 100...10_000
@@ -55,11 +65,13 @@ public enum Command: Sendable, Equatable {
     public static let poolSizeRange = 1...256
     /// Queue limits the server accepts.
     public static let queueLimitRange = 1...1_000_000
+    /// Stall sampling thresholds the server accepts, milliseconds.
+    public static let stallSampleThresholdMillis = 1...10_000
 
     /// Whether the command changes the server (refused on read-only connections).
     public var mutates: Bool {
         switch self {
-        case .route, .resize, .limit, .fix: return true
+        case .route, .resize, .limit, .fix, .stallThreshold: return true
         case .hello, .snapshot, .subscribe, .unsubscribe, .events: return false
         }
     }
@@ -70,46 +82,53 @@ public enum Command: Sendable, Equatable {
             guard let value else { throw WireError(.badRequest, "'\(r.op)' needs the field '\(field)'") }
             return value
         }
-        switch r.op {
-        case "hello":
+        guard let op = Op(rawValue: r.op) else {
+            throw WireError(.unknownOp, "unknown op '\(r.op)'; ops: \(Command.operations.joined(separator: ", "))")
+        }
+        switch op {
+        case .hello:
             self = .hello(versions: try need(r.versions, "versions"), client: r.client)
-        case "snapshot":
+        case .snapshot:
             self = .snapshot
-        case "subscribe":
+        case .subscribe:
             let interval = try need(r.intervalMs, "intervalMs")
             guard Command.intervalRange.contains(interval) else {
                 throw WireError(.outOfRange, "intervalMs must be between \(Command.intervalRange.lowerBound) and \(Command.intervalRange.upperBound), got \(interval)")
             }
             self = .subscribe(intervalMs: interval)
-        case "unsubscribe":
+        case .unsubscribe:
             self = .unsubscribe
-        case "route":
+        case .route:
             let path = try need(r.route, "route")
             let name = try need(r.model, "model")
             guard let model = ExecutionModel(rawValue: name) else {
                 throw WireError(.badRequest, "unknown model '\(name)'; models: \(ExecutionModel.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             self = .route(method: (r.method ?? "GET").uppercased(), path: path, model: model)
-        case "resize":
+        case .resize:
             let pool = try need(r.pool, "pool")
             let size = try need(r.size, "size")
             guard Command.poolSizeRange.contains(size) else {
                 throw WireError(.outOfRange, "size must be between \(Command.poolSizeRange.lowerBound) and \(Command.poolSizeRange.upperBound), got \(size)")
             }
             self = .resize(pool: pool, size: size)
-        case "limit":
+        case .limit:
             let pool = try need(r.pool, "pool")
             let limit = try need(r.limit, "limit")
             guard Command.queueLimitRange.contains(limit) else {
                 throw WireError(.outOfRange, "limit must be between \(Command.queueLimitRange.lowerBound) and \(Command.queueLimitRange.upperBound), got \(limit)")
             }
             self = .limit(pool: pool, limit: limit)
-        case "fix":
+        case .fix:
             self = .fix(diagnosis: try need(r.diagnosis, "diagnosis"))
-        case "events":
+        case .events:
             self = .events(since: r.since ?? 0)
-        default:
-            throw WireError(.unknownOp, "unknown op '\(r.op)'; ops: hello, snapshot, subscribe, unsubscribe, route, resize, limit, fix, events")
+        case .stallThreshold:
+            let ms = try need(r.thresholdMs, "thresholdMs")
+            guard Command.stallSampleThresholdMillis.contains(ms) else {
+                throw WireError(.outOfRange, "thresholdMs must be between \(Command.stallSampleThresholdMillis.lowerBound) and \(Command.stallSampleThresholdMillis.upperBound), got \(ms)")
+            }
+            self = .stallThreshold(millis: ms)
         }
     }
 
@@ -125,6 +144,7 @@ public enum Command: Sendable, Equatable {
         case .limit(let pool, let limit): return ControlRequest(id: id, op: "limit", pool: pool, limit: limit)
         case .fix(let diagnosis): return ControlRequest(id: id, op: "fix", diagnosis: diagnosis)
         case .events(let since): return ControlRequest(id: id, op: "events", since: since)
+        case .stallThreshold(let ms): return ControlRequest(id: id, op: Op.stallThreshold.rawValue, thresholdMs: ms)
         }
     }
 }

@@ -21,6 +21,18 @@ public struct JSONWriter {
         needsComma[needsComma.count - 1] = false
     }
 
+    /// Starts a member with a key known only at run time.
+    mutating func key(_ k: String) {
+        value(k)
+        bytes.append(UInt8(ascii: ":"))
+        needsComma[needsComma.count - 1] = false
+    }
+
+    mutating func null() {
+        separate()
+        bytes.append(contentsOf: "null".utf8)
+    }
+
     mutating func value(_ s: String) {
         separate()
         bytes.append(UInt8(ascii: "\""))

@@ -100,8 +100,14 @@ public struct LoopFigures: Codable, Sendable, Equatable {
     public var lagHistory: [UInt64]
     /// A stall that is still in progress, seen by the watchdog.
     public var stallInProgress: StallInProgress?
+    /// Where this executor's threads were when it stalled, most stalled time over the last
+    /// 60 s first (then since start); at most `StallSite.kept` sites. Empty when none stalled.
+    public var stallSites: [StallSite]
+    /// Distinct sites seen beyond those kept, since start.
+    public var stallSitesOmitted: UInt64
 
-    public init(name: String, lag: WindowedPercentiles = .init(), stalls: UInt64 = 0, culprit: String? = nil, culpritHeldMicros: UInt64 = 0, lagHistory: [UInt64] = [], stallInProgress: StallInProgress? = nil) {
+    public init(name: String, lag: WindowedPercentiles = .init(), stalls: UInt64 = 0, culprit: String? = nil, culpritHeldMicros: UInt64 = 0, lagHistory: [UInt64] = [], stallInProgress: StallInProgress? = nil,
+                stallSites: [StallSite] = [], stallSitesOmitted: UInt64 = 0) {
         self.name = name
         self.lag = lag
         self.stalls = stalls
@@ -109,6 +115,83 @@ public struct LoopFigures: Codable, Sendable, Equatable {
         self.culpritHeldMicros = culpritHeldMicros
         self.lagHistory = lagHistory
         self.stallInProgress = stallInProgress
+        self.stallSites = stallSites
+        self.stallSitesOmitted = stallSitesOmitted
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        lag = try c.decode(WindowedPercentiles.self, forKey: .lag)
+        stalls = try c.decode(UInt64.self, forKey: .stalls)
+        culprit = try c.decodeIfPresent(String.self, forKey: .culprit)
+        culpritHeldMicros = try c.decode(UInt64.self, forKey: .culpritHeldMicros)
+        lagHistory = try c.decode([UInt64].self, forKey: .lagHistory)
+        stallInProgress = try c.decodeIfPresent(StallInProgress.self, forKey: .stallInProgress)
+        // Added later in version 1: absent from older servers' snapshots.
+        stallSites = try c.decodeIfPresent([StallSite].self, forKey: .stallSites) ?? []
+        stallSitesOmitted = try c.decodeIfPresent(UInt64.self, forKey: .stallSitesOmitted) ?? 0
+    }
+}
+
+/// Where a stalled executor's thread was: the innermost application function on its stack
+/// (sampled while the stall lasted, runtime, NIO, Swift and libc frames folded), or the
+/// system call a blocked thread sat in (read from /proc, the thread never signalled).
+public struct StallSite: Codable, Sendable, Equatable {
+    /// At most this many sites are kept per executor; the rest are counted.
+    public static let kept = 12
+
+    /// The innermost application function, shortened (`CPUWork.spin(iterations:)`), or
+    /// `blocked in nanosleep` for a blocked thread whose stack was not taken.
+    public var function: String
+    /// Application frames, innermost first, shortened (at most 6); empty for a blocked thread.
+    public var frames: [String]
+    /// Whether the thread was running (stack sampled) or blocked in a system call.
+    public var state: StallState
+    /// The system call a blocked thread was in (`nanosleep`, `read`, …).
+    public var syscall: String?
+    /// The route whose work held the executor when the site was last seen, when known.
+    public var route: String?
+    /// Stalled time charged to this site over the last 60 s and since start.
+    public var last60s: StallTotals
+    public var total: StallTotals
+    /// The longest single stall seen at this site, microseconds.
+    public var maxMicros: UInt64
+    /// Wall-clock time the site was last seen, seconds since the Unix epoch.
+    public var lastSeen: Double
+
+    public init(function: String, frames: [String] = [], state: StallState, syscall: String? = nil, route: String? = nil,
+                last60s: StallTotals = .init(), total: StallTotals = .init(), maxMicros: UInt64 = 0, lastSeen: Double = 0) {
+        self.function = function
+        self.frames = frames
+        self.state = state
+        self.syscall = syscall
+        self.route = route
+        self.last60s = last60s
+        self.total = total
+        self.maxMicros = maxMicros
+        self.lastSeen = lastSeen
+    }
+}
+
+/// What a stalled thread was doing when the watchdog looked.
+public enum StallState: String, Codable, Sendable, CaseIterable {
+    /// On CPU: its stack was sampled.
+    case running
+    /// Asleep in a system call (not the executor's own idle wait).
+    case blocked
+}
+
+/// Stalled time charged to a site: each sample charges the time since the previous look.
+public struct StallTotals: Codable, Sendable, Equatable {
+    /// Stalled time, microseconds.
+    public var micros: UInt64
+    /// Stalls that were seen at this site (one stall sampled many times counts once).
+    public var stalls: UInt64
+
+    public init(micros: UInt64 = 0, stalls: UInt64 = 0) {
+        self.micros = micros
+        self.stalls = stalls
     }
 }
 
@@ -258,6 +341,9 @@ public struct StatusCounts: Codable, Sendable, Equatable {
 
 /// Mean time per request, microseconds, split by where it went.
 public struct LatencySplit: Codable, Sendable, Equatable {
+    /// The request's bytes waiting in the kernel for a busy event loop to read them (an
+    /// estimate from the kernel's receive time, 4 ms resolution; see docs/PROTOCOL.md).
+    public var loopWaitMicros: Double
     /// Waiting for a worker (pool queue, or a task or loop hop).
     public var queueMicros: Double
     /// Running the compute stage.
@@ -265,10 +351,20 @@ public struct LatencySplit: Codable, Sendable, Equatable {
     /// Awaiting I/O stages.
     public var ioMicros: Double
 
-    public init(queueMicros: Double = 0, computeMicros: Double = 0, ioMicros: Double = 0) {
+    public init(loopWaitMicros: Double = 0, queueMicros: Double = 0, computeMicros: Double = 0, ioMicros: Double = 0) {
+        self.loopWaitMicros = loopWaitMicros
         self.queueMicros = queueMicros
         self.computeMicros = computeMicros
         self.ioMicros = ioMicros
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        // Added later in version 1: absent from older servers' snapshots.
+        loopWaitMicros = try c.decodeIfPresent(Double.self, forKey: .loopWaitMicros) ?? 0
+        queueMicros = try c.decode(Double.self, forKey: .queueMicros)
+        computeMicros = try c.decode(Double.self, forKey: .computeMicros)
+        ioMicros = try c.decode(Double.self, forKey: .ioMicros)
     }
 }
 
@@ -299,11 +395,24 @@ public struct HeldFigures: Codable, Sendable, Equatable {
     /// Mean time a request of this route holds a loop or the pool thread (over the last ten
     /// seconds), microseconds; 0 when its stages run in a pool or a worker process.
     public var perRequestMicros: Double
+    /// The part of `perRequestMicros` held by async stages (`prepare`, `respond`) that never
+    /// suspended: CPU work or a blocking call written inside async code, on the cooperative pool.
+    public var asyncMicros: Double
 
-    public init(count: UInt64 = 0, totalMicros: UInt64 = 0, perRequestMicros: Double = 0) {
+    public init(count: UInt64 = 0, totalMicros: UInt64 = 0, perRequestMicros: Double = 0, asyncMicros: Double = 0) {
         self.count = count
         self.totalMicros = totalMicros
         self.perRequestMicros = perRequestMicros
+        self.asyncMicros = asyncMicros
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        count = try c.decode(UInt64.self, forKey: .count)
+        totalMicros = try c.decode(UInt64.self, forKey: .totalMicros)
+        perRequestMicros = try c.decode(Double.self, forKey: .perRequestMicros)
+        // Added later in version 1: absent from older servers' snapshots.
+        asyncMicros = try c.decodeIfPresent(Double.self, forKey: .asyncMicros) ?? 0
     }
 }
 
@@ -348,5 +457,12 @@ public struct SelfCost: Codable, Sendable, Equatable {
         self.statisticsBytes = statisticsBytes
         self.framesDropped = framesDropped
         self.snapshotMicros = snapshotMicros
+    }
+}
+
+extension Snapshot {
+    /// The snapshot as one JSON document (its `Codable` shape), without a trailing newline.
+    public func json() -> [UInt8] {
+        JSONStreamEncoder.encode(self, capacity: 2048 + routes.count * 1800)
     }
 }

@@ -31,3 +31,22 @@ import LoopScopeWire
         #expect(try JSONDecoder().decode(Snapshot.self, from: Data(WireCodec().encode(s))) == s)
     }
 }
+
+@Suite struct JSONStreamEncoderTests {
+    @Test func writesTheSameDocumentAsFoundationsEncoder() throws {
+        let s = SnapshotJSONTests.rich()
+        let ours = try JSONSerialization.jsonObject(with: Data(s.json())) as? NSDictionary
+        let foundation = try JSONSerialization.jsonObject(with: JSONEncoder().encode(s)) as? NSDictionary
+        #expect(ours != nil)
+        #expect(ours == foundation)
+    }
+
+    @Test func encodesNestedArraysOptionalsAndDictionaries() throws {
+        struct Inner: Codable, Equatable { var a: [[Int]]; var b: String?; var c: [String: Double] }
+        struct Outer: Codable, Equatable { var inner: [Inner]; var flag: Bool; var tail: UInt64 }
+        let v = Outer(inner: [Inner(a: [[1, -2], [], [3]], b: nil, c: ["x\"y": 1.5]), Inner(a: [], b: "é\n", c: [:])], flag: true, tail: .max)
+        let bytes = JSONStreamEncoder.encode(v)
+        #expect(try JSONDecoder().decode(Outer.self, from: Data(bytes)) == v)
+        #expect(String(decoding: bytes, as: UTF8.self).hasPrefix(#"{"inner":[{"a":[[1,-2],[],[3]],"c":{"x\"y":1.5}}"#))
+    }
+}

@@ -1,6 +1,8 @@
 #ifndef CLOOPSCOPESYS_H
 #define CLOOPSCOPESYS_H
 #include <sys/types.h>
+#include <stdint.h>
+#include "LoopScopeStacks.h"
 
 /// Asks the kernel to SIGKILL the calling process when its parent thread exits (Linux; no-op elsewhere).
 int loopscope_set_parent_death_signal(void);
@@ -12,4 +14,16 @@ int loopscope_pipe_cloexec(int fds[2]);
 void loopscope_set_thread_name(const char *name);
 /// Copies the calling thread's name into buf (size at least 16).
 void loopscope_thread_name(char *buf, int size);
+
+/// How long the newest bytes queued on TCP socket `fd` waited before the caller read them,
+/// nanoseconds: estimated from TCP_INFO's `tcpi_last_data_recv` (whole kernel ticks: 4 ms at
+/// HZ=250) and the time into the current tick (CLOCK_MONOTONIC less CLOCK_MONOTONIC_COARSE).
+/// 0 when the data came within the current tick; the time into the tick (a lower bound) when
+/// it came in the previous one; otherwise the middle of the possible span (± half a tick).
+/// -1 when the socket has no TCP_INFO. Call on the thread that just read the socket.
+int64_t loopscope_loop_wait_nanos(int fd);
+
+/// 1 the first time the calling thread calls it with `registry` (non-zero), 0 on later calls
+/// with the same value; a thread-local slot remembers the last registry seen.
+int loopscope_thread_first_visit(int64_t registry);
 #endif

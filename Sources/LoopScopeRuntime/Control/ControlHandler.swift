@@ -90,6 +90,8 @@ final class ControlHandler: ChannelInboundHandler {
             reply(context, id, try core.setLimit(pool: pool, limit: limit, actor: actor))
         case .fix(let diagnosis):
             reply(context, id, try core.fix(diagnosis: diagnosis, actor: actor))
+        case .stallThreshold(let ms):
+            reply(context, id, try core.setStallThreshold(millis: ms, actor: actor))
         case .hello, .subscribe, .unsubscribe:
             break // decided by the session
         }

@@ -24,26 +24,47 @@ public enum DiagnosisRules {
         var out: [Diagnosis] = []
         let wallMs = ms(r.compute.wallMicros)
         let onExecutor = r.model == .loop || r.model == .task
-        if onExecutor, r.held.perRequestMicros >= heldPerRequestMicros, r.workClass == .cpu || r.workClass == .blocking || r.compute.cpuMicros >= heldPerRequestMicros {
+        let computeHeld = r.held.perRequestMicros - r.held.asyncMicros
+        let executorSites = r.model == .loop ? s.loops.flatMap(\.stallSites) : s.tasks.stallSites
+        let computeSite = topSite(of: r.path, in: executorSites)
+        if onExecutor, computeHeld >= heldPerRequestMicros, r.workClass == .cpu || r.workClass == .blocking || r.compute.cpuMicros >= heldPerRequestMicros {
             let cpuBound = r.compute.cpuMicros >= WorkClassifier.cpuFraction * r.compute.wallMicros
             let executor = r.model == .loop ? culpritLoops(r.path, s) : "the cooperative pool (\(s.server.cores) threads)"
             let lag = r.model == .loop ? s.loops.map(\.lag.last10s.p99).max() ?? 0 : s.tasks.lag.last10s.p99
             let severity: Diagnosis.Severity = (r.held.perRequestMicros >= 5_000 || lag >= 10_000) ? .critical : .warning
             let id = "\(cpuBound ? "cpu" : "blocking")-on-\(r.model == .loop ? "loop" : "tasks"):\(r.path)"
             let summary: String
+            let place = computeSite.map { " in \($0.function)" } ?? ""
             if cpuBound {
-                summary = "\(r.path) runs \(wallMs) of CPU on \(executor) per request; every request sharing it waits. Move it to threads: no GIL, they run CPU work in parallel."
+                summary = "\(r.path) runs \(wallMs) of CPU on \(executor) per request\(place); every request sharing it waits. Move it to threads: no GIL, they run CPU work in parallel."
             } else {
-                summary = "\(r.path) blocks \(executor) for \(wallMs) per request (CPU \(ms(r.compute.cpuMicros))); every request sharing it waits. Move the blocking call to threads."
+                summary = "\(r.path) blocks \(executor) for \(wallMs) per request\(place) (CPU \(ms(r.compute.cpuMicros))); every request sharing it waits. Move the blocking call to threads."
             }
             out.append(Diagnosis(
                 id: id, severity: severity, summary: summary,
                 evidence: [
                     "compute wall \(wallMs), CPU \(ms(r.compute.cpuMicros)) per request (\(r.compute.samples) samples, 10 s)",
-                    "held \(ms(r.held.perRequestMicros)) per request; \(r.held.count) holds over the threshold",
+                    "held \(ms(computeHeld)) per request; \(r.held.count) holds over the threshold",
                     "\(r.model == .loop ? "loop" : "tasks") lag p99 \(ms(Double(lag))) (10 s)",
-                ],
+                ] + (computeSite.map { [siteEvidence($0)] } ?? []),
                 action: .reroute(route: r.path, model: .threads)
+            ))
+        }
+        if r.held.asyncMicros >= heldPerRequestMicros {
+            let cpuBound = r.workClass == .cpu
+            let site = topSite(of: r.path, in: s.tasks.stallSites)
+            let place = site.map { " in \($0.function)" } ?? ""
+            let what = cpuBound ? "runs \(ms(r.held.asyncMicros)) of CPU" : "blocks for \(ms(r.held.asyncMicros))"
+            out.append(Diagnosis(
+                id: "\(cpuBound ? "cpu" : "blocking")-in-async:\(r.path)",
+                severity: (r.held.asyncMicros >= 5_000 || s.tasks.lag.last10s.p99 >= 10_000) ? .critical : .warning,
+                summary: "\(r.path) \(what) per request inside async code\(place), without ever awaiting: fake async. It holds one of the cooperative pool's \(s.server.cores) threads, and every task waits for them. Move that work out of the async stage into the route's compute stage (then to threads), or into an offloaded section.",
+                evidence: [
+                    "async stages held a thread \(ms(r.held.asyncMicros)) per request without suspending (10 s)",
+                    "compute wall \(wallMs), CPU \(ms(r.compute.cpuMicros)) per request (\(r.compute.samples) samples)",
+                    "tasks lag p99 \(ms(Double(s.tasks.lag.last10s.p99))) (10 s)",
+                ] + (site.map { [siteEvidence($0)] } ?? []),
+                action: nil
             ))
         }
         if r.model == .processes, r.workClass == .blocking {
@@ -110,6 +131,16 @@ public enum DiagnosisRules {
             ))
         }
         return out
+    }
+
+    /// The site that stalled an executor longest for `route` over the last 60 s (then since start).
+    static func topSite(of route: String, in sites: [StallSite]) -> StallSite? {
+        sites.filter { $0.route == route }.max { ($0.last60s.micros, $0.total.micros) < ($1.last60s.micros, $1.total.micros) }
+    }
+
+    private static func siteEvidence(_ site: StallSite) -> String {
+        let chain = site.frames.prefix(3).joined(separator: " ← ")
+        return "stall site \(chain.isEmpty ? site.function : chain): \(ms(Double(site.last60s.micros))) stalled in \(site.last60s.stalls) stalls (60 s)"
     }
 
     private static func culpritLoops(_ route: String, _ s: Snapshot) -> String {

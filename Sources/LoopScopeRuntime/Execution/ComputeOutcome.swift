@@ -12,6 +12,8 @@ struct ComputeOutcome: Sendable {
     var cpuNanos: UInt64? = nil
     /// Time an event loop or cooperative-pool thread was held (0 in pools).
     var heldNanos: UInt64 = 0
+    /// The part of `heldNanos` held by async stages that never suspended.
+    var asyncHeldNanos: UInt64 = 0
     var ran: Bool = true
 }
 

@@ -37,7 +37,9 @@ final class LagProbe: Sendable {
             guard !s.stopped else { return }
             s.task = loop.scheduleTask(deadline: deadline) { [self] in
                 let now = NIODeadline.now()
-                stats.recordLag(nanos: now.uptimeNanoseconds &- deadline.uptimeNanoseconds)
+                let lag = now.uptimeNanoseconds &- deadline.uptimeNanoseconds
+                stats.recordLag(nanos: lag)
+                stats.noteBusy(nanos: lag, now: now.uptimeNanoseconds)
                 var next = deadline + .nanoseconds(intervalNanos)
                 if next < now { next = now + .nanoseconds(intervalNanos) }
                 schedule(at: next)

@@ -12,18 +12,24 @@ final class TaskLagProbe: Sendable {
     private let interval: TimeAmount
     private let task = NIOLockedValueBox<Task<Void, Never>?>(nil)
 
-    init(stats: ExecutorStats, interval: TimeAmount) {
+    private let threads: ThreadRegistry?
+
+    /// `threads`, when given, learns each cooperative-pool thread the probe runs on.
+    init(stats: ExecutorStats, interval: TimeAmount, threads: ThreadRegistry? = nil) {
         self.stats = stats
         self.interval = interval
+        self.threads = threads
     }
 
     func start() {
         let stats = self.stats
         let interval = self.interval
         let probe = self
+        let threads = self.threads
         task.withLockedValue { t in
             t = Task {
                 while !Task.isCancelled {
+                    threads?.noteCooperativeThread()
                     let deadline = NIODeadline.now() + interval
                     probe.nextDeadlineNanos.store(deadline.uptimeNanoseconds, ordering: .relaxed)
                     try? await Task.sleep(nanoseconds: UInt64(interval.nanoseconds))

@@ -1,4 +1,5 @@
 import NIOCore
+import CLoopScopeSys
 import NIOHTTP1
 import LoopScopeWire
 
@@ -15,6 +16,10 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var head: HTTPRequestHead?
     private var body: ByteBuffer?
     private var tooLarge = false
+    /// The connection's socket, for reading how long a request waited for the loop; -1 if unknown.
+    private var socket: CInt = -1
+    /// The current request's loop wait, measured when its head was read.
+    private var loopWaitNanos: UInt64 = 0
 
     init(core: RuntimeCore, server: LoopScopeServer, loopIndex: Int) {
         self.core = core
@@ -22,10 +27,16 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         self.loopIndex = loopIndex
     }
 
+    func handlerAdded(context: ChannelHandlerContext) {
+        let handle = try? context.channel.pipeline.syncOperations.withUnsafeTransportIfAvailable(of: NIOBSDSocket.Handle.self) { $0 }
+        socket = handle.flatMap { $0 } ?? -1
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let h):
             head = h
+            loopWaitNanos = measureLoopWait()
             body = nil
             tooLarge = false
         case .body(var chunk):
@@ -50,8 +61,17 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
+    /// How long the bytes just read waited in the kernel for this loop: read (a system call)
+    /// only while the loop has lately been seen busy; a loop keeping time makes requests wait
+    /// less than the kernel's clock can tell (a tick, 4 ms at HZ=250), so 0.
+    private func measureLoopWait() -> UInt64 {
+        guard socket >= 0, core.instrumented, core.loopStats[loopIndex].watchesLoopWait(now: Clocks.monotonicNanos()) else { return 0 }
+        return UInt64(max(0, loopscope_loop_wait_nanos(socket)))
+    }
+
     private func dispatch(context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer?) {
         let start = Clocks.monotonicNanos()
+        let loopWait = loopWaitNanos
         let keepAlive = head.isKeepAlive && !server.isDraining
         let method = head.method.rawValue
         if core.configuration.metricsEndpoint, head.method == .GET, head.uri == "/metrics" {
@@ -76,45 +96,49 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 let input = JobInput(parameters: RequestContext.parameters(query: query, path: pathParameters), body: bodyBytes)
                 if model == .loop {
                     let outcome = core.runOnLoop(rt, input: input, loopIndex: loopIndex, measureCPU: measureCPU)
-                    finish(context: context, rt: rt, outcome: outcome, start: start, ioNanos: 0, result: nil, keepAlive: keepAlive)
+                    finish(context: context, rt: rt, outcome: outcome, start: start, loopWait: loopWait, ioNanos: 0, result: nil, keepAlive: keepAlive)
                 } else {
                     let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
                     let loop = context.eventLoop
                     core.compute(rt, model: model, input: input, loop: loop, loopIndex: loopIndex, measureCPU: measureCPU) { outcome in
                         loop.execute {
                             let (handler, context) = bound.value
-                            handler.finish(context: context, rt: rt, outcome: outcome, start: start, ioNanos: 0, result: nil, keepAlive: keepAlive)
+                            handler.finish(context: context, rt: rt, outcome: outcome, start: start, loopWait: loopWait, ioNanos: 0, result: nil, keepAlive: keepAlive)
                         }
                     }
                 }
             } else {
                 let request = RequestContext(method: method, path: String(Router.path(of: head.uri)), query: query, pathParameters: pathParameters, body: bodyBytes)
-                runPipeline(context: context, rt: rt, model: model, measureCPU: measureCPU, request: request, start: start, keepAlive: keepAlive)
+                runPipeline(context: context, rt: rt, model: model, measureCPU: measureCPU, request: request, start: start, loopWait: loopWait, keepAlive: keepAlive)
             }
         }
     }
 
     /// Runs a route with I/O stages in a task: prepare (await), compute (per model), respond (await).
-    private func runPipeline(context: ChannelHandlerContext, rt: RouteRuntime, model: ExecutionModel, measureCPU: Bool, request: RequestContext, start: UInt64, keepAlive: Bool) {
+    /// The task prefers a `SuspensionCounter`, so an async stage that never suspended (CPU work
+    /// or a blocking call written inside async code) is charged as held time on the cooperative
+    /// pool, with its CPU time, rather than as I/O.
+    private func runPipeline(context: ChannelHandlerContext, rt: RouteRuntime, model: ExecutionModel, measureCPU: Bool, request: RequestContext, start: UInt64, loopWait: UInt64, keepAlive: Bool) {
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let loop = context.eventLoop
         let core = self.core
         let loopIndex = self.loopIndex
-        Task {
-            var io: UInt64 = 0
+        let counter = SuspensionCounter()
+        Task(executorPreference: counter) {
+            var stages = AsyncStages()
             var outcome: ComputeOutcome
             var result: HTTPResult? = nil
             do {
-                let t0 = Clocks.monotonicNanos()
-                let input = try await rt.route.prepare?(request) ?? request.defaultInput
-                io &+= Clocks.monotonicNanos() &- t0
+                let input = try await core.measureAsyncStage(rt, counter: counter, measureCPU: measureCPU, into: &stages) {
+                    try await rt.route.prepare?(request) ?? request.defaultInput
+                }
                 outcome = await withCheckedContinuation { continuation in
                     core.compute(rt, model: model, input: input, loop: loop, loopIndex: loopIndex, measureCPU: measureCPU) { continuation.resume(returning: $0) }
                 }
                 if case .output(let bytes) = outcome.result, let respond = rt.route.respond {
-                    let t1 = Clocks.monotonicNanos()
-                    result = try await respond(request, bytes)
-                    io &+= Clocks.monotonicNanos() &- t1
+                    result = try await core.measureAsyncStage(rt, counter: counter, measureCPU: measureCPU, into: &stages) {
+                        try await respond(request, bytes)
+                    }
                 }
             } catch let e as HTTPError {
                 outcome = ComputeOutcome(result: .output(Array((e.message + "\n").utf8)), ran: false)
@@ -122,18 +146,19 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             } catch {
                 outcome = ComputeOutcome(result: .failure(ComputeFailure(thrown: error)), ran: false)
             }
+            stages.merge(into: &outcome)
             let final = outcome
             let finalResult = result
-            let ioNanos = io
+            let ioNanos = stages.ioNanos
             loop.execute {
                 let (handler, context) = bound.value
-                handler.finish(context: context, rt: rt, outcome: final, start: start, ioNanos: ioNanos, result: finalResult, keepAlive: keepAlive)
+                handler.finish(context: context, rt: rt, outcome: final, start: start, loopWait: loopWait, ioNanos: ioNanos, result: finalResult, keepAlive: keepAlive)
             }
         }
     }
 
     /// Writes the response for a finished pipeline and records it. On the event loop.
-    private func finish(context: ChannelHandlerContext, rt: RouteRuntime, outcome: ComputeOutcome, start: UInt64, ioNanos: UInt64, result: HTTPResult?, keepAlive: Bool) {
+    private func finish(context: ChannelHandlerContext, rt: RouteRuntime, outcome: ComputeOutcome, start: UInt64, loopWait: UInt64, ioNanos: UInt64, result: HTTPResult?, keepAlive: Bool) {
         let status: Int
         switch outcome.result {
         case .output(let bytes):
@@ -146,9 +171,9 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             writeResponse(context: context, status: status, contentType: "text/plain; charset=utf-8", body: Array((failure.message + "\n").utf8), keepAlive: keepAlive, extra: extra)
         }
         core.requestFinished(rt, loopIndex: loopIndex, RequestRecord(
-            status: status, latencyNanos: Clocks.monotonicNanos() &- start,
+            status: status, latencyNanos: Clocks.monotonicNanos() &- start &+ loopWait, loopWaitNanos: loopWait,
             queueNanos: outcome.queueNanos, computeNanos: outcome.wallNanos, cpuNanos: outcome.cpuNanos,
-            ioNanos: ioNanos, heldNanos: outcome.heldNanos, computed: outcome.ran
+            ioNanos: ioNanos, heldNanos: outcome.heldNanos, asyncHeldNanos: outcome.asyncHeldNanos, computed: outcome.ran || outcome.asyncHeldNanos > 0
         ))
     }
 

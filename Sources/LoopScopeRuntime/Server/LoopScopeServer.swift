@@ -79,14 +79,21 @@ public final class LoopScopeServer: Sendable {
         if config.instrumented {
             probes = loops.enumerated().map { LagProbe(loop: $0.element, stats: core.loopStats[$0.offset], interval: config.lagInterval) }
             probes.forEach { $0.start() }
-            let tp = TaskLagProbe(stats: core.taskStats, interval: config.lagInterval)
+            let tp = TaskLagProbe(stats: core.taskStats, interval: config.lagInterval, threads: core.threads)
             tp.start()
             taskProbe = tp
+            for (i, loop) in loops.enumerated() { loop.execute { core.threads.register(executor: i) } }
+            let threads = core.threads
             var watched = probes.enumerated().map { i, p in
-                Watchdog.Watched(name: "loop \(i)", probeDeadline: { p.nextDeadlineNanos.load(ordering: .relaxed) }, runningStage: { core.board.onLoop(i) })
+                Watchdog.Watched(name: "loop \(i)", stats: core.loopStats[i], probeDeadline: { p.nextDeadlineNanos.load(ordering: .relaxed) },
+                                 runningStage: { core.board.onLoop(i) }, threads: { threads.threads(of: i) }, idleSyscalls: Watchdog.loopIdleSyscalls)
             }
-            watched.append(Watchdog.Watched(name: "tasks", probeDeadline: { tp.nextDeadlineNanos.load(ordering: .relaxed) }, runningStage: { core.board.longestTask() }))
-            let dog = Watchdog(watched: watched, thresholdNanos: UInt64(config.watchdogThreshold.nanoseconds), routeName: { core.routeName($0) }, events: core.events)
+            watched.append(Watchdog.Watched(name: "tasks", stats: core.taskStats, probeDeadline: { tp.nextDeadlineNanos.load(ordering: .relaxed) },
+                                            runningStage: { core.board.longestTask() }, threads: { threads.threads(of: threads.tasksIndex) },
+                                            idleSyscalls: Watchdog.poolIdleSyscalls))
+            let dog = Watchdog(watched: watched, sampleThresholdNanos: UInt64(config.stallSampleThreshold.nanoseconds),
+                               reportThresholdNanos: UInt64(config.watchdogThreshold.nanoseconds), sampleStacks: config.sampleStallStacks,
+                               routeName: { core.routeName($0) }, events: core.events)
             dog.start()
             core.watchdog.withLockedValue { $0 = dog }
         }

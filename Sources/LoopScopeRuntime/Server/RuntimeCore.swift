@@ -31,6 +31,8 @@ final class RuntimeCore: Sendable {
     let framesDropped = Atomic<UInt64>(0)
     private let lastSnapshotMicros = NIOLockedValueBox<Double>(0)
     let watchdog = NIOLockedValueBox<Watchdog?>(nil)
+    /// Threads of the loops (executors 0..<loops) and of the cooperative pool (the last).
+    let threads: ThreadRegistry
 
     var instrumented: Bool { configuration.instrumented }
 
@@ -51,6 +53,7 @@ final class RuntimeCore: Sendable {
         self.loopStats = (0..<configuration.eventLoops).map { ExecutorStats(name: "loop \($0)", routeCount: routes.count, stallThresholdNanos: stall) }
         self.tallies = (0..<configuration.eventLoops).map { _ in LoopTally(routeCount: routes.count, heldThresholdNanos: held) }
         self.taskStats = ExecutorStats(name: "tasks", routeCount: routes.count, stallThresholdNanos: stall)
+        self.threads = ThreadRegistry(executors: configuration.eventLoops + 1, tasksIndex: configuration.eventLoops)
     }
 
     var pools: [any WorkerPool] { [threadPool, processPool] + extraPools }
@@ -106,12 +109,14 @@ final class RuntimeCore: Sendable {
         if outcome.wallNanos >= heldThresholdNanos {
             loopStats[loopIndex].recordHeld(route: rt.index, nanos: outcome.wallNanos)
         }
+        loopStats[loopIndex].noteBusy(nanos: outcome.wallNanos, now: now &+ outcome.wallNanos)
         return outcome
     }
 
     /// Runs the stage on the current cooperative-pool thread, charging the time it holds it.
     func runOnTask(_ rt: RouteRuntime, input: JobInput, measureCPU: Bool) -> ComputeOutcome {
         guard instrumented else { return Self.plainRun(rt.route.job, input) }
+        threads.noteCooperativeThread()
         let now = Clocks.monotonicNanos()
         let token = board.enterTask(route: rt.index, now: now)
         var outcome = rt.route.job.measuredRun(input, measureCPU: measureCPU, startedAt: now)
@@ -121,6 +126,28 @@ final class RuntimeCore: Sendable {
             taskStats.recordHeld(route: rt.index, nanos: outcome.wallNanos)
         }
         return outcome
+    }
+
+    /// Runs one async stage of a route's pipeline (prepare or respond) in the task that prefers
+    /// `counter`, measuring it: a stage that held its thread throughout is registered on the
+    /// activity board while it runs and charged to the route on the cooperative pool.
+    func measureAsyncStage<T>(_ rt: RouteRuntime, counter: SuspensionCounter, measureCPU: Bool, into stages: inout AsyncStages,
+                              _ body: () async throws -> T) async throws -> T {
+        guard instrumented else { return try await body() }
+        threads.noteCooperativeThread()
+        let token = board.enterTask(route: rt.index, now: Clocks.monotonicNanos())
+        defer { board.exitTask(token) }
+        let meter = StageMeter(counter, measureCPU: measureCPU)
+        do {
+            let value = try await body()
+            let reading = meter.finish()
+            stages.add(reading)
+            if reading.held, reading.wallNanos >= heldThresholdNanos { taskStats.recordHeld(route: rt.index, nanos: reading.wallNanos) }
+            return value
+        } catch {
+            stages.add(meter.finish())
+            throw error
+        }
     }
 
     private static func plainRun(_ job: ComputeJob, _ input: JobInput) -> ComputeOutcome {
@@ -171,8 +198,9 @@ final class RuntimeCore: Sendable {
         let t0 = Clocks.monotonicNanos()
         let dog = watchdog.withLockedValue { $0 }
         let name: @Sendable (Int) -> String = { [routes] i in i < routes.count ? routes[i].name : "?" }
-        let loops = loopStats.enumerated().map { i, s in s.figures(routeName: name, stall: dog?.stall(i)) }
-        let tasks = taskStats.figures(routeName: name, stall: dog?.stall(loopStats.count))
+        let second = Int(t0 / 1_000_000_000)
+        let loops = loopStats.enumerated().map { i, s in s.figures(routeName: name, stall: dog?.stall(i), second: second) }
+        let tasks = taskStats.figures(routeName: name, stall: dog?.stall(loopStats.count), second: second)
         var counters = Array(repeating: LoopTally.Counters.zero, count: routes.count)
         for tally in tallies {
             for (i, c) in tally.counters().enumerated() { counters[i] += c }
@@ -237,6 +265,15 @@ final class RuntimeCore: Sendable {
         return events.append(.limit, subject: name, old: "\(old)", new: "\(limit)", actor: actor)
     }
 
+    /// Sets how long an executor must be busy before the watchdog looks at its threads.
+    func setStallThreshold(millis: Int, actor: String) throws(WireError) -> ControlEvent {
+        guard let dog = watchdog.withLockedValue({ $0 }) else {
+            throw WireError(.badRequest, "this server runs uninstrumented: there is no watchdog")
+        }
+        let old = dog.sampleThresholdNanos.exchange(UInt64(millis) * 1_000_000, ordering: .relaxed)
+        return events.append(.stallThreshold, subject: "watchdog", old: "\(old / 1_000_000) ms", new: "\(millis) ms", actor: actor)
+    }
+
     /// Applies the action of a current diagnosis.
     func fix(diagnosis id: String, actor: String) throws(WireError) -> ControlEvent {
         let current = snapshot().diagnoses
@@ -269,3 +306,32 @@ import Darwin
 #endif
 
 @inline(__always) func getpidValue() -> Int32 { getpid() }
+
+/// What a request's async stages did with their time. Nanoseconds.
+struct AsyncStages: Sendable {
+    /// Stages that suspended: time awaiting I/O.
+    var ioNanos: UInt64 = 0
+    /// Stages that never suspended: time they held a cooperative-pool thread.
+    var heldNanos: UInt64 = 0
+    /// Thread CPU time of the held stages; nil when any of them was not measured.
+    var cpuNanos: UInt64? = 0
+
+    mutating func add(_ r: StageMeter.Reading) {
+        if r.held {
+            heldNanos &+= r.wallNanos
+            cpuNanos = cpuNanos.flatMap { sum in r.cpuNanos.map { sum &+ $0 } }
+        } else {
+            ioNanos &+= r.wallNanos
+        }
+    }
+
+    /// Charges the held stages to the request as compute time that held a thread.
+    func merge(into o: inout ComputeOutcome) {
+        guard heldNanos > 0 else { return }
+        let computeCPU: UInt64? = o.wallNanos == 0 ? 0 : o.cpuNanos
+        o.cpuNanos = computeCPU.flatMap { c in cpuNanos.map { c &+ $0 } }
+        o.wallNanos &+= heldNanos
+        o.heldNanos &+= heldNanos
+        o.asyncHeldNanos &+= heldNanos
+    }
+}

@@ -1,4 +1,5 @@
 import NIOCore
+import LoopScopeWire
 
 /// Everything a server is started with. Plain value; the defaults suit the demo.
 public struct ServerConfiguration: Sendable {
@@ -25,6 +26,11 @@ public struct ServerConfiguration: Sendable {
     public var heldThreshold: TimeAmount = .milliseconds(2)
     /// The watchdog reports a stall in progress past this.
     public var watchdogThreshold: TimeAmount = .milliseconds(100)
+    /// An executor busy this long has its threads looked at (stack or system call) every few
+    /// milliseconds while the stall lasts: its stall sites. Changeable at runtime.
+    public var stallSampleThreshold: TimeAmount = .milliseconds(10)
+    /// Sample stalled threads' stacks (SIGPROF). Off, stalls still count but name no site.
+    public var sampleStallStacks: Bool = true
     /// Request bodies larger than this are refused with 413.
     public var maxBodyBytes: Int = 1 << 20
     /// The control socket; nil to run without one.
@@ -47,6 +53,9 @@ public struct ServerConfiguration: Sendable {
         guard (1...256).contains(processPoolSize) else { throw .invalidConfiguration("process pool size must be 1...256, got \(processPoolSize)") }
         guard threadQueueLimit >= 1, processQueueLimit >= 1 else { throw .invalidConfiguration("queue limits must be at least 1") }
         guard lagInterval.nanoseconds >= 1_000_000 else { throw .invalidConfiguration("lag interval must be at least 1 ms") }
+        guard Command.stallSampleThresholdMillis.contains(Int(stallSampleThreshold.nanoseconds / 1_000_000)) else {
+            throw .invalidConfiguration("stall sample threshold must be \(Command.stallSampleThresholdMillis.lowerBound)...\(Command.stallSampleThresholdMillis.upperBound) ms, got \(stallSampleThreshold.nanoseconds / 1_000_000) ms")
+        }
         guard (0...1_000_000).contains(poolPolling.nanoseconds) else {
             throw .invalidConfiguration("pool polling must be 0...1000 µs, got \(poolPolling.nanoseconds / 1000) µs")
         }

@@ -1,4 +1,5 @@
 import NIOConcurrencyHelpers
+import Synchronization
 import LoopScopeWire
 
 /// Lag and hold figures of one executor: an event loop or the cooperative pool. Thread-safe.
@@ -13,6 +14,7 @@ final class ExecutorStats: Sendable {
         var ringNext = 0
         var culprit: Int?
         var culpritHeldNanos: UInt64 = 0
+        var sites = StallSiteTable()
     }
 
     /// `loop 0`, …, or `tasks`.
@@ -20,12 +22,29 @@ final class ExecutorStats: Sendable {
     /// Lag above this counts as a stall, nanoseconds.
     let stallThresholdNanos: UInt64
     private let state: NIOLockedValueBox<State>
+    /// Until when (monotonic nanoseconds) requests read on this loop have their loop wait
+    /// measured: set whenever the loop is seen busy (lag or a held stage of 1 ms or more).
+    private let waitWatchUntil = Atomic<UInt64>(0)
+
+    /// How long a busy sighting keeps loop wait measured, and what counts as busy.
+    static let waitWatchNanos: UInt64 = 2_000_000_000
+    static let busyNanos: UInt64 = 1_000_000
 
     init(name: String, routeCount: Int, stallThresholdNanos: UInt64) {
         self.name = name
         self.stallThresholdNanos = stallThresholdNanos
         state = NIOLockedValueBox(State(heldNow: Array(repeating: 0, count: routeCount), heldRing: Array(repeating: Array(repeating: 0, count: routeCount), count: 10)))
     }
+
+    /// Notes that the executor was busy for `nanos` up to `now`.
+    @inline(__always)
+    func noteBusy(nanos: UInt64, now: UInt64) {
+        if nanos >= Self.busyNanos { waitWatchUntil.store(now &+ Self.waitWatchNanos, ordering: .relaxed) }
+    }
+
+    /// Whether requests read now should have their loop wait measured.
+    @inline(__always)
+    func watchesLoopWait(now: UInt64) -> Bool { now < waitWatchUntil.load(ordering: .relaxed) }
 
     /// Records how late the probe timer fired.
     func recordLag(nanos: UInt64) {
@@ -40,6 +59,12 @@ final class ExecutorStats: Sendable {
         state.withLockedValue { s in
             if route < s.heldNow.count { s.heldNow[route] &+= nanos }
         }
+    }
+
+    /// Charges a look at a stalled thread to its site. `second` counts whole seconds on the
+    /// monotonic clock.
+    func recordStall(_ sample: StallSample, second: Int, wallTime: Double) {
+        state.withLockedValue { $0.sites.record(sample, second: second, wallTime: wallTime) }
     }
 
     /// Closes the current second and recomputes the culprit.
@@ -61,15 +86,16 @@ final class ExecutorStats: Sendable {
     }
 
     /// The executor's figures; `routeName` maps a route index to its template.
-    func figures(routeName: (Int) -> String, stall: StallInProgress?) -> LoopFigures {
+    func figures(routeName: (Int) -> String, stall: StallInProgress?, second: Int) -> LoopFigures {
         state.withLockedValue { s in
             LoopFigures(
                 name: name, lag: s.lag.summary, stalls: s.stalls,
                 culprit: s.culprit.map(routeName), culpritHeldMicros: s.culpritHeldNanos / 1000,
-                lagHistory: s.lag.history, stallInProgress: stall
+                lagHistory: s.lag.history, stallInProgress: stall,
+                stallSites: s.sites.sites(second: second), stallSitesOmitted: s.sites.omittedCount()
             )
         }
     }
 
-    var footprintBytes: Int { state.withLockedValue { $0.lag.footprintBytes + $0.heldNow.count * 88 } }
+    var footprintBytes: Int { state.withLockedValue { $0.lag.footprintBytes + $0.heldNow.count * 88 + $0.sites.footprintBytes } }
 }

@@ -3,6 +3,8 @@
 /// conversions. A plain value.
 struct RequestSums: Summable {
     var requests = 0.0
+    /// Bytes waiting in the kernel for a busy loop.
+    var loopWait = 0.0
     /// Waiting for the compute stage to start.
     var queue = 0.0
     /// Compute stages that ran, and their wall time.
@@ -16,6 +18,8 @@ struct RequestSums: Summable {
     /// Stages that held an event loop or a cooperative-pool thread, and for how long.
     var heldSamples = 0.0
     var held = 0.0
+    /// The part of `held` that async stages held without suspending.
+    var asyncHeld = 0.0
 
     static let zero = RequestSums()
 
@@ -23,6 +27,7 @@ struct RequestSums: Summable {
     @inline(__always)
     mutating func add(_ r: RequestRecord) {
         requests += 1
+        loopWait += Double(r.loopWaitNanos)
         queue += Double(r.queueNanos)
         io += Double(r.ioNanos)
         if r.computed {
@@ -36,13 +41,14 @@ struct RequestSums: Summable {
         if r.heldNanos > 0 {
             heldSamples += 1
             held += Double(r.heldNanos)
+            asyncHeld += Double(r.asyncHeldNanos)
         }
     }
 
     static func + (a: RequestSums, b: RequestSums) -> RequestSums {
-        RequestSums(requests: a.requests + b.requests, queue: a.queue + b.queue,
+        RequestSums(requests: a.requests + b.requests, loopWait: a.loopWait + b.loopWait, queue: a.queue + b.queue,
                     computed: a.computed + b.computed, compute: a.compute + b.compute,
                     cpuSamples: a.cpuSamples + b.cpuSamples, cpu: a.cpu + b.cpu, io: a.io + b.io,
-                    heldSamples: a.heldSamples + b.heldSamples, held: a.held + b.held)
+                    heldSamples: a.heldSamples + b.heldSamples, held: a.held + b.held, asyncHeld: a.asyncHeld + b.asyncHeld)
     }
 }

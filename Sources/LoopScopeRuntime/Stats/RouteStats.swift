@@ -49,6 +49,7 @@ final class RouteStats: Sendable {
                 samples: UInt64(sum.computed)
             )
             let split = LatencySplit(
+                loopWaitMicros: sum.loopWait / n / 1000,
                 queueMicros: sum.queue / n / 1000,
                 computeMicros: sum.compute / n / 1000,
                 ioMicros: sum.io / n / 1000
@@ -66,7 +67,8 @@ final class RouteStats: Sendable {
                 compute: compute,
                 workClass: WorkClassifier.classify(compute: compute, ioMicros: split.ioMicros),
                 held: HeldFigures(count: c.heldCount, totalMicros: c.heldTotalNanos / 1000,
-                                  perRequestMicros: sum.heldSamples > 0 ? sum.held / n / 1000 : 0),
+                                  perRequestMicros: sum.heldSamples > 0 ? sum.held / n / 1000 : 0,
+                                  asyncMicros: sum.asyncHeld / n / 1000),
                 histogram: s.latency.cachedBuckets
             )
         }

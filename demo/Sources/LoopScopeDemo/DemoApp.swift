@@ -30,6 +30,6 @@ public enum DemoApp {
                 }
             }),
             try Route("/where", model: .loop, job: DemoJobs.whereAmI),
-        ]
+        ] + (try FakeAsync.routes())
     }
 }

@@ -50,9 +50,12 @@ public enum DemoJobs {
         return Array("pid=\(getpid()) thread=\(ThreadName.current) task=\(inTask)\n".utf8)
     }
 
+    /// Answers with the body its prepare stage produced: for routes whose work is all async.
+    public static let passThrough = ComputeJob("pass-through") { input in input.body }
+
     /// Always fails: for testing error handling.
     public static let fail = ComputeJob("fail") { _ in throw JobError.failed("this route always fails") }
 
     /// Every job, for `ProcessWorker.runIfRequested(jobs:)`.
-    public static let all: [ComputeJob] = [hello, hash, report, sleep, merge, digest, whereAmI, fail, DemoDatabase.queryJob]
+    public static let all: [ComputeJob] = [hello, hash, report, sleep, merge, digest, whereAmI, passThrough, fail, DemoDatabase.queryJob]
 }
