@@ -6,25 +6,19 @@ import LoopScopeWire
 struct CtlCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ctl",
-        abstract: "Change a running server: move a route, resize a pool, set a queue limit, apply a diagnosis.",
-        subcommands: [Route.self, Resize.self, Limit.self, Fix.self, Events.self]
+        abstract: "Change a running server: move a route, resize a pool, set a queue limit, apply a diagnosis, set the stall threshold.",
+        subcommands: [Route.self, Resize.self, Limit.self, Fix.self, StallThreshold.self, Events.self]
     )
 
     struct Route: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Move a route's compute stage to another execution model.")
         @OptionGroup var target: TargetOptions
         @Argument(help: "Route template, e.g. /hash.") var route: String
-        @Argument(help: "loop, task, threads or processes.") var model: String
+        @Argument(help: "loop, task, threads or processes.") var model: ExecutionModel
         @Option(help: "HTTP method of the route.") var method = "GET"
 
-        func validate() throws {
-            guard ExecutionModel(rawValue: model) != nil else {
-                throw ValidationError("unknown model '\(model)'; use one of: \(ExecutionModel.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-        }
-
         func run() async throws {
-            try await CtlCommand.execute(target, .route(method: method.uppercased(), path: route, model: ExecutionModel(rawValue: model)!))
+            try await CtlCommand.execute(target, .route(method: method.uppercased(), path: route, model: model))
         }
     }
 
@@ -56,6 +50,21 @@ struct CtlCommand: AsyncParsableCommand {
         @Argument(help: "Diagnosis id, e.g. cpu-on-loop:/hash.") var diagnosis: String
 
         func run() async throws { try await CtlCommand.execute(target, .fix(diagnosis: diagnosis)) }
+    }
+
+    struct StallThreshold: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "stall-threshold",
+            abstract: "Set how long a loop or the cooperative pool must be busy before its threads' stacks are sampled (stall sites)."
+        )
+        @OptionGroup var target: TargetOptions
+        @Argument(parsing: .allUnrecognized, help: "Milliseconds (1...10000).") var milliseconds: [String] = []
+
+        func validate() throws { _ = try CtlCommand.integer(milliseconds, "milliseconds") }
+
+        func run() async throws {
+            try await CtlCommand.execute(target, .stallThreshold(millis: try CtlCommand.integer(milliseconds, "milliseconds")))
+        }
     }
 
     struct Events: AsyncParsableCommand {
@@ -99,3 +108,5 @@ struct CtlCommand: AsyncParsableCommand {
         return "\(p(s / 3600)):\(p(s / 60 % 60)):\(p(s % 60))Z"
     }
 }
+
+extension ExecutionModel: ExpressibleByArgument {}

@@ -125,9 +125,18 @@ enum HeadlessPrinter {
         }
         o.message = { print("   \($0)") }
         o.phaseFinished = { _, result, verdicts in
-            print("   " + Units.padRight("path", 16) + Units.padLeft("req/s", 8) + Units.padLeft("p50", 9) + Units.padLeft("p99", 9) + Units.padLeft("max", 9) + Units.padLeft("errors", 8))
+            // Client figures from the open-loop load; "server p99" is what the server reports for the
+            // same route over its last 10 s, the wait for a busy loop included.
+            print("   " + Units.padRight("path", 16) + Units.padLeft("req/s", 8) + Units.padLeft("p50", 9) + Units.padLeft("p99", 9) + Units.padLeft("max", 9) + Units.padLeft("errors", 8) + Units.padLeft("server p99", 12))
             for row in result.report.rows {
-                print("   " + Units.padRight(row.path, 16) + Units.padLeft(Units.rate(row.rate), 8) + Units.padLeft(Units.micros(row.p50), 9) + Units.padLeft(Units.micros(row.p99), 9) + Units.padLeft(Units.micros(row.max), 9) + Units.padLeft(String(row.errors), 8))
+                let server = result.snapshot.route(row.path).map { Units.micros($0.latency.last10s.p99) } ?? ""
+                print("   " + Units.padRight(row.path, 16) + Units.padLeft(Units.rate(row.rate), 8) + Units.padLeft(Units.micros(row.p50), 9) + Units.padLeft(Units.micros(row.p99), 9) + Units.padLeft(Units.micros(row.max), 9) + Units.padLeft(String(row.errors), 8) + Units.padLeft(server, 12))
+            }
+            for e in result.snapshot.loops + [result.snapshot.tasks] {
+                guard let site = e.stallSites.first else { continue }
+                let below = site.frames.dropFirst().prefix(2).map { " ← \($0)" }.joined()
+                let age = Int((result.snapshot.time - site.lastSeen).rounded())
+                print("   stall site \(e.name): \(site.function)\(below) — \(Units.micros(site.last60s.micros)) stalled in \(site.last60s.stalls) stalls over 60 s\(site.route.map { ", \($0)" } ?? ""), last seen \(age) s ago")
             }
             let pools = result.snapshot.pools.map { "\($0.name) size \($0.size) queue \($0.queued) rejected \($0.rejected)" }.joined(separator: " · ")
             print("   loop lag p99 \(Units.micros(result.loopLagP99Micros, empty: "0ms")) · \(pools)")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import NIOCore
 import LoopScopeRuntime
+import LoopScopeWire
 
 /// Flags shared by `serve` and `demo` that configure the runtime. Numbers are parsed
 /// unconditionally, so `--threads -3` reaches validation and gets its range, not "missing value".
@@ -19,6 +20,8 @@ struct ServerOptions: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "Start the upstream stub inside this process.") var embeddedUpstream = true
     @Option(parsing: .unconditional, help: "How long idle pool workers poll for the next job before sleeping, microseconds; only while jobs come that fast (0: never).") var poolPollUs = 50
     @Flag(help: "Turn off request instrumentation and probes (to measure their cost).") var uninstrumented = false
+    @Option(parsing: .unconditional, help: "How long an event loop or the cooperative pool must be busy before its threads' stacks are sampled, milliseconds.") var stallThresholdMs = 10
+    @Flag(inversion: .prefixedNo, help: "Sample stalled threads' stacks (stall sites).") var stallStacks = true
     @Flag(help: "Serve Prometheus text at GET /metrics.") var metrics = false
     @Option(help: "Directory of the control socket (default: $XDG_RUNTIME_DIR/loopscope or /tmp/loopscope-<uid>).") var controlDir: String?
     @Option(parsing: .unconditional, help: "Group id whose members may attach read-only.") var readOnlyGroup: UInt32?
@@ -34,6 +37,10 @@ struct ServerOptions: ParsableArguments {
         guard (0...65535).contains(upstreamPort) else { throw ValidationError("--upstream-port must be 0...65535 (0 picks a free port for the embedded stub)") }
         guard (0...10_000).contains(upstreamDelayMs) else { throw ValidationError("--upstream-delay-ms must be 0...10000") }
         guard (0...1000).contains(poolPollUs) else { throw ValidationError("--pool-poll-us must be 0...1000, got \(poolPollUs)") }
+        let thresholds = Command.stallSampleThresholdMillis
+        guard thresholds.contains(stallThresholdMs) else {
+            throw ValidationError("--stall-threshold-ms must be \(thresholds.lowerBound)...\(thresholds.upperBound), got \(stallThresholdMs)")
+        }
     }
 
     var configuration: ServerConfiguration {
@@ -48,6 +55,8 @@ struct ServerOptions: ParsableArguments {
         c.processQueueLimit = processQueueLimit
         c.poolPolling = .microseconds(Int64(poolPollUs))
         c.instrumented = !uninstrumented
+        c.stallSampleThreshold = .milliseconds(Int64(stallThresholdMs))
+        c.sampleStallStacks = stallStacks
         c.metricsEndpoint = metrics
         c.control = noControl ? nil : ControlConfiguration(directory: controlDir, readOnlyGroup: readOnlyGroup)
         return c

@@ -57,6 +57,16 @@ public enum PrometheusText {
             }
         }
         family("route_latency_seconds", "gauge", "Request latency, windowed percentiles (100 = max).", latency)
+        var split: [([(String, String)], Double)] = []
+        for r in routes {
+            for part in r.split.parts { split.append((routeLabels(r) + [("part", part.name)], part.micros / 1e6)) }
+        }
+        family("route_split_seconds", "gauge", "Mean time per request by where it went (loop wait, queue, compute, I/O), last 10 s.", split)
+        var sites: [([(String, String)], Double)] = []
+        for e in executors {
+            for site in e.stallSites { sites.append((server + [("executor", e.name), ("site", site.function), ("state", site.state.rawValue)], Double(site.total.micros) / 1e6)) }
+        }
+        family("stall_site_seconds_total", "counter", "Stalled time charged to a stall site since start (at most \(StallSite.kept) sites per executor; the rest are not exported).", sites)
         family("route_loop_held_seconds_total", "counter", "Time compute stages held an event loop or the cooperative pool over the threshold.", routes.map { (routeLabels($0), Double($0.held.totalMicros) / 1e6) })
         family("route_model_info", "gauge", "The route's current execution model (always 1).", routes.map { (routeLabels($0) + [("model", $0.model.rawValue)], 1) })
         family("diagnoses", "gauge", "Current diagnoses by severity.", [Diagnosis.Severity.info, .warning, .critical].map { sev in

@@ -368,6 +368,13 @@ public struct LatencySplit: Codable, Sendable, Equatable {
     }
 }
 
+extension LatencySplit {
+    /// The parts in the order a request meets them, with the names people read.
+    public var parts: [(name: String, micros: Double)] {
+        [("loop wait", loopWaitMicros), ("queue", queueMicros), ("compute", computeMicros), ("I/O", ioMicros)]
+    }
+}
+
 /// Wall and thread-CPU time of a route's compute stage.
 public struct ComputeFigures: Codable, Sendable, Equatable {
     /// Mean wall time per stage, microseconds.

@@ -17,11 +17,21 @@ public enum SnapshotTable {
                 + lpad(Units.micros(p.queueWait.last10s.p99), 10) + lpad(Units.rate(p.completedPerSecond), 8) + lpad(String(p.rejected), 9) + lpad(String(p.failed), 7))
         }
         lines.append("")
-        lines.append(pad("ROUTE", 12) + pad("model", 10) + lpad("req/s", 7) + lpad("p50", 9) + lpad("p99", 9) + lpad("max", 9) + lpad("5xx", 6) + "  " + pad("class", 9) + lpad("held", 8))
+        let columns = RouteColumn.all.compactMap { c in c.table.map { (c, $0) } }
+        func cell(_ text: String, _ t: (header: String, width: Int, leftAligned: Bool)) -> String { t.leftAligned ? pad(text, t.width) : lpad(text, t.width) }
+        lines.append(columns.map { cell($0.1.header, $0.1) }.joined())
         for r in s.routes {
-            let l = r.latency.last10s
-            lines.append(pad(r.path, 12) + pad(r.model.rawValue, 10) + lpad(Units.rate(r.rate10s), 7) + lpad(Units.micros(l.p50), 9) + lpad(Units.micros(l.p99), 9)
-                + lpad(Units.micros(l.max), 9) + lpad(String(r.status.s5xx), 6) + "  " + pad(r.workClass.rawValue, 9) + lpad(Units.micros(r.held.perRequestMicros), 8))
+            lines.append(columns.map { cell($0.0.text(r), $0.1) }.joined())
+        }
+        let sites = (s.loops + [s.tasks]).flatMap { e in e.stallSites.map { (e.name, $0) } }
+        if !sites.isEmpty {
+            lines.append("")
+            lines.append(pad("STALL SITES", 10) + pad("function (innermost application frame)", 44) + lpad("60 s", 9) + lpad("stalls", 7) + lpad("max", 9) + "  route")
+            for (executor, site) in sites {
+                lines.append(pad(executor, 10) + pad(site.function, 44) + lpad(Units.micros(site.last60s.micros, empty: "0"), 9) + lpad(String(site.last60s.stalls), 7)
+                    + lpad(Units.micros(site.maxMicros), 9) + "  " + (site.route ?? ""))
+                if site.frames.count > 1 { lines.append(String(repeating: " ", count: 10) + "← " + site.frames.dropFirst().joined(separator: " ← ")) }
+            }
         }
         if !s.diagnoses.isEmpty {
             lines.append("")

@@ -32,6 +32,37 @@ import LoopScopeWire
         #expect(lines.contains { $0.hasPrefix(" /hash" + String(repeating: " ", count: 67) + "loop") })
     }
 
+    @Test func theStallSitesScreenNamesFunctionsAndBlockedCallsAt80x24() {
+        var s = Fixtures.live()
+        _ = s.handle(.character("t"), now: 1_001)
+        let lines = text(s)
+        #expect(lines.allSatisfy { $0.count <= 80 })
+        #expect(lines[1].hasPrefix(" STALL SITES"))
+        #expect(lines[2] == "  executor function                       60 s stalls     max  route        seen")
+        #expect(lines[3] == "  loop 0   CPUWork.mix(rounds:seed:)     812ms     20  36.9ms  /hash      3s ago")
+        #expect(lines[4] == "           ← CPUWork.hash(milliseconds:seed:) ← closure #1 in DemoJobs.hash")
+        #expect(lines[5] == "  loop 0   blocked in clock_nanosleep    554ms     20  29.8ms  /db        1m ago")
+        #expect(lines[6] == "           asleep in clock_nanosleep; named from /proc, never signalled")
+        #expect(lines[7].hasPrefix("  tasks    FakeAsync.renderPage(milli…  95.0ms      4  31.0ms  /render    1s ago"))
+        #expect(lines[23].hasPrefix(" Esc back  t back"))
+        _ = s.handle(.character("t"), now: 1_002)
+        #expect(text(s)[1].hasPrefix(" EVENT LOOPS"))
+        _ = s.handle(.character("t"), now: 1_003)
+        let wide = text(s, rows: 50, columns: 160)
+        #expect(wide.contains { $0.hasPrefix("  tasks    FakeAsync.renderPage(milliseconds:seed:) (async)") })
+    }
+
+    @Test func routeDetailSplitsLoopWaitFromTheRestAndListsTheRoutesStallSites() {
+        var s = Fixtures.live()
+        while s.currentRoute?.path != "/hash" { _ = s.handle(.down, now: 1_000) }
+        _ = s.handle(.enter, now: 1_000)
+        let lines = text(s)
+        #expect(lines.contains { $0.contains("▓ loop wait 2.5ms  ░ queue 0.1ms  █ compute 5.0ms  ▒ I/O 0") })
+        #expect(lines.contains { $0.hasPrefix(" stalled loop 0 in CPUWork.mix(rounds:seed:)  812ms in 20 stalls, 60 s ← CPUWork") })
+        let ascii = text(s, glyphs: .ascii)
+        #expect(ascii.contains { $0.contains("~ loop wait 2.5ms  . queue 0.1ms  # compute 5.0ms  = I/O 0") })
+    }
+
     @Test func pausedFreezesTheSnapshotAndSaysSo() {
         var s = Fixtures.live()
         _ = s.handle(.character("p"), now: 1_001)

@@ -8,7 +8,16 @@ enum Fixtures {
                                                                        last10s: Percentiles(count: 2000, p50: 300, p90: 20_000, p99: 41_200, p999: 50_000, max: 52_000, mean: 4_000)),
                                stalls: 318, culprit: "/hash", culpritHeldMicros: 900_000, lagHistory: [100, 200, 30_000, 52_000, 48_000])
         if stalled { loop.stallInProgress = StallInProgress(route: "/report", heldMicros: 340_000) }
-        let tasks = LoopFigures(name: "tasks", lag: WindowedPercentiles(last10s: Percentiles(count: 10, p50: 100, p99: 200, max: 1_000)), lagHistory: [100, 100])
+        loop.stallSites = [
+            StallSite(function: "CPUWork.mix(rounds:seed:)", frames: ["CPUWork.mix(rounds:seed:)", "CPUWork.hash(milliseconds:seed:)", "closure #1 in DemoJobs.hash"],
+                      state: .running, route: "/hash", last60s: StallTotals(micros: 812_000, stalls: 20), total: StallTotals(micros: 2_400_000, stalls: 64),
+                      maxMicros: 36_900, lastSeen: time - 3),
+            StallSite(function: "blocked in clock_nanosleep", state: .blocked, syscall: "clock_nanosleep", route: "/db",
+                      last60s: StallTotals(micros: 554_000, stalls: 20), total: StallTotals(micros: 554_000, stalls: 20), maxMicros: 29_800, lastSeen: time - 75),
+        ]
+        var tasks = LoopFigures(name: "tasks", lag: WindowedPercentiles(last10s: Percentiles(count: 10, p50: 100, p99: 200, max: 1_000)), lagHistory: [100, 100])
+        tasks.stallSites = [StallSite(function: "FakeAsync.renderPage(milliseconds:seed:) (async)", frames: ["FakeAsync.renderPage(milliseconds:seed:) (async)"],
+                                      state: .running, route: "/render", last60s: StallTotals(micros: 95_000, stalls: 4), maxMicros: 31_000, lastSeen: time - 1)]
         let threads = PoolFigures(name: "threads", kind: "threads", size: 4, live: 4, busy: 4, queued: 37, queueLimit: 1024, completed: 5000, completedPerSecond: 410,
                                   queueWait: WindowedPercentiles(last10s: Percentiles(count: 100, p99: 18_000)), queueHistory: [0, 3, 10, 37])
         let processes = PoolFigures(name: "processes", kind: "processes", size: 2, live: 2, busy: 1, queued: 0, queueLimit: 1024, completedPerSecond: 35,
@@ -17,7 +26,7 @@ enum Fixtures {
         func route(_ path: String, _ model: ExecutionModel, rate: Double, p50: UInt64, p99: UInt64, cls: WorkClass, held: Double) -> RouteFigures {
             RouteFigures(method: "GET", path: path, model: model, requests: 1000, rate1s: rate, rate10s: rate,
                          latency: WindowedPercentiles(last10s: Percentiles(count: 100, p50: p50, p90: p99, p99: p99, p999: p99, max: p99 + 5_000)),
-                         p99History: [1_000, 2_000, p99], rateHistory: [UInt64(rate)], split: LatencySplit(queueMicros: 100, computeMicros: 5_000, ioMicros: 0),
+                         p99History: [1_000, 2_000, p99], rateHistory: [UInt64(rate)], split: LatencySplit(loopWaitMicros: 2_500, queueMicros: 100, computeMicros: 5_000, ioMicros: 0),
                          compute: ComputeFigures(wallMicros: 5_000, cpuMicros: 4_900, samples: 100), workClass: cls,
                          held: HeldFigures(count: 318, totalMicros: 1_590_000, perRequestMicros: held),
                          histogram: [HistogramBucket(upToMicros: 1_000, count: 10), HistogramBucket(upToMicros: 10_000, count: 80), HistogramBucket(upToMicros: 100_000, count: 10)])

@@ -14,6 +14,7 @@ public enum Intent: Equatable, Sendable {
     case help
     case detail
     case workers
+    case stallSites
     case back
     case quit
     case stepBack, stepForward, slower, faster
@@ -48,6 +49,7 @@ public enum KeyMap {
         case .character("?"), .character("h"): return .help
         case .enter, .character("l"): return .detail
         case .character("w"): return .workers
+        case .character("t"): return .stallSites
         case .escape, .backspace: return .back
         case .character("q"), .control("c"): return .quit
         case .left, .character(","): return .stepBack
@@ -70,6 +72,7 @@ public enum KeyMap {
         ("f", "apply the selected (or worst) diagnosis's fix"),
         ("Enter / Esc", "route detail (or pool workers) / back"),
         ("w", "process workers"),
+        ("t", "stall sites: where stalled loops and pool threads were"),
         ("p Space", "pause / resume the display"),
         ("d", "dump the current snapshot to a JSON file"),
         ("← → [ ]", "replay: step back / forward, slower / faster"),

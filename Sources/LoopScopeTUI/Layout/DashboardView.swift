@@ -26,6 +26,8 @@ public struct DashboardView {
             RouteDetailView(glyphs: glyphs).render(&b, state, top: 1, bottom: rows - 2)
         case .workers:
             workers(&b, state)
+        case .stallSites:
+            StallSitesView(glyphs: glyphs).render(&b, state, top: 1, bottom: rows - 2)
         }
         statusLine(&b, state)
         keysLine(&b, state)
@@ -102,11 +104,12 @@ public struct DashboardView {
         switch st.screen {
         case .detail: keys = " Esc back  1-4 model  m cycle  f fix  p pause  d dump  ? help  q quit"
         case .workers: keys = " Esc back  +/- size  n size  L limit  p pause  ? help  q quit"
+        case .stallSites: keys = " Esc back  t back  p pause  d dump  ? help  q quit"
         default:
             if st.replay != nil {
                 keys = " Space play/pause  ← → step  [ ] speed  g G start/end  Enter detail  ? help  q quit"
             } else {
-                keys = " ↑↓ select Tab focus 1-4 model  +/- size  f fix  s sort  p pause  ? help  q quit"
+                keys = " ↑↓ Tab  1-4 model  +/- size  f fix  t stalls  s sort  p pause  ? help  q quit"
             }
         }
         b.write(b.rows - 1, 0, glyphs == .unicode ? keys : keys.replacingOccurrences(of: "↑↓", with: "j/k").replacingOccurrences(of: "← →", with: ", ."), .muted)

@@ -45,14 +45,19 @@ struct RouteDetailView {
         let sp = r.split
         b.write(row, 1, "WHERE THE TIME GOES (mean per request, 10 s)", .heading)
         row += 1
-        let legend = glyphs == .unicode ? "░ queue \(Units.micros(sp.queueMicros, empty: "0"))  █ compute \(Units.micros(sp.computeMicros, empty: "0"))  ▒ I/O \(Units.micros(sp.ioMicros, empty: "0"))"
-            : ". queue \(Units.micros(sp.queueMicros, empty: "0"))  # compute \(Units.micros(sp.computeMicros, empty: "0"))  = I/O \(Units.micros(sp.ioMicros, empty: "0"))"
+        let legend = SplitBar.legend(sp, glyphs: glyphs)
         b.write(row, 1, "[" + SplitBar.render(sp, width: min(50, b.columns - 4), glyphs: glyphs) + "]", Style(.yellow))
         row += 1
         b.write(row, 1, legend)
         row += 1
-        b.write(row, 1, "compute: wall \(Units.micros(r.compute.wallMicros, empty: "0")), CPU \(Units.micros(r.compute.cpuMicros, empty: "0")); holds a loop/task thread \(Units.micros(r.held.perRequestMicros, empty: "0")) per request, \(r.held.count) holds over the threshold")
-        row += 2
+        let async = r.held.asyncMicros > 0 ? " (\(Units.micros(r.held.asyncMicros)) in async code)" : ""
+        b.write(row, 1, "compute: wall \(Units.micros(r.compute.wallMicros, empty: "0")), CPU \(Units.micros(r.compute.cpuMicros, empty: "0")); holds a loop/task thread \(Units.micros(r.held.perRequestMicros, empty: "0"))\(async) per request, \(r.held.count) holds over the threshold")
+        row += 1
+        // Where its work most stalled an executor (the full list: t).
+        if let (executor, site) = StallSitesView.sites(of: r.path, in: s).first {
+            StallSitesView(glyphs: glyphs).summaryRow(&b, row, executor: executor, site: site)
+        }
+        row += 1
         guard row + 4 < bottom else { return }
         // History with markers.
         let width = min(60, b.columns - 16)

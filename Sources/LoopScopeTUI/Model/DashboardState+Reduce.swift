@@ -73,6 +73,7 @@ extension DashboardState {
         case .detail:
             if focus == .pools, currentPool?.kind == "processes" { screen = .workers } else { screen = screen == .detail ? .main : .detail }
         case .workers: screen = screen == .workers ? .main : .workers
+        case .stallSites: screen = screen == .stallSites ? .main : .stallSites
         case .nextFocus, .previousFocus:
             let all = Focus.allCases
             let i = all.firstIndex(of: focus)!

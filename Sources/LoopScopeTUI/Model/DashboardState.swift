@@ -12,7 +12,7 @@ public struct DashboardState: Sendable {
 
     public enum Focus: CaseIterable, Sendable { case routes, pools, diagnoses }
 
-    public enum Screen: Equatable, Sendable { case main, detail, workers, help }
+    public enum Screen: Equatable, Sendable { case main, detail, workers, stallSites, help }
 
     /// Typing a number for a pool.
     public struct Prompt: Equatable, Sendable {

@@ -1,13 +1,29 @@
 import LoopScopeWire
 
-/// A check at the end of a phase: a figure from the load report or the server, against a bound.
-///
-/// `figure` is one of: `p99` / `p50` / `errors` / `rate` (of `route`, from the open-loop load
-/// report), `loop_lag_p99` (from the server: the worst loop's per-second lag p99, median over the
-/// phase's second half), `rejected` / `queued` / `size` (of `pool`), or `p99_drop` (how many
-/// times lower `route`'s p99 is than in phase `baseline`). Pure.
+/// A check at the end of a phase: a figure from the load report or the server, against a bound. Pure.
 public struct Expectation: Codable, Sendable, Equatable {
-    public var figure: String
+    /// What is checked.
+    public enum Figure: String, Codable, Sendable, CaseIterable {
+        /// Of `route`, from the open-loop load report (ms).
+        case p99, p50
+        /// Of `route` (or `all`), from the load report.
+        case errors, rate
+        /// From the server: the worst loop's per-second lag p99, median over the phase's second half (ms).
+        case loopLagP99 = "loop_lag_p99"
+        /// Of `pool`, from the server.
+        case rejected, queued, size
+        /// How many times lower `route`'s client p99 is than in phase `baseline`.
+        case p99Drop = "p99_drop"
+        /// `route`'s p99 as the server reports it (last 10 s, loop wait included) ÷ the client's p99.
+        case serverP99Ratio = "server_p99_ratio"
+        /// How many times lower `route`'s server p99 is (median of its last 3 seconds) than the
+        /// server's 10 s p99 at the end of phase `baseline`.
+        case serverP99Drop = "server_p99_drop"
+        /// The top stall site of `route` (on any loop or the cooperative pool) names `names`.
+        case stallSite = "stall_site"
+    }
+
+    public var figure: Figure
     public var route: String?
     public var pool: String?
     public var baseline: String?
@@ -15,6 +31,8 @@ public struct Expectation: Codable, Sendable, Equatable {
     public var below: Double?
     /// Pass when the figure is at least this (ms for latencies; a factor for p99_drop).
     public var atLeast: Double?
+    /// For `stall_site`: text the site's function must contain.
+    public var names: String?
 
     /// The outcome of one expectation.
     public struct Verdict: Sendable, Equatable {
@@ -43,34 +61,71 @@ public struct Expectation: Codable, Sendable, Equatable {
         let value: Double?
         var unit = " ms"
         switch figure {
-        case "p99": value = r.report.row(route ?? "")?.p99.millis
-        case "p50": value = r.report.row(route ?? "")?.p50.millis
-        case "errors": value = r.report.row(route ?? "all").map { Double($0.errors) }; unit = ""
-        case "rate": value = r.report.row(route ?? "all")?.rate; unit = "/s"
-        case "loop_lag_p99": value = r.loopLagP99Micros.millis
-        case "rejected": value = r.snapshot.pool(pool ?? "").map { Double($0.rejected) }; unit = ""
-        case "queued": value = r.snapshot.pool(pool ?? "").map { Double($0.queued) }; unit = ""
-        case "size": value = r.snapshot.pool(pool ?? "").map { Double($0.size) }; unit = ""
-        case "p99_drop":
+        case .p99: value = r.report.row(route ?? "")?.p99.millis
+        case .p50: value = r.report.row(route ?? "")?.p50.millis
+        case .errors: value = r.report.row(route ?? "all").map { Double($0.errors) }; unit = ""
+        case .rate: value = r.report.row(route ?? "all")?.rate; unit = "/s"
+        case .loopLagP99: value = r.loopLagP99Micros.millis
+        case .rejected: value = r.snapshot.pool(pool ?? "").map { Double($0.rejected) }; unit = ""
+        case .queued: value = r.snapshot.pool(pool ?? "").map { Double($0.queued) }; unit = ""
+        case .size: value = r.snapshot.pool(pool ?? "").map { Double($0.size) }; unit = ""
+        case .p99Drop:
             unit = "×"
             if let base = earlier.first(where: { $0.name == baseline })?.report.row(route ?? "")?.p99, let now = r.report.row(route ?? "")?.p99, now > 0 {
                 value = Double(base) / Double(now)
             } else {
                 value = nil
             }
-        default: value = nil
+        case .serverP99Ratio:
+            unit = "×"
+            if let client = r.report.row(route ?? "")?.p99, client > 0, let server = r.snapshot.route(route ?? "")?.latency.last10s.p99, server > 0 {
+                value = Double(server) / Double(client)
+            } else {
+                value = nil
+            }
+        case .serverP99Drop:
+            unit = "×"
+            let history = r.snapshot.route(route ?? "")?.p99History.suffix(3).sorted() ?? []
+            if let base = earlier.first(where: { $0.name == baseline })?.snapshot.route(route ?? "")?.latency.last10s.p99, !history.isEmpty {
+                value = Double(base) / Double(max(history[history.count / 2], 1))
+            } else {
+                value = nil
+            }
+        case .stallSite:
+            let site = Self.topSite(of: route ?? "", in: r.snapshot)
+            let found = site.map { $0.site.function }
+            let passed = found.map { f in names.map { f.contains($0) } ?? true } ?? false
+            let described = site.map { "\($0.executor) \($0.site.function) (\(Units.micros($0.site.last60s.micros)) in \($0.site.last60s.stalls) stalls)" } ?? "none"
+            return Verdict(description: "\(route ?? "?") top stall site \(described), expected to name \(names ?? "a function")", value: nil, passed: passed)
         }
         let subject = [route, pool].compactMap { $0 }.first.map { "\($0) " } ?? ""
-        let name = figure == "p99_drop" ? "\(subject)p99 \(baseline ?? "?") ÷ now" : "\(subject)\(figure)"
+        let name: String
+        switch figure {
+        case .p99Drop: name = "\(subject)p99 \(baseline ?? "?") ÷ now"
+        case .serverP99Ratio: name = "\(subject)p99 server (with loop wait) ÷ client"
+        case .serverP99Drop: name = "\(subject)server p99 \(baseline ?? "?") ÷ now"
+        default: name = "\(subject)\(figure.rawValue)"
+        }
         guard let value else { return Verdict(description: "\(name): no data", value: nil, passed: false) }
         var passed = true
         var bound = ""
-        if let below { passed = passed && value < below; bound += " < \(fmt(below))\(unit)" }
         if let atLeast { passed = passed && value >= atLeast; bound += " ≥ \(fmt(atLeast))\(unit)" }
-        return Verdict(description: "\(name) \(fmt(value))\(unit), expected\(bound)", value: value, passed: passed)
+        if let below { passed = passed && value < below; bound += (atLeast == nil ? "" : " and") + " < \(fmt(below))\(unit)" }
+        return Verdict(description: "\(name) \(unit.isEmpty ? fmt(value) : Units.fixed1(value))\(unit), expected\(bound)", value: value, passed: passed)
     }
 
-    private func fmt(_ v: Double) -> String { Units.fixed1(v).hasSuffix(".0") ? String(Int(v.rounded())) : Units.fixed1(v) }
+    /// The site that stalled an executor longest for `route` over the last 60 s, with its executor.
+    public static func topSite(of route: String, in s: Snapshot) -> (executor: String, site: StallSite)? {
+        (s.loops + [s.tasks]).flatMap { e in e.stallSites.filter { $0.route == route }.map { (executor: e.name, site: $0) } }
+            .max { $0.site.last60s.micros < $1.site.last60s.micros }
+    }
+
+    /// Whole numbers as such, others with one decimal, or two when one would change the value.
+    private func fmt(_ v: Double) -> String {
+        if v == v.rounded() { return String(Int(v)) }
+        let one = Units.fixed1(v)
+        return abs((Double(one) ?? v) - v) < 1e-9 ? one : String((v * 100).rounded() / 100)
+    }
 }
 
 extension UInt64 {
