@@ -127,10 +127,10 @@ enum HeadlessPrinter {
         o.phaseFinished = { _, result, verdicts in
             // Client figures from the open-loop load; "server p99" is what the server reports for the
             // same route over its last 10 s, the wait for a busy loop included.
-            print("   " + Units.padRight("path", 16) + Units.padLeft("req/s", 8) + Units.padLeft("p50", 9) + Units.padLeft("p99", 9) + Units.padLeft("max", 9) + Units.padLeft("errors", 8) + Units.padLeft("server p99", 12))
+            print("   " + Units.padRight("path", 16) + Units.padLeft("req/s", 8) + Units.padLeft("p50", 9) + Units.padLeft("p99", 9) + Units.padLeft("max", 9) + Units.padLeft("errors", 8) + Units.padLeft("server p99 10s", 16))
             for row in result.report.rows {
                 let server = result.snapshot.route(row.path).map { Units.micros($0.latency.last10s.p99) } ?? ""
-                print("   " + Units.padRight(row.path, 16) + Units.padLeft(Units.rate(row.rate), 8) + Units.padLeft(Units.micros(row.p50), 9) + Units.padLeft(Units.micros(row.p99), 9) + Units.padLeft(Units.micros(row.max), 9) + Units.padLeft(String(row.errors), 8) + Units.padLeft(server, 12))
+                print("   " + Units.padRight(row.path, 16) + Units.padLeft(Units.rate(row.rate), 8) + Units.padLeft(Units.micros(row.p50), 9) + Units.padLeft(Units.micros(row.p99), 9) + Units.padLeft(Units.micros(row.max), 9) + Units.padLeft(String(row.errors), 8) + Units.padLeft(server, 16))
             }
             for e in result.snapshot.loops + [result.snapshot.tasks] {
                 guard let site = e.stallSites.first else { continue }

@@ -22,6 +22,7 @@ struct ServerOptions: ParsableArguments {
     @Flag(help: "Turn off request instrumentation and probes (to measure their cost).") var uninstrumented = false
     @Option(parsing: .unconditional, help: "How long an event loop or the cooperative pool must be busy before its threads' stacks are sampled, milliseconds.") var stallThresholdMs = 10
     @Flag(inversion: .prefixedNo, help: "Sample stalled threads' stacks (stall sites).") var stallStacks = true
+    @Option(help: "When to read requests' loop wait from the kernel: while-busy, always, off.") var loopWait: LoopWaitMeasurement = .whileBusy
     @Flag(help: "Serve Prometheus text at GET /metrics.") var metrics = false
     @Option(help: "Directory of the control socket (default: $XDG_RUNTIME_DIR/loopscope or /tmp/loopscope-<uid>).") var controlDir: String?
     @Option(parsing: .unconditional, help: "Group id whose members may attach read-only.") var readOnlyGroup: UInt32?
@@ -57,8 +58,11 @@ struct ServerOptions: ParsableArguments {
         c.instrumented = !uninstrumented
         c.stallSampleThreshold = .milliseconds(Int64(stallThresholdMs))
         c.sampleStallStacks = stallStacks
+        c.loopWait = loopWait
         c.metricsEndpoint = metrics
         c.control = noControl ? nil : ControlConfiguration(directory: controlDir, readOnlyGroup: readOnlyGroup)
         return c
     }
 }
+
+extension LoopWaitMeasurement: ExpressibleByArgument {}

@@ -458,12 +458,30 @@ public struct SelfCost: Codable, Sendable, Equatable {
     public var framesDropped: UInt64
     /// Time to build the last snapshot, microseconds.
     public var snapshotMicros: Double
+    /// Stack samples taken of stalled threads, since start.
+    public var stallSamples: UInt64
+    /// Mean time a stack sample cost the stalled thread (its signal handler), microseconds.
+    public var stallSampleMicros: Double
 
-    public init(nanosPerRequest: Double = 0, statisticsBytes: UInt64 = 0, framesDropped: UInt64 = 0, snapshotMicros: Double = 0) {
+    public init(nanosPerRequest: Double = 0, statisticsBytes: UInt64 = 0, framesDropped: UInt64 = 0, snapshotMicros: Double = 0,
+                stallSamples: UInt64 = 0, stallSampleMicros: Double = 0) {
         self.nanosPerRequest = nanosPerRequest
         self.statisticsBytes = statisticsBytes
         self.framesDropped = framesDropped
         self.snapshotMicros = snapshotMicros
+        self.stallSamples = stallSamples
+        self.stallSampleMicros = stallSampleMicros
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        nanosPerRequest = try c.decode(Double.self, forKey: .nanosPerRequest)
+        statisticsBytes = try c.decode(UInt64.self, forKey: .statisticsBytes)
+        framesDropped = try c.decode(UInt64.self, forKey: .framesDropped)
+        snapshotMicros = try c.decode(Double.self, forKey: .snapshotMicros)
+        // Added later in version 1: absent from older servers' snapshots.
+        stallSamples = try c.decodeIfPresent(UInt64.self, forKey: .stallSamples) ?? 0
+        stallSampleMicros = try c.decodeIfPresent(Double.self, forKey: .stallSampleMicros) ?? 0
     }
 }
 

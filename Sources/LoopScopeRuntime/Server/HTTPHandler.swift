@@ -65,7 +65,12 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// only while the loop has lately been seen busy; a loop keeping time makes requests wait
     /// less than the kernel's clock can tell (a tick, 4 ms at HZ=250), so 0.
     private func measureLoopWait() -> UInt64 {
-        guard socket >= 0, core.instrumented, core.loopStats[loopIndex].watchesLoopWait(now: Clocks.monotonicNanos()) else { return 0 }
+        guard socket >= 0, core.instrumented else { return 0 }
+        switch core.configuration.loopWait {
+        case .off: return 0
+        case .always: break
+        case .whileBusy: guard core.loopStats[loopIndex].watchesLoopWait(now: Clocks.monotonicNanos()) else { return 0 }
+        }
         return UInt64(max(0, loopscope_loop_wait_nanos(socket)))
     }
 

@@ -208,6 +208,7 @@ final class RuntimeCore: Sendable {
         let routeFigures = routes.map { $0.stats.figures(method: $0.route.method, path: $0.name, model: $0.model, counters: counters[$0.index]) }
         let (recent, dropped) = events.recent(50)
         let costSamples = selfCostSamples.load(ordering: .relaxed)
+        let sampling = dog?.samplingCost ?? (samples: 0, unanswered: 0, handlerNanos: 0)
         let footprint = routes.reduce(0) { $0 + $1.stats.footprintBytes } + loopStats.reduce(0) { $0 + $1.footprintBytes }
             + tallies.reduce(0) { $0 + $1.footprintBytes }
             + taskStats.footprintBytes + pools.count * threadPool.stats.footprintBytes
@@ -224,7 +225,8 @@ final class RuntimeCore: Sendable {
                 nanosPerRequest: costSamples > 0 ? Double(selfCostNanos.load(ordering: .relaxed)) / Double(costSamples) : 0,
                 statisticsBytes: UInt64(footprint),
                 framesDropped: framesDropped.load(ordering: .relaxed),
-                snapshotMicros: lastSnapshotMicros.withLockedValue { $0 }
+                snapshotMicros: lastSnapshotMicros.withLockedValue { $0 },
+                stallSamples: sampling.samples, stallSampleMicros: sampling.handlerNanos / 1000
             )
         )
         snapshot.diagnoses = DiagnosisRules.diagnose(snapshot)

@@ -31,6 +31,8 @@ public struct ServerConfiguration: Sendable {
     public var stallSampleThreshold: TimeAmount = .milliseconds(10)
     /// Sample stalled threads' stacks (SIGPROF). Off, stalls still count but name no site.
     public var sampleStallStacks: Bool = true
+    /// When requests have their loop wait read from the kernel.
+    public var loopWait: LoopWaitMeasurement = .whileBusy
     /// Request bodies larger than this are refused with 413.
     public var maxBodyBytes: Int = 1 << 20
     /// The control socket; nil to run without one.
@@ -73,4 +75,16 @@ public struct ControlConfiguration: Sendable {
         self.directory = directory
         self.readOnlyGroup = readOnlyGroup
     }
+}
+
+/// When the runtime reads how long a request's bytes waited for its event loop (`TCP_INFO`,
+/// one system call per request).
+public enum LoopWaitMeasurement: String, Sendable, CaseIterable {
+    /// While the loop has been seen busy (lag or a held stage of 1 ms or more) within 2 s; a
+    /// loop keeping time makes requests wait less than the kernel's clock can tell.
+    case whileBusy = "while-busy"
+    /// On every request (to measure what the system call costs).
+    case always
+    /// Never: loop wait reads 0.
+    case off
 }
