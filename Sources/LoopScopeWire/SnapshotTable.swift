@@ -26,7 +26,8 @@ public enum SnapshotTable {
         let sites = (s.loops + [s.tasks]).flatMap { e in e.stallSites.map { (e.name, $0) } }
         if !sites.isEmpty {
             lines.append("")
-            lines.append(pad("STALL SITES", 10) + pad("function (innermost application frame)", 44) + lpad("60 s", 9) + lpad("stalls", 7) + lpad("max", 9) + "  route")
+            lines.append("STALL SITES (where stalled threads were; the innermost function of the application)")
+            lines.append(pad("executor", 10) + pad("function", 44) + lpad("60 s", 9) + lpad("stalls", 7) + lpad("max", 9) + "  route")
             for (executor, site) in sites {
                 lines.append(pad(executor, 10) + pad(site.function, 44) + lpad(Units.micros(site.last60s.micros, empty: "0"), 9) + lpad(String(site.last60s.stalls), 7)
                     + lpad(Units.micros(site.maxMicros), 9) + "  " + (site.route ?? ""))

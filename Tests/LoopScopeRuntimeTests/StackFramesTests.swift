@@ -36,6 +36,7 @@ import Testing
         #expect(StackFrames.shorten("LoopScopeDemo.Cache.size.getter : Swift.Int") == "Cache.size.getter")
         #expect(StackFrames.shorten("App.handle(_: (Swift.Int) -> Swift.String, label: Swift.Dictionary<Swift.String, Swift.Int>) -> ()") == "handle(_:label:)")
         #expect(StackFrames.shorten("usleep") == "usleep")
+        #expect(StackFrames.shorten("closure #1 () -> () in closure #2 (Swift.Int) -> () in LoopScopeDemo.App.run(_: Swift.Int) -> ()") == "closure #1 in closure #2 in App.run(_:)")
     }
 
     @Test func knowsWhichModuleAFrameBelongsTo() {

@@ -80,6 +80,8 @@ public enum StackFrames {
                 closure = words.joined(separator: " ") + " in "
             }
             s = Substring(stripPrefixes(String(s[inIndex...])).name)
+            // A closure in a closure: name the whole chain, shortened.
+            if s.hasPrefix("closure #") || s.hasPrefix("implicit closure #") { return closure + shorten(String(s)) + (async ? " (async)" : "") }
         }
         var out = ""
         var depth = 0
