@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "loopscope", targets: ["LoopScopeCLI"]),
         .library(name: "LoopScopeRuntime", targets: ["LoopScopeRuntime"]),
+        .library(name: "LoopScopeAgent", targets: ["LoopScopeAgent"]),
         .library(name: "LoopScopeClient", targets: ["LoopScopeClient"]),
         .library(name: "LoopScopeWire", targets: ["LoopScopeWire"]),
     ],
@@ -15,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // Messages, snapshot model, codec. Pure values: no NIO channel code.
@@ -23,17 +25,31 @@ let package = Package(
         // Process-level calls Swift cannot make directly (variadic prctl, SO_PEERCRED).
         .target(name: "CLoopScopeSys"),
 
-        // The instrumented server runtime.
+        // The instrumentation any Swift server embeds: probes, watchdog and stall sites,
+        // statistics, pools, diagnoses, control socket. Knows nothing of HTTP.
+        .target(
+            name: "LoopScopeAgent",
+            dependencies: [
+                "LoopScopeWire", "CLoopScopeSys",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
+        // LoopScope's own HTTP server runtime: routes, execution models; one user of the agent.
         .target(
             name: "LoopScopeRuntime",
             dependencies: [
-                "LoopScopeWire", "CLoopScopeSys",
+                "LoopScopeWire", "LoopScopeAgent", "CLoopScopeSys",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
 
@@ -105,7 +121,9 @@ let package = Package(
         .testTarget(
             name: "LoopScopeRuntimeTests",
             dependencies: [
-                "LoopScopeRuntime", "LoopScopeWire", "LoopScopeDemo",
+                "LoopScopeRuntime", "LoopScopeAgent", "LoopScopeWire", "LoopScopeDemo",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,6 +1,7 @@
 import Testing
 import LoopScopeWire
 @testable import LoopScopeRuntime
+@testable import LoopScopeAgent
 
 @Suite struct DiagnosisRulesTests {
     func snapshot(routes: [RouteFigures], pools: [PoolFigures] = [], loopP99: UInt64 = 0, cores: Int = 2) -> Snapshot {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import LoopScopeWire
 @testable import LoopScopeRuntime
+@testable import LoopScopeAgent
 
 @Suite(.serialized) struct ExecutionModelTests {
     @Test func eachModelRunsTheComputeStageWhereItSays() async throws {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import LoopScopeWire
 @testable import LoopScopeRuntime
+@testable import LoopScopeAgent
 
 @Suite(.serialized) struct InstrumentationTests {
     @Test func aHandlerBlockingTheLoopFor50msShowsAsLagAndIsChargedToItsRoute() async throws {

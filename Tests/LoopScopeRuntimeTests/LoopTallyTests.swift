@@ -1,5 +1,6 @@
 import Testing
 @testable import LoopScopeRuntime
+@testable import LoopScopeAgent
 import LoopScopeWire
 
 /// Each event loop records into its own tally; the rollover merges them into the route's windows.

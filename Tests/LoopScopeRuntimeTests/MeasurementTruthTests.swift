@@ -7,6 +7,7 @@ import NIOCore
 import Testing
 import LoopScopeDemo
 @testable import LoopScopeRuntime
+@testable import LoopScopeAgent
 import LoopScopeWire
 
 /// Known functions that stall an executor, for naming in stall sites.
@@ -125,10 +126,10 @@ enum StallFixtures {
 
     @Test func theStallThresholdChangesAtRuntime() async throws {
         let t = try await TestServer.start(loops: 1, extraRoutes: try StallFixtures.routes())
-        _ = try t.server.core.setStallThreshold(millis: 200, actor: "test")
+        _ = try t.server.core.agent.setStallThreshold(millis: 200, actor: "test")
         _ = try await t.get("/spin-test?ms=50")
         let quiet = t.server.snapshot().loops[0].stallSites
-        _ = try t.server.core.setStallThreshold(millis: 10, actor: "test")
+        _ = try t.server.core.agent.setStallThreshold(millis: 10, actor: "test")
         _ = try await t.get("/spin-test?ms=50")
         let s = t.server.snapshot()
         await t.stop()

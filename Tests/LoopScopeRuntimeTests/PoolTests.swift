@@ -3,6 +3,7 @@ import Testing
 import NIOConcurrencyHelpers
 import LoopScopeWire
 @testable import LoopScopeRuntime
+@testable import LoopScopeAgent
 
 @Suite(.serialized) struct PoolTests {
     /// A gate jobs wait on until the test opens it.

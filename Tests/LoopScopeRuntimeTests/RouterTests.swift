@@ -1,5 +1,6 @@
 import Testing
 @testable import LoopScopeRuntime
+@testable import LoopScopeAgent
 
 @Suite struct RouterTests {
     func router() throws -> Router {

@@ -1,5 +1,6 @@
 import Testing
 @testable import LoopScopeRuntime
+@testable import LoopScopeAgent
 
 /// Names as `swift_demangle` wrote them for a real stack of `loopscope serve` (debug build).
 @Suite struct StackFramesTests {
@@ -36,6 +37,8 @@ import Testing
         #expect(StackFrames.shorten("LoopScopeDemo.Cache.size.getter : Swift.Int") == "Cache.size.getter")
         #expect(StackFrames.shorten("App.handle(_: (Swift.Int) -> Swift.String, label: Swift.Dictionary<Swift.String, Swift.Int>) -> ()") == "handle(_:label:)")
         #expect(StackFrames.shorten("usleep") == "usleep")
+        #expect(StackFrames.shorten("static LoopScopeRuntimeTests.(PlainHandler in _9D4FD0F5B23A2F3C8E1E7E6F0A7C2B11).render(milliseconds: Swift.Int) -> Swift.UInt64") == "PlainHandler.render(milliseconds:)")
+        #expect(StackFrames.module(of: "NIOCore.ChannelHandlerContext.(invokeChannelRead in _F5AC316541457BD146E3694279514AA3)(NIOCore.NIOAny) -> ()") == "NIOCore")
         #expect(StackFrames.shorten("closure #1 () -> () in closure #2 (Swift.Int) -> () in LoopScopeDemo.App.run(_: Swift.Int) -> ()") == "closure #1 in closure #2 in App.run(_:)")
     }
 

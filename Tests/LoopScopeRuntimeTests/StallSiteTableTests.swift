@@ -1,5 +1,6 @@
 import Testing
 @testable import LoopScopeRuntime
+@testable import LoopScopeAgent
 import LoopScopeWire
 
 @Suite struct StallSiteTableTests {

@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import LoopScopeDemo
 @testable import LoopScopeRuntime
+@testable import LoopScopeAgent
 import LoopScopeWire
 
 /// A demo server on a free port with its upstream stub, for in-process tests.

@@ -80,7 +80,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         let keepAlive = head.isKeepAlive && !server.isDraining
         let method = head.method.rawValue
         if core.configuration.metricsEndpoint, head.method == .GET, head.uri == "/metrics" {
-            let text = PrometheusText.render(core.snapshot())
+            let text = PrometheusText.render(core.agent.snapshot())
             writeResponse(context: context, status: 200, contentType: "text/plain; version=0.0.4", body: Array(text.utf8), keepAlive: keepAlive, extra: nil)
             return
         }

@@ -7,6 +7,7 @@ import NIOConcurrencyHelpers
 import Synchronization
 import Logging
 import LoopScopeWire
+@_exported import LoopScopeAgent
 
 /// An instrumented HTTP/1.1 server: routes, execution models, pools, probes and the control socket.
 ///
@@ -24,10 +25,7 @@ public final class LoopScopeServer: Sendable {
     private struct RunState {
         var group: MultiThreadedEventLoopGroup?
         var channel: (any Channel)?
-        var probes: [LagProbe] = []
-        var taskProbe: TaskLagProbe?
-        var control: ControlServer?
-        var ticker: Ticker?
+        var agent: LoopScopeAgent?
         var stopped = false
     }
 
@@ -41,7 +39,7 @@ public final class LoopScopeServer: Sendable {
     public var httpPort: Int? { state.withLockedValue { $0.channel?.localAddress?.port } }
 
     /// The control socket's path, once started.
-    public var controlSocketPath: String? { state.withLockedValue { $0.control?.socketPath } }
+    public var controlSocketPath: String? { state.withLockedValue { $0.agent?.controlSocketPath } }
 
     /// Worker process ids of the process pool.
     public var processWorkerPIDs: [Int32] { core.processPool.workerPIDs }
@@ -72,53 +70,21 @@ public final class LoopScopeServer: Sendable {
             try? await group.shutdownGracefully()
             throw RuntimeError.invalidConfiguration("cannot listen on \(config.host):\(config.port): \(error)")
         }
-        core.address.withLockedValue { $0 = "\(config.host):\(channel.localAddress?.port ?? config.port)" }
-
-        var probes: [LagProbe] = []
-        var taskProbe: TaskLagProbe? = nil
-        if config.instrumented {
-            probes = loops.enumerated().map { LagProbe(loop: $0.element, stats: core.loopStats[$0.offset], interval: config.lagInterval) }
-            probes.forEach { $0.start() }
-            let tp = TaskLagProbe(stats: core.taskStats, interval: config.lagInterval, threads: core.threads)
-            tp.start()
-            taskProbe = tp
-            for (i, loop) in loops.enumerated() { loop.execute { core.threads.register(executor: i) } }
-            let threads = core.threads
-            var watched = probes.enumerated().map { i, p in
-                Watchdog.Watched(name: "loop \(i)", stats: core.loopStats[i], probeDeadline: { p.nextDeadlineNanos.load(ordering: .relaxed) },
-                                 runningStage: { core.board.onLoop(i) }, threads: { threads.threads(of: i) }, idleSyscalls: Watchdog.loopIdleSyscalls)
-            }
-            watched.append(Watchdog.Watched(name: "tasks", stats: core.taskStats, probeDeadline: { tp.nextDeadlineNanos.load(ordering: .relaxed) },
-                                            runningStage: { core.board.longestTask() }, threads: { threads.threads(of: threads.tasksIndex) },
-                                            idleSyscalls: Watchdog.poolIdleSyscalls))
-            let dog = Watchdog(watched: watched, sampleThresholdNanos: UInt64(config.stallSampleThreshold.nanoseconds),
-                               reportThresholdNanos: UInt64(config.watchdogThreshold.nanoseconds), sampleStacks: config.sampleStallStacks,
-                               routeName: { core.routeName($0) }, events: core.events)
-            dog.start()
-            core.watchdog.withLockedValue { $0 = dog }
-        }
-
-        var control: ControlServer? = nil
-        if let controlConfig = config.control {
-            do {
-                control = try await ControlServer.start(core: core, configuration: controlConfig)
-            } catch {
-                try? await channel.close()
-                try? await group.shutdownGracefully()
-                throw error
-            }
-        } else {
-            control = nil
+        core.agent.address.withLockedValue { $0 = "\(config.host):\(channel.localAddress?.port ?? config.port)" }
+        let agent = LoopScopeAgent(core: core.agent)
+        do {
+            try await agent.start(loops: loops)
+        } catch {
+            try? await channel.close()
+            try? await group.shutdownGracefully()
+            throw error
         }
         state.withLockedValue { s in
             s.group = group
             s.channel = channel
-            s.probes = probes
-            s.taskProbe = taskProbe
-            s.control = control
-            s.ticker = Ticker { core.rollover() }
+            s.agent = agent
         }
-        core.logger.info("serving", metadata: ["address": "\(core.address.withLockedValue { $0 })", "control": "\(control?.socketPath ?? "off")"])
+        core.logger.info("serving", metadata: ["address": "\(core.agent.address.withLockedValue { $0 })", "control": "\(agent.controlSocketPath ?? "off")"])
     }
 
     /// Waits for SIGINT or SIGTERM, then shuts down gracefully.
@@ -143,10 +109,6 @@ public final class LoopScopeServer: Sendable {
         while core.requestsInFlight > 0, Clocks.monotonicNanos() < deadline {
             try? await Task.sleep(nanoseconds: 5_000_000)
         }
-        s.probes.forEach { $0.stop() }
-        s.taskProbe?.stop()
-        s.ticker?.stop()
-        core.watchdog.withLockedValue { $0?.stop() }
         let pools = core.pools
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
             WorkerThread.spawn(name: "ls-shutdown") {
@@ -154,7 +116,7 @@ public final class LoopScopeServer: Sendable {
                 c.resume()
             }
         }
-        await s.control?.stop()
+        await s.agent?.stop()
         try? await s.group?.shutdownGracefully()
         core.logger.info("stopped")
     }
@@ -164,7 +126,7 @@ public final class LoopScopeServer: Sendable {
     // MARK: - In-process control (the same operations as the control socket)
 
     /// A snapshot of every figure.
-    public func snapshot() -> Snapshot { core.snapshot() }
+    public func snapshot() -> Snapshot { core.agent.snapshot() }
 
     /// Switches a route's execution model for requests that start from now on.
     @discardableResult
@@ -175,17 +137,17 @@ public final class LoopScopeServer: Sendable {
     /// Resizes a pool.
     @discardableResult
     public func resizePool(_ pool: String, to size: Int, actor: String = "api") throws(WireError) -> ControlEvent {
-        try core.resize(pool: pool, size: size, actor: actor)
+        try core.agent.resize(pool: pool, size: size, actor: actor)
     }
 
     /// Sets a pool's queue limit.
     @discardableResult
     public func setQueueLimit(_ pool: String, to limit: Int, actor: String = "api") throws(WireError) -> ControlEvent {
-        try core.setLimit(pool: pool, limit: limit, actor: actor)
+        try core.agent.setLimit(pool: pool, limit: limit, actor: actor)
     }
 
     /// Closes the current second of every statistic now (tests use this instead of waiting).
-    public func rolloverStatistics() { core.rollover() }
+    public func rolloverStatistics() { core.agent.rollover() }
 }
 
 /// Waits for one of a set of signals without killing the process.

@@ -1,5 +1,6 @@
 import NIOCore
 import LoopScopeWire
+import LoopScopeAgent
 
 /// Everything a server is started with. Plain value; the defaults suit the demo.
 public struct ServerConfiguration: Sendable {
@@ -47,6 +48,20 @@ public struct ServerConfiguration: Sendable {
 
     public init() {}
 
+    /// The instrumentation's part of this configuration.
+    public var agent: AgentConfiguration {
+        var a = AgentConfiguration(name: name)
+        a.instrumented = instrumented
+        a.lagInterval = lagInterval
+        a.stallThreshold = stallThreshold
+        a.heldThreshold = heldThreshold
+        a.watchdogThreshold = watchdogThreshold
+        a.stallSampleThreshold = stallSampleThreshold
+        a.sampleStallStacks = sampleStallStacks
+        a.control = control
+        return a
+    }
+
     /// Throws for values no server can run with.
     public func validate() throws(RuntimeError) {
         guard (0...65535).contains(port) else { throw .invalidConfiguration("port \(port) is not in 0...65535") }
@@ -54,26 +69,10 @@ public struct ServerConfiguration: Sendable {
         guard (1...256).contains(threadPoolSize) else { throw .invalidConfiguration("thread pool size must be 1...256, got \(threadPoolSize)") }
         guard (1...256).contains(processPoolSize) else { throw .invalidConfiguration("process pool size must be 1...256, got \(processPoolSize)") }
         guard threadQueueLimit >= 1, processQueueLimit >= 1 else { throw .invalidConfiguration("queue limits must be at least 1") }
-        guard lagInterval.nanoseconds >= 1_000_000 else { throw .invalidConfiguration("lag interval must be at least 1 ms") }
-        guard Command.stallSampleThresholdMillis.contains(Int(stallSampleThreshold.nanoseconds / 1_000_000)) else {
-            throw .invalidConfiguration("stall sample threshold must be \(Command.stallSampleThresholdMillis.lowerBound)...\(Command.stallSampleThresholdMillis.upperBound) ms, got \(stallSampleThreshold.nanoseconds / 1_000_000) ms")
-        }
+        try agent.validate()
         guard (0...1_000_000).contains(poolPolling.nanoseconds) else {
             throw .invalidConfiguration("pool polling must be 0...1000 µs, got \(poolPolling.nanoseconds / 1000) µs")
         }
-    }
-}
-
-/// Where and how the control socket listens.
-public struct ControlConfiguration: Sendable {
-    /// Directory for sockets; nil for the per-user default (`$XDG_RUNTIME_DIR/loopscope` or `/tmp/loopscope-<uid>`).
-    public var directory: String? = nil
-    /// Members of this group may connect read-only (snapshots and streams, no commands).
-    public var readOnlyGroup: UInt32? = nil
-
-    public init(directory: String? = nil, readOnlyGroup: UInt32? = nil) {
-        self.directory = directory
-        self.readOnlyGroup = readOnlyGroup
     }
 }
 

@@ -1,0 +1,51 @@
+import NIOCore
+import LoopScopeWire
+
+/// What the instrumentation is started with: the probes, the watchdog and the control socket.
+/// Plain value; the defaults suit most servers.
+public struct AgentConfiguration: Sendable {
+    /// Shown in `loopscope list` and the dashboard header.
+    public var name: String = "loopscope-app"
+    /// Request-path statistics and probes. Off only to measure what they cost.
+    public var instrumented: Bool = true
+    /// How often the lag probes fire.
+    public var lagInterval: TimeAmount = .milliseconds(5)
+    /// Probe lag at or above this counts as a stall.
+    public var stallThreshold: TimeAmount = .milliseconds(2)
+    /// Work holding a loop or a cooperative-pool thread at least this long is charged to its route.
+    public var heldThreshold: TimeAmount = .milliseconds(2)
+    /// The watchdog reports a stall in progress past this.
+    public var watchdogThreshold: TimeAmount = .milliseconds(100)
+    /// An executor busy this long has its threads looked at (stack or system call) every few
+    /// milliseconds while the stall lasts: its stall sites. Changeable at runtime.
+    public var stallSampleThreshold: TimeAmount = .milliseconds(10)
+    /// Sample stalled threads' stacks (SIGPROF). Off, stalls still count but name no site.
+    public var sampleStallStacks: Bool = true
+    /// The control socket; nil to run without one.
+    public var control: ControlConfiguration? = ControlConfiguration()
+
+    public init(name: String = "loopscope-app") {
+        self.name = name
+    }
+
+    /// Throws for values no agent can run with.
+    public func validate() throws(RuntimeError) {
+        guard lagInterval.nanoseconds >= 1_000_000 else { throw .invalidConfiguration("lag interval must be at least 1 ms") }
+        guard Command.stallSampleThresholdMillis.contains(Int(stallSampleThreshold.nanoseconds / 1_000_000)) else {
+            throw .invalidConfiguration("stall sample threshold must be \(Command.stallSampleThresholdMillis.lowerBound)...\(Command.stallSampleThresholdMillis.upperBound) ms, got \(stallSampleThreshold.nanoseconds / 1_000_000) ms")
+        }
+    }
+}
+
+/// Where and how the control socket listens.
+public struct ControlConfiguration: Sendable {
+    /// Directory for sockets; nil for the per-user default (`$XDG_RUNTIME_DIR/loopscope` or `/tmp/loopscope-<uid>`).
+    public var directory: String? = nil
+    /// Members of this group may connect read-only (snapshots and streams, no commands).
+    public var readOnlyGroup: UInt32? = nil
+
+    public init(directory: String? = nil, readOnlyGroup: UInt32? = nil) {
+        self.directory = directory
+        self.readOnlyGroup = readOnlyGroup
+    }
+}

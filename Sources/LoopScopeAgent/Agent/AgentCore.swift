@@ -1,0 +1,241 @@
+import NIOCore
+import NIOConcurrencyHelpers
+import Synchronization
+import Logging
+import LoopScopeWire
+
+/// A route as the instrumentation sees it: its name, its statistics, and where it runs now.
+package struct AgentRoute: Sendable {
+    package var method: String
+    package var path: String
+    package var stats: RouteStats
+    /// The execution model new requests start with.
+    package var model: @Sendable () -> ExecutionModel
+
+    package init(method: String, path: String, stats: RouteStats, model: @escaping @Sendable () -> ExecutionModel) {
+        self.method = method
+        self.path = path
+        self.stats = stats
+        self.model = model
+    }
+}
+
+/// Changes where a route runs: implemented by whatever owns the routes (LoopScope's runtime).
+package protocol RouteModelControl: Sendable {
+    func setModel(method: String, path: String, model: ExecutionModel, actor: String) throws(WireError) -> ControlEvent
+}
+
+/// The instrumentation's shared state: executors (event loops and the cooperative pool) with
+/// their probes, watchdog and stall sites; routes' and pools' statistics; events; diagnoses;
+/// the snapshot; and the commands the control socket applies. Knows nothing of HTTP.
+/// Thread-safe.
+package final class AgentCore: Sendable {
+    package let configuration: AgentConfiguration
+    package let logger: Logger
+    package let events = EventLog()
+    package let board: ActivityBoard
+    package let loopStats: [ExecutorStats]
+    /// Per event loop, what its requests recorded (the request path's only statistics).
+    package let tallies: [LoopTally]
+    package let taskStats: ExecutorStats
+    /// Threads of the loops (executors 0..<loops) and of the cooperative pool (the last).
+    package let threads: ThreadRegistry
+    /// Work holding its executor this long or more is charged to its route.
+    package let heldThresholdNanos: UInt64
+    package let startedAt = Clocks.wallSeconds()
+    /// The service's address, shown in the header (e.g. the HTTP listener).
+    package let address = NIOLockedValueBox("")
+    package let watchdog = NIOLockedValueBox<Watchdog?>(nil)
+    package let framesDropped = Atomic<UInt64>(0)
+    package let routes: [AgentRoute]
+    private let poolList = NIOLockedValueBox<[any WorkerPool]>([])
+    private let routeControl = NIOLockedValueBox<(any RouteModelControl)?>(nil)
+    private let sequence = Atomic<UInt64>(0)
+    private let selfCostNanos = Atomic<UInt64>(0)
+    private let selfCostSamples = Atomic<UInt64>(0)
+    private let lastSnapshotMicros = NIOLockedValueBox<Double>(0)
+
+    package var instrumented: Bool { configuration.instrumented }
+
+    package init(configuration: AgentConfiguration, loopCount: Int, routes: [AgentRoute], logger: Logger) throws(RuntimeError) {
+        try configuration.validate()
+        self.configuration = configuration
+        self.logger = logger
+        self.routes = routes
+        let held = UInt64(configuration.heldThreshold.nanoseconds)
+        heldThresholdNanos = held
+        board = ActivityBoard(loopCount: loopCount)
+        let stall = UInt64(configuration.stallThreshold.nanoseconds)
+        loopStats = (0..<loopCount).map { ExecutorStats(name: "loop \($0)", routeCount: routes.count, stallThresholdNanos: stall) }
+        tallies = (0..<loopCount).map { _ in LoopTally(routeCount: routes.count, heldThresholdNanos: held) }
+        taskStats = ExecutorStats(name: "tasks", routeCount: routes.count, stallThresholdNanos: stall)
+        threads = ThreadRegistry(executors: loopCount + 1, tasksIndex: loopCount)
+    }
+
+    /// Pools reported and resizable from the control socket, in order.
+    package var pools: [any WorkerPool] { poolList.withLockedValue { $0 } }
+
+    package func register(pools: [any WorkerPool]) { poolList.withLockedValue { $0 += pools } }
+
+    /// Who applies route model changes (`route` and `fix` of a reroute).
+    package func setRouteControl(_ control: any RouteModelControl) { routeControl.withLockedValue { $0 = control } }
+
+    package func pool(named name: String) -> (any WorkerPool)? { pools.first { $0.name == name } }
+
+    package func routeName(_ index: Int) -> String { index < routes.count ? routes[index].path : "?" }
+
+    // MARK: - The request path
+
+    /// A request of route `route` was routed on loop `loopIndex`. On that loop. Returns whether
+    /// its work on a loop or a task should read thread CPU time.
+    @inline(__always)
+    package func requestStarted(route: Int, loopIndex: Int) -> Bool {
+        tallies[loopIndex].started(route: route)
+    }
+
+    /// A request got its response on loop `loopIndex`: records it (only counts it when
+    /// uninstrumented) and, for about one request in 64, measures what recording cost.
+    @inline(__always)
+    package func requestFinished(route: Int, loopIndex: Int, _ record: RequestRecord) {
+        let tally = tallies[loopIndex]
+        guard instrumented else {
+            tally.finished(route: route, status: record.status, record: nil)
+            return
+        }
+        if Sampling.oneIn(powerOfTwo: 6, seed: record.latencyNanos) {
+            let t0 = Clocks.monotonicNanos()
+            tally.finished(route: route, status: record.status, record: record)
+            selfCostNanos.add(Clocks.monotonicNanos() &- t0, ordering: .relaxed)
+            selfCostSamples.add(1, ordering: .relaxed)
+        } else {
+            tally.finished(route: route, status: record.status, record: record)
+        }
+    }
+
+    /// Requests of every route between being routed and getting their response, on every loop.
+    package var requestsInFlight: Int { tallies.reduce(0) { $0 + $1.inFlight } }
+
+    // MARK: - Statistics
+
+    /// Closes the current second everywhere. Called once a second from the control thread.
+    package func rollover() {
+        for r in routes { r.stats.rollover(from: tallies) }
+        for l in loopStats { l.rollover() }
+        taskStats.rollover()
+        for p in pools { p.rollover() }
+    }
+
+    /// Builds a snapshot of every figure, with diagnoses.
+    package func snapshot() -> Snapshot {
+        let t0 = Clocks.monotonicNanos()
+        let dog = watchdog.withLockedValue { $0 }
+        let name: @Sendable (Int) -> String = { [routes] i in i < routes.count ? routes[i].path : "?" }
+        let second = Int(t0 / 1_000_000_000)
+        let loops = loopStats.enumerated().map { i, s in s.figures(routeName: name, stall: dog?.stall(i), second: second) }
+        let tasks = taskStats.figures(routeName: name, stall: dog?.stall(loopStats.count), second: second)
+        var counters = Array(repeating: LoopTally.Counters.zero, count: routes.count)
+        for tally in tallies {
+            for (i, c) in tally.counters().enumerated() { counters[i] += c }
+        }
+        let routeFigures = routes.enumerated().map { i, r in r.stats.figures(method: r.method, path: r.path, model: r.model(), counters: counters[i]) }
+        let (recent, dropped) = events.recent(50)
+        let costSamples = selfCostSamples.load(ordering: .relaxed)
+        let sampling = dog?.samplingCost ?? (samples: 0, unanswered: 0, handlerNanos: 0)
+        let pools = self.pools
+        let footprint = routes.reduce(0) { $0 + $1.stats.footprintBytes } + loopStats.reduce(0) { $0 + $1.footprintBytes }
+            + tallies.reduce(0) { $0 + $1.footprintBytes }
+            + taskStats.footprintBytes + pools.reduce(0) { $0 + $1.statisticsFootprintBytes }
+        var snapshot = Snapshot(
+            sequence: sequence.add(1, ordering: .relaxed).newValue,
+            time: Clocks.wallSeconds(),
+            server: ServerInfo(name: configuration.name, pid: getpidValue(), startedAt: startedAt, uptimeSeconds: Clocks.wallSeconds() - startedAt,
+                               address: address.withLockedValue { $0 }, instrumented: instrumented, cores: System.coreCount),
+            loops: loops, tasks: tasks,
+            pools: pools.map { $0.figures() },
+            routes: routeFigures,
+            events: recent, eventsDropped: dropped,
+            selfCost: SelfCost(
+                nanosPerRequest: costSamples > 0 ? Double(selfCostNanos.load(ordering: .relaxed)) / Double(costSamples) : 0,
+                statisticsBytes: UInt64(footprint),
+                framesDropped: framesDropped.load(ordering: .relaxed),
+                snapshotMicros: lastSnapshotMicros.withLockedValue { $0 },
+                stallSamples: sampling.samples, stallSampleMicros: sampling.handlerNanos / 1000
+            )
+        )
+        snapshot.diagnoses = DiagnosisRules.diagnose(snapshot)
+        lastSnapshotMicros.withLockedValue { $0 = Double(Clocks.monotonicNanos() &- t0) / 1000 }
+        return snapshot
+    }
+
+    // MARK: - Commands
+
+    /// Changes a route's model for requests that start from now on (through the routes' owner).
+    package func setModel(method: String, path: String, model: ExecutionModel, actor: String) throws(WireError) -> ControlEvent {
+        guard let control = routeControl.withLockedValue({ $0 }) else {
+            throw WireError(.unknownRoute, "no route \(method) \(path): this server's routes do not switch execution models")
+        }
+        return try control.setModel(method: method, path: path, model: model, actor: actor)
+    }
+
+    package func resize(pool name: String, size: Int, actor: String) throws(WireError) -> ControlEvent {
+        guard let pool = pool(named: name) else { throw unknownPool(name) }
+        guard Command.poolSizeRange.contains(size) else {
+            throw WireError(.outOfRange, "size must be between \(Command.poolSizeRange.lowerBound) and \(Command.poolSizeRange.upperBound), got \(size)")
+        }
+        let old = pool.figures().size
+        pool.resize(to: size)
+        logger.info("pool resized", metadata: ["pool": "\(name)", "old": "\(old)", "new": "\(size)", "by": "\(actor)"])
+        return events.append(.resize, subject: name, old: "\(old)", new: "\(size)", actor: actor)
+    }
+
+    package func setLimit(pool name: String, limit: Int, actor: String) throws(WireError) -> ControlEvent {
+        guard let pool = pool(named: name) else { throw unknownPool(name) }
+        guard Command.queueLimitRange.contains(limit) else {
+            throw WireError(.outOfRange, "limit must be between \(Command.queueLimitRange.lowerBound) and \(Command.queueLimitRange.upperBound), got \(limit)")
+        }
+        let old = pool.figures().queueLimit
+        pool.setQueueLimit(limit)
+        return events.append(.limit, subject: name, old: "\(old)", new: "\(limit)", actor: actor)
+    }
+
+    /// Sets how long an executor must be busy before the watchdog looks at its threads.
+    package func setStallThreshold(millis: Int, actor: String) throws(WireError) -> ControlEvent {
+        guard let dog = watchdog.withLockedValue({ $0 }) else {
+            throw WireError(.badRequest, "this server runs uninstrumented: there is no watchdog")
+        }
+        let old = dog.sampleThresholdNanos.exchange(UInt64(millis) * 1_000_000, ordering: .relaxed)
+        return events.append(.stallThreshold, subject: "watchdog", old: "\(old / 1_000_000) ms", new: "\(millis) ms", actor: actor)
+    }
+
+    /// Applies the action of a current diagnosis.
+    package func fix(diagnosis id: String, actor: String) throws(WireError) -> ControlEvent {
+        let current = snapshot().diagnoses
+        guard let d = current.first(where: { $0.id == id }) else {
+            throw WireError(.unknownDiagnosis, current.isEmpty ? "no diagnosis '\(id)'; there are none now" : "no diagnosis '\(id)'; current: \(current.map(\.id).joined(separator: ", "))")
+        }
+        guard let action = d.action else { throw WireError(.badRequest, "diagnosis '\(id)' has no action the runtime can apply") }
+        return try apply(action, actor: actor)
+    }
+
+    package func apply(_ action: Action, actor: String) throws(WireError) -> ControlEvent {
+        switch action {
+        case .reroute(let route, let model):
+            let method = routes.first { $0.path == route }?.method ?? "GET"
+            return try setModel(method: method, path: route, model: model, actor: actor)
+        case .resize(let pool, let size): return try resize(pool: pool, size: size, actor: actor)
+        case .limit(let pool, let limit): return try setLimit(pool: pool, limit: limit, actor: actor)
+        }
+    }
+
+    private func unknownPool(_ name: String) -> WireError {
+        WireError(.unknownPool, "no pool '\(name)'; pools: \(pools.map(\.name).joined(separator: ", "))")
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+@inline(__always) func getpidValue() -> Int32 { getpid() }

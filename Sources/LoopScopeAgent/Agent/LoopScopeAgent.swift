@@ -1,0 +1,125 @@
+import NIOCore
+import NIOConcurrencyHelpers
+import Logging
+import LoopScopeWire
+
+/// LoopScope's instrumentation, embeddable in any SwiftNIO server: a lag probe on each event
+/// loop you give it and on the cooperative pool, the watchdog that samples stalled threads'
+/// stacks (stall sites), per-second statistics, diagnoses, and the control socket that
+/// `loopscope attach`, `dump` and `ctl` speak to.
+///
+/// ```swift
+/// let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+/// let agent = try await LoopScopeAgent.start(name: "my-service", watching: group)
+/// // … your server on `group` …
+/// await agent.stop()
+/// ```
+/// Thread-safe.
+public final class LoopScopeAgent: Sendable {
+    package let core: AgentCore
+    private let state = NIOLockedValueBox(Running())
+
+    private struct Running {
+        var probes: [LagProbe] = []
+        var taskProbe: TaskLagProbe?
+        var control: ControlServer?
+        var ticker: Ticker?
+        var stopped = false
+    }
+
+    package init(core: AgentCore) {
+        self.core = core
+    }
+
+    /// Starts watching every event loop of `group` and the cooperative pool, and opens the
+    /// control socket. Stop it with `stop()`.
+    public static func start(_ configuration: AgentConfiguration, watching group: any EventLoopGroup,
+                             logger: Logger = Logger(label: "loopscope")) async throws -> LoopScopeAgent {
+        let loops = Array(group.makeIterator())
+        let core = try AgentCore(configuration: configuration, loopCount: loops.count, routes: [], logger: logger)
+        let agent = LoopScopeAgent(core: core)
+        try await agent.start(loops: loops)
+        return agent
+    }
+
+    /// `start(_:watching:logger:)` with the default configuration under `name`.
+    public static func start(name: String, watching group: any EventLoopGroup, logger: Logger = Logger(label: "loopscope")) async throws -> LoopScopeAgent {
+        try await start(AgentConfiguration(name: name), watching: group, logger: logger)
+    }
+
+    /// Starts the probes on `loops` (index i is `loop i`), the watchdog, the once-a-second
+    /// rollover and the control socket. If the control socket cannot open, everything started
+    /// is stopped again and the error thrown.
+    package func start(loops: [any EventLoop]) async throws {
+        let config = core.configuration
+        let core = self.core
+        var probes: [LagProbe] = []
+        var taskProbe: TaskLagProbe? = nil
+        if config.instrumented {
+            probes = loops.enumerated().map { LagProbe(loop: $0.element, stats: core.loopStats[$0.offset], interval: config.lagInterval) }
+            probes.forEach { $0.start() }
+            let tp = TaskLagProbe(stats: core.taskStats, interval: config.lagInterval, threads: core.threads)
+            tp.start()
+            taskProbe = tp
+            for (i, loop) in loops.enumerated() { loop.execute { core.threads.register(executor: i) } }
+            let threads = core.threads
+            var watched = probes.enumerated().map { i, p in
+                Watchdog.Watched(name: "loop \(i)", stats: core.loopStats[i], probeDeadline: { p.nextDeadlineNanos.load(ordering: .relaxed) },
+                                 runningStage: { core.board.onLoop(i) }, threads: { threads.threads(of: i) }, idleSyscalls: Watchdog.loopIdleSyscalls)
+            }
+            watched.append(Watchdog.Watched(name: "tasks", stats: core.taskStats, probeDeadline: { tp.nextDeadlineNanos.load(ordering: .relaxed) },
+                                            runningStage: { core.board.longestTask() }, threads: { threads.threads(of: threads.tasksIndex) },
+                                            idleSyscalls: Watchdog.poolIdleSyscalls))
+            let dog = Watchdog(watched: watched, sampleThresholdNanos: UInt64(config.stallSampleThreshold.nanoseconds),
+                               reportThresholdNanos: UInt64(config.watchdogThreshold.nanoseconds), sampleStacks: config.sampleStallStacks,
+                               routeName: { core.routeName($0) }, events: core.events)
+            dog.start()
+            core.watchdog.withLockedValue { $0 = dog }
+        }
+        var control: ControlServer? = nil
+        if let controlConfig = config.control {
+            do {
+                control = try await ControlServer.start(core: core, configuration: controlConfig)
+            } catch {
+                probes.forEach { $0.stop() }
+                taskProbe?.stop()
+                core.watchdog.withLockedValue { $0?.stop() }
+                throw error
+            }
+        }
+        state.withLockedValue { s in
+            s.probes = probes
+            s.taskProbe = taskProbe
+            s.control = control
+            s.ticker = Ticker { core.rollover() }
+        }
+    }
+
+    /// Stops the probes, the watchdog and the rollover, and closes and removes the control
+    /// socket. Pools registered with the agent are not stopped (their owner does that).
+    public func stop() async {
+        let taken = state.withLockedValue { s -> Running? in
+            guard !s.stopped else { return nil }
+            s.stopped = true
+            return s
+        }
+        guard let s = taken else { return }
+        s.probes.forEach { $0.stop() }
+        s.taskProbe?.stop()
+        s.ticker?.stop()
+        core.watchdog.withLockedValue { $0?.stop() }
+        await s.control?.stop()
+    }
+
+    /// A snapshot of every figure.
+    public func snapshot() -> Snapshot { core.snapshot() }
+
+    /// The control socket's path, once started.
+    public var controlSocketPath: String? { state.withLockedValue { $0.control?.socketPath } }
+
+    /// Shown in the dashboard's header, e.g. `127.0.0.1:8080`.
+    public func setAddress(_ address: String) { core.address.withLockedValue { $0 = address } }
+
+    /// Closes the current second of every statistic now (tests use this instead of waiting).
+    public func rolloverStatistics() { core.rollover() }
+}

@@ -1,0 +1,57 @@
+import LoopScopeWire
+
+/// The protocol state of one control connection. Pure: it decides, the handler does the I/O.
+package struct ControlSession {
+    /// Whether the connection may change the server.
+    package let readOnly: Bool
+    private(set) var version: Int?
+    private(set) var subscription: (id: Int, intervalMs: Int)?
+    private(set) var dropped: UInt64 = 0
+    private var nextSubscription = 1
+
+    package init(readOnly: Bool) {
+        self.readOnly = readOnly
+    }
+
+    /// What the handler should do for a command that passed `admit`.
+    package enum Decision: Equatable {
+        case reply(ReplyResult)
+        case startStream(id: Int, intervalMs: Int, reply: ReplyResult)
+        case stopStream(ReplyResult)
+        /// Needs the runtime (snapshot, changes, events).
+        case execute(Command)
+    }
+
+    /// Checks a command against the session's state and returns what to do.
+    package mutating func admit(_ command: Command) throws(WireError) -> Decision {
+        if case .hello(let versions, _) = command {
+            guard let v = ProtocolVersion.negotiate(offered: versions) else {
+                throw WireError(.unsupportedVersion, "no common protocol version: you offered \(versions), this server speaks \(ProtocolVersion.supported)")
+            }
+            version = v
+            return .reply(ReplyResult(version: v, message: "protocol version \(v)"))
+        }
+        guard version != nil else {
+            throw WireError(.handshakeRequired, #"send {"op":"hello","versions":[1]} first"#)
+        }
+        if command.mutates && readOnly {
+            throw WireError(.forbidden, "this connection is read-only (group access); commands that change the server are refused")
+        }
+        switch command {
+        case .subscribe(let ms):
+            let id = subscription?.id ?? nextSubscription
+            if subscription == nil { nextSubscription += 1 }
+            subscription = (id, ms)
+            return .startStream(id: id, intervalMs: ms, reply: ReplyResult(message: "streaming every \(ms) ms", subscription: id))
+        case .unsubscribe:
+            guard let s = subscription else { throw WireError(.notSubscribed, "there is no subscription to stop") }
+            subscription = nil
+            return .stopStream(ReplyResult(message: "subscription \(s.id) stopped after \(dropped) dropped frames", subscription: s.id))
+        default:
+            return .execute(command)
+        }
+    }
+
+    /// Counts a frame not sent because the client reads too slowly.
+    package mutating func frameDropped() { dropped += 1 }
+}

@@ -1,0 +1,91 @@
+/// How a compute stage ended, with its timing. Nanoseconds.
+package struct ComputeOutcome: Sendable {
+    package enum Result: Sendable {
+        case output([UInt8])
+        case failure(ComputeFailure)
+    }
+
+    package var result: Result
+    /// From dispatch to the stage starting.
+    package var queueNanos: UInt64 = 0
+    package var wallNanos: UInt64 = 0
+    package var cpuNanos: UInt64? = nil
+    /// Time an event loop or cooperative-pool thread was held (0 in pools).
+    package var heldNanos: UInt64 = 0
+    /// The part of `heldNanos` held by async stages that never suspended.
+    package var asyncHeldNanos: UInt64 = 0
+    package var ran: Bool = true
+
+    package init(result: Result, queueNanos: UInt64 = 0, wallNanos: UInt64 = 0, cpuNanos: UInt64? = nil, heldNanos: UInt64 = 0, asyncHeldNanos: UInt64 = 0, ran: Bool = true) {
+        self.result = result
+        self.queueNanos = queueNanos
+        self.wallNanos = wallNanos
+        self.cpuNanos = cpuNanos
+        self.heldNanos = heldNanos
+        self.asyncHeldNanos = asyncHeldNanos
+        self.ran = ran
+    }
+}
+
+/// Why a compute stage produced no output; each maps to one HTTP status.
+package enum ComputeFailure: Error, Sendable, Equatable {
+    /// 400: the job rejected its input.
+    case badInput(String)
+    /// 500: the job threw.
+    case failed(String)
+    /// 503 with Retry-After: the pool's queue is full.
+    case queueFull(pool: String)
+    /// 502: the worker process died while running the job.
+    case workerDied(pid: Int32)
+    /// 503: the pool is stopping.
+    case unavailable(String)
+
+    package var status: Int {
+        switch self {
+        case .badInput: return 400
+        case .failed: return 500
+        case .queueFull, .unavailable: return 503
+        case .workerDied: return 502
+        }
+    }
+
+    package var message: String {
+        switch self {
+        case .badInput(let m): return "bad request: \(m)"
+        case .failed(let m): return "internal error: \(m)"
+        case .queueFull(let pool): return "overloaded: the \(pool) pool's queue is full"
+        case .workerDied(let pid): return "bad gateway: worker process \(pid) died while running the job"
+        case .unavailable(let m): return "unavailable: \(m)"
+        }
+    }
+
+    package init(thrown error: any Error) {
+        switch error {
+        case JobError.badInput(let m): self = .badInput(m)
+        case JobError.failed(let m): self = .failed(m)
+        default: self = .failed(String(describing: error))
+        }
+    }
+}
+
+extension ComputeJob {
+    /// Runs the job on the calling thread, measuring wall time and, when `measureCPU`, thread
+    /// CPU time (a system call on Linux, so the runtime samples it rather than paying it always).
+    /// `startedAt`, when given, is a monotonic reading the caller just took (saves a clock read).
+    package func measuredRun(_ input: JobInput, measureCPU: Bool = true, startedAt: UInt64? = nil) -> ComputeOutcome {
+        let cpu0 = measureCPU ? Clocks.threadCPUNanos() : 0
+        let t0 = startedAt ?? Clocks.monotonicNanos()
+        let result = resultOf(input)
+        let wall = Clocks.monotonicNanos() &- t0
+        return ComputeOutcome(result: result, wallNanos: wall, cpuNanos: measureCPU ? Clocks.threadCPUNanos() &- cpu0 : nil)
+    }
+
+    /// Runs the job, turning a thrown error into its failure.
+    package func resultOf(_ input: JobInput) -> ComputeOutcome.Result {
+        do {
+            return .output(try run(input))
+        } catch {
+            return .failure(ComputeFailure(thrown: error))
+        }
+    }
+}

@@ -1,0 +1,212 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import NIOConcurrencyHelpers
+import NIOCore
+import LoopScopeWire
+
+/// A resizable pool of worker processes (the same executable in worker mode) with a bounded queue.
+///
+/// Each worker has a driver thread in the server that takes jobs from the shared queue and
+/// talks to its process over pipes. A worker that dies is replaced at once, and the job it
+/// held fails with `.workerDied` (HTTP 502); no job waits on a dead worker. Thread-safe.
+public final class ProcessPool: WorkerPool {
+    struct Job: Sendable {
+        var job: ComputeJob
+        var input: JobInput
+        var completion: @Sendable (ComputeOutcome) -> Void
+    }
+
+    private struct Slot {
+        var pid: Int32
+        var jobsDone: UInt64 = 0
+        var restarts: UInt64 = 0
+        var busy = false
+    }
+
+    public let name: String
+    private let command: WorkerCommand
+    private let spinNanos: UInt64
+    private let queue: WorkQueue<Job>
+    let stats = PoolStats()
+    public var statisticsFootprintBytes: Int { stats.footprintBytes }
+    private let events: EventLog?
+    /// Live worker slots by slot number.
+    private let slots = NIOLockedValueBox<[Int: Slot]>([:])
+    private let nextSlot = NIOLockedValueBox(0)
+    private static let idleCheckNanos: UInt64 = 100_000_000
+
+    /// `polling`: how long idle drivers and workers poll before sleeping (see `PoolPolling`).
+    public init(name: String = "processes", size: Int, queueLimit: Int, command: WorkerCommand, events: EventLog? = nil,
+                polling: TimeAmount = PoolPolling.defaultWindow) {
+        signal(SIGPIPE, SIG_IGN)
+        self.name = name
+        self.spinNanos = PoolPolling.nanos(polling)
+        self.command = command
+        self.events = events
+        self.queue = WorkQueue(size: 0, limit: queueLimit, spinNanos: spinNanos)
+        resize(to: size)
+    }
+
+    public func resize(to size: Int) {
+        let (_, start) = queue.resize(to: size)
+        for _ in 0..<start { startDriver() }
+    }
+
+    public func setQueueLimit(_ limit: Int) {
+        _ = queue.setLimit(limit)
+    }
+
+    /// Runs `job` in a worker process; `completion` is called on a driver thread.
+    package func run(_ job: ComputeJob, input: JobInput, completion: @escaping @Sendable (ComputeOutcome) -> Void) {
+        if queue.submit(Job(job: job, input: input, completion: completion)) {
+            stats.observeQueue(queue.gauges.queued)
+        } else {
+            stats.recordRejected()
+            completion(ComputeOutcome(result: .failure(.queueFull(pool: name)), ran: false))
+        }
+    }
+
+    /// Runs `job` in a worker process and calls `completion` with its output or failure (on a driver thread).
+    public func submit(_ job: ComputeJob, input: JobInput, completion: @escaping @Sendable (Result<[UInt8], any Error>) -> Void) {
+        run(job, input: input) { outcome in
+            switch outcome.result {
+            case .output(let bytes): completion(.success(bytes))
+            case .failure(let failure): completion(.failure(failure))
+            }
+        }
+    }
+
+    /// Pids of the live workers, by slot.
+    public var workerPIDs: [Int32] {
+        slots.withLockedValue { s in s.keys.sorted().compactMap { s[$0]?.pid } }
+    }
+
+    public func figures() -> PoolFigures {
+        let g = queue.gauges
+        let workers = slots.withLockedValue { s in
+            s.keys.sorted().map { k -> WorkerFigures in
+                let slot = s[k]!
+                return WorkerFigures(pid: slot.pid, jobsDone: slot.jobsDone, restarts: slot.restarts, residentBytes: 0, busy: slot.busy)
+            }
+        }.map { w -> WorkerFigures in
+            var w = w
+            w.residentBytes = WorkerProcess.residentBytes(pid: w.pid)
+            return w
+        }
+        var f = PoolFigures(name: name, kind: "processes", size: g.size, live: workers.count, busy: g.busy, queued: g.queued, queueLimit: g.limit, workers: workers)
+        stats.fill(&f)
+        return f
+    }
+
+    public func rollover() {
+        stats.rollover(currentQueue: queue.gauges.queued)
+    }
+
+    public func shutdown(timeoutNanos: UInt64) {
+        _ = queue.waitUntilIdle(timeoutNanos: timeoutNanos)
+        _ = queue.resize(to: 0)
+        let deadline = Clocks.monotonicNanos() + 3_000_000_000
+        while !slots.withLockedValue({ $0.isEmpty }), Clocks.monotonicNanos() < deadline { usleep(5000) }
+    }
+
+    // MARK: - Drivers
+
+    private func startDriver() {
+        queue.workerStarted()
+        let slot = nextSlot.withLockedValue { n -> Int in n += 1; return n }
+        WorkerThread.spawn(name: "ls-\(name)-\(slot)") { [self] in drive(slot: slot) }
+    }
+
+    private func spawnWorker(slot: Int, restart: Bool) -> WorkerProcess? {
+        for attempt in 0..<50 {
+            do {
+                let worker = try WorkerProcess.spawn(command, spinNanos: spinNanos)
+                slots.withLockedValue { s in
+                    var entry = s[slot] ?? Slot(pid: worker.pid)
+                    entry.pid = worker.pid
+                    if restart { entry.restarts += 1 }
+                    s[slot] = entry
+                }
+                if restart {
+                    events?.append(.workerStarted, subject: name, old: "-", new: "pid \(worker.pid)", actor: "runtime")
+                }
+                return worker
+            } catch {
+                if attempt == 0 { events?.append(.workerDied, subject: name, old: "-", new: "spawn failed: \(error)", actor: "runtime") }
+                usleep(100_000)
+            }
+        }
+        return nil
+    }
+
+    private func drive(slot: Int) {
+        var worker = spawnWorker(slot: slot, restart: false)
+        defer {
+            worker?.stop()
+            _ = slots.withLockedValue { $0.removeValue(forKey: slot) }
+        }
+        while true {
+            switch queue.take(timeoutNanos: Self.idleCheckNanos) {
+            case .retire:
+                return
+            case .idle:
+                if let w = worker, !w.isAlive {
+                    noteDeath(w, slot: slot)
+                    worker = spawnWorker(slot: slot, restart: true)
+                } else if worker == nil {
+                    worker = spawnWorker(slot: slot, restart: true)
+                }
+            case .job(let entry):
+                let wait = Clocks.monotonicNanos() &- entry.enqueuedNanos
+                stats.recordStart(queueWaitNanos: wait)
+                if let w = worker, !w.isAlive {
+                    noteDeath(w, slot: slot)
+                    worker = spawnWorker(slot: slot, restart: true)
+                }
+                var outcome: ComputeOutcome
+                if let w = worker {
+                    slots.withLockedValue { $0[slot]?.busy = true }
+                    let t0 = Clocks.monotonicNanos()
+                    let reply = w.call(WorkerProtocol.request(job: entry.item.job.name, input: entry.item.input))
+                    let wall = Clocks.monotonicNanos() &- t0
+                    slots.withLockedValue { s in
+                        s[slot]?.busy = false
+                        s[slot]?.jobsDone += 1
+                    }
+                    if let reply {
+                        outcome = Self.outcome(reply, wall: wall)
+                    } else {
+                        outcome = ComputeOutcome(result: .failure(.workerDied(pid: w.pid)), wallNanos: wall)
+                        noteDeath(w, slot: slot)
+                        worker = spawnWorker(slot: slot, restart: true)
+                    }
+                } else {
+                    outcome = ComputeOutcome(result: .failure(.unavailable("no worker process could be started")), ran: false)
+                }
+                outcome.queueNanos = wait
+                stats.recordFinish(outcome)
+                queue.finished()
+                entry.item.completion(outcome)
+            }
+        }
+    }
+
+    private func noteDeath(_ worker: WorkerProcess, slot: Int) {
+        worker.discard()
+        events?.append(.workerDied, subject: name, old: "pid \(worker.pid)", new: "restarting", actor: "runtime")
+    }
+
+    private static func outcome(_ reply: WorkerProtocol.Reply, wall: UInt64) -> ComputeOutcome {
+        let body = String(decoding: reply.body, as: UTF8.self)
+        let result: ComputeOutcome.Result
+        switch reply.status {
+        case .ok: result = .output(reply.body)
+        case .badInput: result = .failure(.badInput(body))
+        case .failed, .unknownJob: result = .failure(.failed(body))
+        }
+        return ComputeOutcome(result: result, wallNanos: wall, cpuNanos: reply.cpuNanos)
+    }
+}

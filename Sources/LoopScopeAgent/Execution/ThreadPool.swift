@@ -1,0 +1,93 @@
+import NIOCore
+import LoopScopeWire
+
+/// A resizable pool of dedicated OS threads with a bounded queue.
+///
+/// Unlike `NIOThreadPool`, it can be resized at runtime without losing queued work and it
+/// exposes its queue depth. Thread-safe.
+public final class ThreadPool: WorkerPool {
+    typealias Job = @Sendable (_ queueWaitNanos: UInt64) -> Void
+
+    public let name: String
+    private let queue: WorkQueue<Job>
+    let stats = PoolStats()
+    public var statisticsFootprintBytes: Int { stats.footprintBytes }
+    private static let idleTimeoutNanos: UInt64 = 1_000_000_000
+
+    /// - Parameters:
+    ///   - size: threads to start.
+    ///   - queueLimit: jobs that may wait; more are refused.
+    ///   - polling: how long an idle thread polls for work before sleeping (see `PoolPolling`).
+    public init(name: String = "threads", size: Int, queueLimit: Int, polling: TimeAmount = PoolPolling.defaultWindow) {
+        self.name = name
+        self.queue = WorkQueue(size: 0, limit: queueLimit, spinNanos: PoolPolling.nanos(polling))
+        resize(to: size)
+    }
+
+    public func resize(to size: Int) {
+        let (_, start) = queue.resize(to: size)
+        for _ in 0..<start { startWorker() }
+    }
+
+    public func setQueueLimit(_ limit: Int) {
+        _ = queue.setLimit(limit)
+    }
+
+    /// Runs `job` on a pool thread; `completion` is called on that thread. Refused with
+    /// `.queueFull` when the queue is at its limit.
+    package func run(_ job: ComputeJob, input: JobInput, completion: @escaping @Sendable (ComputeOutcome) -> Void) {
+        let stats = self.stats
+        let accepted = queue.submit { wait in
+            stats.recordStart(queueWaitNanos: wait)
+            var outcome = job.measuredRun(input)
+            outcome.queueNanos = wait
+            stats.recordFinish(outcome)
+            completion(outcome)
+        }
+        if accepted {
+            stats.observeQueue(queue.gauges.queued)
+        } else {
+            stats.recordRejected()
+            completion(ComputeOutcome(result: .failure(.queueFull(pool: name)), ran: false))
+        }
+    }
+
+    /// Runs an arbitrary closure on a pool thread (for benchmarks and tests). False when refused.
+    public func submit(_ body: @escaping @Sendable () -> Void) -> Bool {
+        queue.submit { _ in body() }
+    }
+
+    public func figures() -> PoolFigures {
+        let g = queue.gauges
+        var f = PoolFigures(name: name, kind: "threads", size: g.size, live: g.live, busy: g.busy, queued: g.queued, queueLimit: g.limit)
+        stats.fill(&f)
+        return f
+    }
+
+    public func rollover() {
+        stats.rollover(currentQueue: queue.gauges.queued)
+    }
+
+    public func shutdown(timeoutNanos: UInt64) {
+        _ = queue.waitUntilIdle(timeoutNanos: timeoutNanos)
+        _ = queue.resize(to: 0)
+    }
+
+    private func startWorker() {
+        queue.workerStarted()
+        let queue = self.queue
+        WorkerThread.spawn(name: "ls-\(name)") {
+            while true {
+                switch queue.take(timeoutNanos: Self.idleTimeoutNanos) {
+                case .job(let entry):
+                    entry.item(Clocks.monotonicNanos() &- entry.enqueuedNanos)
+                    queue.finished()
+                case .retire:
+                    return
+                case .idle:
+                    continue
+                }
+            }
+        }
+    }
+}

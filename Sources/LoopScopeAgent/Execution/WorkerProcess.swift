@@ -1,0 +1,146 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+import CLoopScopeSys
+
+/// How to start a worker process: normally this same executable with `ProcessWorker.argument`.
+public struct WorkerCommand: Sendable, Equatable {
+    public var executable: String
+    public var arguments: [String]
+
+    public init(executable: String, arguments: [String] = [ProcessWorker.argument]) {
+        self.executable = executable
+        self.arguments = arguments
+    }
+
+    /// The running executable in worker mode.
+    public static var currentExecutable: WorkerCommand {
+        let path = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return WorkerCommand(executable: path)
+    }
+}
+
+/// One running worker process and the two pipes to it. Owned by one driver thread; not shared.
+package final class WorkerProcess {
+    package let pid: pid_t
+    private let toWorker: Int32
+    private let fromWorker: Int32
+    private var reaped = false
+    /// Duration of the last `call`, for deciding whether to poll for the next reply.
+    private var lastCallNanos: UInt64 = 0
+    /// How long `call` may poll for a reply before sleeping (0: never).
+    private let spinNanos: UInt64
+
+    private init(pid: pid_t, toWorker: Int32, fromWorker: Int32, spinNanos: UInt64) {
+        self.spinNanos = spinNanos
+        self.pid = pid
+        self.toWorker = toWorker
+        self.fromWorker = fromWorker
+    }
+
+    /// Spawns a worker. Its stdin and stdout are pipes whose other ends only this process holds.
+    /// `spinNanos`: the polling window of both ends of the pipe (see `PoolPolling`).
+    package static func spawn(_ command: WorkerCommand, spinNanos: UInt64) throws(RuntimeError) -> WorkerProcess {
+        var input: [Int32] = [0, 0]
+        var output: [Int32] = [0, 0]
+        guard loopscope_pipe_cloexec(&input) == 0 else { throw RuntimeError.spawnFailed("pipe: \(String(cString: strerror(errno)))") }
+        guard loopscope_pipe_cloexec(&output) == 0 else {
+            close(input[0]); close(input[1])
+            throw RuntimeError.spawnFailed("pipe: \(String(cString: strerror(errno)))")
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, input[0], 0)
+        posix_spawn_file_actions_adddup2(&actions, output[1], 1)
+
+        let argv = [command.executable] + command.arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment[PoolPolling.environmentKey] = String(spinNanos)
+        let env = environment.map { "\($0.key)=\($0.value)" }
+        var pid: pid_t = 0
+        let rc = withCStrings(argv) { cargv in
+            withCStrings(env) { cenv in
+                posix_spawn(&pid, command.executable, &actions, nil, cargv, cenv)
+            }
+        }
+        close(input[0])
+        close(output[1])
+        guard rc == 0 else {
+            close(input[1]); close(output[0])
+            throw RuntimeError.spawnFailed("\(command.executable): \(String(cString: strerror(rc)))")
+        }
+        return WorkerProcess(pid: pid, toWorker: input[1], fromWorker: output[0], spinNanos: spinNanos)
+    }
+
+    /// Sends a job and blocks for the reply. Nil when the worker died or broke the protocol.
+    /// Called by one driver thread at a time. Polls for the reply before sleeping only while the
+    /// last call was within the polling window, so short jobs round-trip without sleeps and
+    /// wake-ups and long ones cost no polling.
+    package func call(_ request: [UInt8]) -> WorkerProtocol.Reply? {
+        let t0 = Clocks.monotonicNanos()
+        let spin = PoolPolling.window(spinNanos, afterWaitOf: lastCallNanos)
+        guard PipeIO.writeFrame(toWorker, request), let frame = PipeIO.readFrame(fromWorker, spinNanos: spin) else { return nil }
+        lastCallNanos = Clocks.monotonicNanos() &- t0
+        return WorkerProtocol.parseReply(frame)
+    }
+
+    /// Whether the process is still running (reaps it if it exited).
+    package var isAlive: Bool {
+        if reaped { return false }
+        var status: Int32 = 0
+        let r = waitpid(pid, &status, WNOHANG)
+        if r == pid || (r < 0 && errno == ECHILD) {
+            reaped = true
+            return false
+        }
+        return true
+    }
+
+    /// Resident memory from /proc, bytes (0 when unknown).
+    package static func residentBytes(pid: pid_t) -> UInt64 {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/statm", encoding: .utf8) else { return 0 }
+        let fields = text.split(separator: " ")
+        guard fields.count > 1, let pages = UInt64(fields[1]) else { return 0 }
+        return pages * UInt64(sysconf(Int32(_SC_PAGESIZE)))
+    }
+
+    /// Closes the pipes (the worker exits on end of input) and reaps the process; kills it
+    /// if it has not exited within `graceNanos`.
+    package func stop(graceNanos: UInt64 = 2_000_000_000) {
+        close(toWorker)
+        close(fromWorker)
+        let deadline = Clocks.monotonicNanos() + graceNanos
+        while isAlive {
+            if Clocks.monotonicNanos() > deadline {
+                kill(pid, SIGKILL)
+                var status: Int32 = 0
+                waitpid(pid, &status, 0)
+                reaped = true
+                return
+            }
+            usleep(2000)
+        }
+    }
+
+    /// Releases the pipes of a worker that already died.
+    package func discard() {
+        close(toWorker)
+        close(fromWorker)
+        if !reaped {
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+            reaped = true
+        }
+    }
+}
+
+private func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
+    var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
+    pointers.append(nil)
+    defer { for p in pointers { free(p) } }
+    return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+}

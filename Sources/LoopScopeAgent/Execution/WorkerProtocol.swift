@@ -1,0 +1,46 @@
+/// The messages between the server and a worker process, inside `PipeIO` frames.
+///
+/// Request: u32-length-prefixed job name, then the encoded `JobInput`.
+/// Reply: u8 status, u64 CPU nanoseconds, u64 wall nanoseconds, then the output (or the error message).
+package enum WorkerProtocol {
+    package enum Status: UInt8 {
+        case ok = 0, badInput = 1, failed = 2, unknownJob = 3
+    }
+
+    package struct Reply: Equatable {
+        var status: Status
+        var cpuNanos: UInt64
+        var wallNanos: UInt64
+        var body: [UInt8]
+    }
+
+    package static func request(job: String, input: JobInput) -> [UInt8] {
+        var out: [UInt8] = []
+        BinaryFrames.appendBytes(&out, Array(job.utf8))
+        out.append(contentsOf: input.encoded())
+        return out
+    }
+
+    package static func parseRequest(_ bytes: [UInt8]) -> (job: String, input: JobInput)? {
+        let slice = bytes[...]
+        var cursor = slice.startIndex
+        guard let name = BinaryFrames.readBytes(slice, &cursor), let input = JobInput(encoded: slice[cursor...]) else { return nil }
+        return (String(decoding: name, as: UTF8.self), input)
+    }
+
+    package static func reply(_ r: Reply) -> [UInt8] {
+        var out: [UInt8] = [r.status.rawValue]
+        BinaryFrames.appendU64(&out, r.cpuNanos)
+        BinaryFrames.appendU64(&out, r.wallNanos)
+        out.append(contentsOf: r.body)
+        return out
+    }
+
+    package static func parseReply(_ bytes: [UInt8]) -> Reply? {
+        let slice = bytes[...]
+        guard let first = slice.first, let status = Status(rawValue: first) else { return nil }
+        var cursor = slice.startIndex + 1
+        guard let cpu = BinaryFrames.readU64(slice, &cursor), let wall = BinaryFrames.readU64(slice, &cursor) else { return nil }
+        return Reply(status: status, cpuNanos: cpu, wallNanos: wall, body: Array(slice[cursor...]))
+    }
+}

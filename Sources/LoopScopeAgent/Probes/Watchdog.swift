@@ -1,0 +1,155 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import NIOCore
+import NIOConcurrencyHelpers
+import Synchronization
+import LoopScopeWire
+
+/// A thread of its own that notices an executor stalled right now: a probe overdue by more
+/// than the sampling threshold. While the stall lasts it looks at the executor's threads every
+/// few milliseconds — the stack of a running one, the system call of a blocked one — and
+/// charges the time since its last look to what it saw (stall sites), so long stalls weigh by
+/// duration. Past the report threshold it publishes the stall in progress and logs one event.
+/// Without a stall it costs one pass over the probes' deadlines every 10 ms. Thread-safe.
+package final class Watchdog: Sendable {
+    /// What the watchdog watches: an executor's probe, how to find its running stage, and its
+    /// threads.
+    package struct Watched: Sendable {
+        var name: String
+        var stats: ExecutorStats
+        var probeDeadline: @Sendable () -> UInt64
+        var runningStage: @Sendable () -> (route: Int, start: UInt64)?
+        var threads: @Sendable () -> [Int32]
+        /// System calls the executor's threads wait for work in (not stalls).
+        var idleSyscalls: Set<String>
+    }
+
+    /// An event loop waits for work in epoll; a cooperative-pool thread in a futex (so a
+    /// thread blocked on a lock there reads as idle: it cannot be told apart without a signal).
+    package static let loopIdleSyscalls: Set<String> = ["epoll_wait", "epoll_pwait", "epoll_pwait2"]
+    package static let poolIdleSyscalls: Set<String> = ["futex"]
+
+    /// How often the watchdog looks when nothing is stalled, and while something is.
+    package static let idlePeriodMicros: UInt32 = 10_000
+    package static let stalledPeriodMicros: UInt32 = 4_000
+
+    private struct Stall {
+        var id: UInt64
+        var since: UInt64
+        var lastLook: UInt64
+        var reported: Bool
+    }
+
+    private let watched: [Watched]
+    private let reportThresholdNanos: UInt64
+    /// Sampling starts when a probe is this late; changeable at runtime.
+    package let sampleThresholdNanos: Synchronization.Atomic<UInt64>
+    private let routeName: @Sendable (Int) -> String
+    private let events: EventLog
+    private let current: NIOLockedValueBox<[StallInProgress?]>
+    private let running = Synchronization.Atomic<Bool>(true)
+    /// Only the watchdog's thread (or a test calling `check` directly) touches these.
+    private let looking: NIOLockedValueBox<(sampler: StackSampler?, stalls: [Stall?], next: UInt64)>
+
+    package init(watched: [Watched], sampleThresholdNanos: UInt64, reportThresholdNanos: UInt64, sampleStacks: Bool = true,
+         routeName: @escaping @Sendable (Int) -> String, events: EventLog) {
+        self.watched = watched
+        self.sampleThresholdNanos = Atomic(sampleThresholdNanos)
+        self.reportThresholdNanos = reportThresholdNanos
+        self.routeName = routeName
+        self.events = events
+        self.current = NIOLockedValueBox(Array(repeating: nil, count: watched.count))
+        self.looking = NIOLockedValueBox((sampleStacks ? StackSampler() : nil, Array(repeating: nil, count: watched.count), 0))
+    }
+
+    /// The stall in progress on executor `index`, if any.
+    package func stall(_ index: Int) -> StallInProgress? {
+        current.withLockedValue { $0[index] }
+    }
+
+    /// Samples taken, unanswered, and the mean time a sample cost the stalled thread (ns).
+    package var samplingCost: (samples: UInt64, unanswered: UInt64, handlerNanos: Double) {
+        looking.withLockedValue { l in
+            guard let s = l.sampler else { return (0, 0, 0) }
+            return (s.samples, s.unanswered, s.samples > 0 ? Double(s.handlerNanos) / Double(s.samples) : 0)
+        }
+    }
+
+    package func start() {
+        WorkerThread.spawn(name: "ls-watchdog") { [self] in
+            while running.load(ordering: .relaxed) {
+                let stalled = check(now: Clocks.monotonicNanos())
+                usleep(stalled ? Self.stalledPeriodMicros : Self.idlePeriodMicros)
+            }
+        }
+    }
+
+    package func stop() {
+        running.store(false, ordering: .relaxed)
+    }
+
+    /// One pass over the executors; returns whether any is stalled.
+    @discardableResult
+    package func check(now: UInt64) -> Bool {
+        let threshold = sampleThresholdNanos.load(ordering: .relaxed)
+        var anyStalled = false
+        for (i, w) in watched.enumerated() {
+            let deadline = w.probeDeadline()
+            // A probe late by a millisecond already makes requests wait: have it measured
+            // from the first request the loop reads after the stall.
+            if deadline > 0, now > deadline { w.stats.noteBusy(nanos: now - deadline, now: now) }
+            guard deadline > 0, now > deadline, now - deadline > threshold else {
+                endStall(i)
+                continue
+            }
+            anyStalled = true
+            let stage = w.runningStage()
+            let since = stage.map { min($0.start, deadline) } ?? deadline
+            let route = stage.map { routeName($0.route) }
+            let stall = looking.withLockedValue { l -> Stall in
+                var s = l.stalls[i] ?? { l.next &+= 1; return Stall(id: l.next, since: since, lastLook: since, reported: false) }()
+                let charged = now &- s.lastLook
+                s.lastLook = now
+                if let sampler = l.sampler {
+                    for tid in w.threads() {
+                        record(sampler.look(tid: tid, idleSyscalls: w.idleSyscalls), stats: w.stats, route: route,
+                               charged: charged, stall: s, now: now)
+                    }
+                }
+                l.stalls[i] = s
+                return s
+            }
+            guard now - since >= reportThresholdNanos else { continue }
+            let inProgress = StallInProgress(route: route, heldMicros: (now - since) / 1000)
+            current.withLockedValue { $0[i] = inProgress }
+            if !stall.reported {
+                looking.withLockedValue { $0.stalls[i]?.reported = true }
+                events.append(.stall, subject: w.name, old: "ok", new: "stalled \(inProgress.heldMicros / 1000) ms so far by \(route ?? "unknown code")", actor: "watchdog")
+            }
+        }
+        return anyStalled
+    }
+
+    private func endStall(_ i: Int) {
+        looking.withLockedValue { $0.stalls[i] = nil }
+        current.withLockedValue { $0[i] = nil }
+    }
+
+    private func record(_ look: StackSampler.Look, stats: ExecutorStats, route: String?, charged: UInt64, stall: Stall, now: UInt64) {
+        let sample: StallSample
+        switch look {
+        case .running(let function, let frames):
+            sample = StallSample(function: function, frames: frames, state: .running, route: route,
+                                 chargedNanos: charged, stallID: stall.id, stallNanos: now &- stall.since)
+        case .blocked(let call):
+            sample = StallSample(function: "blocked in \(call)", frames: [], state: .blocked, syscall: call, route: route,
+                                 chargedNanos: charged, stallID: stall.id, stallNanos: now &- stall.since)
+        case .idle, .noAnswer:
+            return
+        }
+        stats.recordStall(sample, second: Int(now / 1_000_000_000), wallTime: Clocks.wallSeconds())
+    }
+}

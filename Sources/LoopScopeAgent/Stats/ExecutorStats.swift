@@ -1,0 +1,101 @@
+import NIOConcurrencyHelpers
+import Synchronization
+import LoopScopeWire
+
+/// Lag and hold figures of one executor: an event loop or the cooperative pool. Thread-safe.
+package final class ExecutorStats: Sendable {
+    private struct State {
+        var lag = WindowedDistribution(history: .max)
+        var stalls: UInt64 = 0
+        /// Per route index, nanoseconds held in the current second.
+        var heldNow: [UInt64]
+        /// Ten seconds of per-route held nanoseconds.
+        var heldRing: [[UInt64]]
+        var ringNext = 0
+        var culprit: Int?
+        var culpritHeldNanos: UInt64 = 0
+        var sites = StallSiteTable()
+    }
+
+    /// `loop 0`, …, or `tasks`.
+    package let name: String
+    /// Lag above this counts as a stall, nanoseconds.
+    package let stallThresholdNanos: UInt64
+    private let state: NIOLockedValueBox<State>
+    /// Until when (monotonic nanoseconds) requests read on this loop have their loop wait
+    /// measured: set whenever the loop is seen busy (lag or a held stage of 1 ms or more).
+    private let waitWatchUntil = Atomic<UInt64>(0)
+
+    /// How long a busy sighting keeps loop wait measured, and what counts as busy.
+    package static let waitWatchNanos: UInt64 = 2_000_000_000
+    package static let busyNanos: UInt64 = 1_000_000
+
+    package init(name: String, routeCount: Int, stallThresholdNanos: UInt64) {
+        self.name = name
+        self.stallThresholdNanos = stallThresholdNanos
+        state = NIOLockedValueBox(State(heldNow: Array(repeating: 0, count: routeCount), heldRing: Array(repeating: Array(repeating: 0, count: routeCount), count: 10)))
+    }
+
+    /// Notes that the executor was busy for `nanos` up to `now`.
+    @inline(__always)
+    package func noteBusy(nanos: UInt64, now: UInt64) {
+        if nanos >= Self.busyNanos { waitWatchUntil.store(now &+ Self.waitWatchNanos, ordering: .relaxed) }
+    }
+
+    /// Whether requests read now should have their loop wait measured.
+    @inline(__always)
+    package func watchesLoopWait(now: UInt64) -> Bool { now < waitWatchUntil.load(ordering: .relaxed) }
+
+    /// Records how late the probe timer fired.
+    package func recordLag(nanos: UInt64) {
+        state.withLockedValue { s in
+            s.lag.record(nanos / 1000)
+            if nanos >= stallThresholdNanos { s.stalls &+= 1 }
+        }
+    }
+
+    /// Charges time a route's compute stage held this executor.
+    package func recordHeld(route: Int, nanos: UInt64) {
+        state.withLockedValue { s in
+            if route < s.heldNow.count { s.heldNow[route] &+= nanos }
+        }
+    }
+
+    /// Charges a look at a stalled thread to its site. `second` counts whole seconds on the
+    /// monotonic clock.
+    package func recordStall(_ sample: StallSample, second: Int, wallTime: Double) {
+        state.withLockedValue { $0.sites.record(sample, second: second, wallTime: wallTime) }
+    }
+
+    /// Closes the current second and recomputes the culprit.
+    package func rollover() {
+        state.withLockedValue { s in
+            s.lag.rollover()
+            s.heldRing[s.ringNext] = s.heldNow
+            s.ringNext = (s.ringNext + 1) % s.heldRing.count
+            for i in s.heldNow.indices { s.heldNow[i] = 0 }
+            var best: (Int, UInt64)? = nil
+            for route in s.heldNow.indices {
+                var total: UInt64 = 0
+                for slot in s.heldRing { total &+= slot[route] }
+                if total > 0, total > (best?.1 ?? 0) { best = (route, total) }
+            }
+            s.culprit = best?.0
+            s.culpritHeldNanos = best?.1 ?? 0
+        }
+    }
+
+    /// The executor's figures; `routeName` maps a route index to its template.
+    package func figures(routeName: (Int) -> String, stall: StallInProgress?, second: Int) -> LoopFigures {
+        state.withLockedValue { s in
+            LoopFigures(
+                name: name, lag: s.lag.summary, stalls: s.stalls,
+                culprit: s.culprit.map(routeName), culpritHeldMicros: s.culpritHeldNanos / 1000,
+                lagHistory: s.lag.history, stallInProgress: stall,
+                stallSites: s.sites.sites(second: second), stallSitesOmitted: s.sites.omittedCount()
+            )
+        }
+    }
+
+    package var footprintBytes: Int { state.withLockedValue { $0.lag.footprintBytes + $0.heldNow.count * 88 + $0.sites.footprintBytes } }
+}

@@ -1,0 +1,124 @@
+import Histogram
+import NIOConcurrencyHelpers
+import LoopScopeWire
+
+/// What one event loop has recorded for each route: running counters, and the current
+/// second's latency histogram and sums, which the once-a-second rollover takes away.
+///
+/// Only its own loop writes it, so its lock is contended only by the rollover and by
+/// snapshots: nothing on the request path is shared between loops. Thread-safe.
+package final class LoopTally: Sendable {
+    /// Counters since start, except `inFlight`, which is now.
+    package struct Counters: Summable {
+        var inFlight = 0
+        var requests: UInt64 = 0
+        var status = StatusCounts()
+        /// Requests whose compute stage held its executor at least the held threshold.
+        var heldCount: UInt64 = 0
+        var heldTotalNanos: UInt64 = 0
+
+        package static let zero = Counters()
+
+        package static func + (a: Counters, b: Counters) -> Counters {
+            Counters(inFlight: a.inFlight + b.inFlight, requests: a.requests &+ b.requests,
+                     status: StatusCounts(s2xx: a.status.s2xx &+ b.status.s2xx, s3xx: a.status.s3xx &+ b.status.s3xx,
+                                          s4xx: a.status.s4xx &+ b.status.s4xx, s5xx: a.status.s5xx &+ b.status.s5xx),
+                     heldCount: a.heldCount &+ b.heldCount, heldTotalNanos: a.heldTotalNanos &+ b.heldTotalNanos)
+        }
+
+        @inline(__always)
+        mutating func count(status code: Int) {
+            requests &+= 1
+            switch code {
+            case ..<300: status.s2xx &+= 1
+            case 300..<400: status.s3xx &+= 1
+            case 400..<500: status.s4xx &+= 1
+            default: status.s5xx &+= 1
+            }
+        }
+    }
+
+    private struct Slot {
+        var counters = Counters()
+        /// Requests started here, for choosing which read thread CPU time.
+        var started: UInt64 = 0
+        /// Wall time of the last compute stage that ran.
+        var lastComputeNanos: UInt64 = .max
+        /// Latency of the requests finished in the current second, microseconds.
+        var latency = WindowedDistribution.emptySecond()
+        var sums = RequestSums.zero
+    }
+
+    /// Stages holding their executor this long or more are counted as held.
+    package let heldThresholdNanos: UInt64
+    private let slots: NIOLockedValueBox<[Slot]>
+
+    package init(routeCount: Int, heldThresholdNanos: UInt64) {
+        self.heldThresholdNanos = heldThresholdNanos
+        slots = NIOLockedValueBox(Array(repeating: Slot(), count: routeCount))
+    }
+
+    /// Thread CPU time (a system call, two per stage) is read for the first loop or task stage
+    /// of a route on each loop and then for one in this many...
+    package static let cpuSampleEvery: UInt64 = 8
+    /// ...or one in this many while the route's stages are shorter than `shortStageNanos`: a
+    /// stage that short cannot hide a blocking wait worth classifying, and its two system calls
+    /// would cost more than the stage.
+    package static let cpuSampleEveryShort: UInt64 = 64
+    package static let shortStageNanos: UInt64 = 50_000
+
+    /// A request of `route` was read and routed. Returns whether its compute stage should read
+    /// thread CPU time.
+    @inline(__always)
+    package func started(route: Int) -> Bool {
+        slots.withLockedValue { s in
+            s[route].counters.inFlight += 1
+            s[route].started &+= 1
+            let every = s[route].lastComputeNanos < Self.shortStageNanos ? Self.cpuSampleEveryShort : Self.cpuSampleEvery
+            return s[route].started % every == 1
+        }
+    }
+
+    /// A request of `route` got its response; with `record` nil (uninstrumented) only counted.
+    @inline(__always)
+    package func finished(route: Int, status: Int, record: RequestRecord?) {
+        let threshold = heldThresholdNanos
+        slots.withLockedValue { s in
+            s[route].counters.inFlight -= 1
+            s[route].counters.count(status: status)
+            guard let r = record else { return }
+            _ = s[route].latency.record(WindowedDistribution.clamp(r.latencyNanos / 1000))
+            s[route].sums.add(r)
+            if r.computed { s[route].lastComputeNanos = r.computeNanos }
+            if r.heldNanos >= threshold, r.heldNanos > 0 {
+                s[route].counters.heldCount &+= 1
+                s[route].counters.heldTotalNanos &+= r.heldNanos
+            }
+        }
+    }
+
+    /// Takes a route's current second: its latency histogram is swapped with `spare` (which
+    /// must be empty) and its sums are returned and cleared. O(1) under the lock.
+    package func takeSecond(route: Int, swapping spare: inout Histogram<UInt32>) -> RequestSums {
+        slots.withLockedValue { s in
+            swap(&s[route].latency, &spare)
+            defer { s[route].sums = .zero }
+            return s[route].sums
+        }
+    }
+
+    /// Every route's counters, by route index.
+    package func counters() -> [Counters] {
+        slots.withLockedValue { $0.map(\.counters) }
+    }
+
+    /// Requests of every route between being routed and getting their response.
+    package var inFlight: Int {
+        slots.withLockedValue { $0.reduce(0) { $0 + $1.counters.inFlight } }
+    }
+
+    /// Approximate bytes held.
+    package var footprintBytes: Int {
+        slots.withLockedValue { $0.reduce(0) { $0 + $1.latency.estimatedFootprintInBytes + 160 } }
+    }
+}

@@ -1,0 +1,78 @@
+import NIOConcurrencyHelpers
+import LoopScopeWire
+
+/// Throughput and timing figures of a pool. Thread-safe. Gauges (size, busy, queued) live in the pool.
+package final class PoolStats: Sendable {
+    private struct State {
+        var queueWait = WindowedDistribution(history: .p99)
+        var runTime = WindowedDistribution(history: .p99)
+        var completed: UInt64 = 0
+        var rejected: UInt64 = 0
+        var failed: UInt64 = 0
+        var completedThisSecond: UInt64 = 0
+        var completedLastSecond: UInt64 = 0
+        var maxQueuedThisSecond = 0
+        var queueHistory: [Int] = []
+    }
+
+    private let state = NIOLockedValueBox(State())
+
+    package init() {}
+
+    package func recordStart(queueWaitNanos: UInt64) {
+        state.withLockedValue { $0.queueWait.record(queueWaitNanos / 1000) }
+    }
+
+    package func recordFinish(runNanos: UInt64, failed: Bool) {
+        state.withLockedValue { s in
+            s.runTime.record(runNanos / 1000)
+            s.completed &+= 1
+            s.completedThisSecond &+= 1
+            if failed { s.failed &+= 1 }
+        }
+    }
+
+    /// Records a finished compute job: its run time, and a failure when it produced no output.
+    package func recordFinish(_ outcome: ComputeOutcome) {
+        if case .failure = outcome.result {
+            recordFinish(runNanos: outcome.wallNanos, failed: true)
+        } else {
+            recordFinish(runNanos: outcome.wallNanos, failed: false)
+        }
+    }
+
+    package func recordRejected() {
+        state.withLockedValue { $0.rejected &+= 1 }
+    }
+
+    /// Notes a queue depth; the per-second history keeps the largest.
+    package func observeQueue(_ depth: Int) {
+        state.withLockedValue { s in s.maxQueuedThisSecond = max(s.maxQueuedThisSecond, depth) }
+    }
+
+    package func rollover(currentQueue: Int) {
+        state.withLockedValue { s in
+            s.queueWait.rollover()
+            s.runTime.rollover()
+            s.completedLastSecond = s.completedThisSecond
+            s.completedThisSecond = 0
+            WindowedDistribution.push(&s.queueHistory, max(s.maxQueuedThisSecond, currentQueue))
+            s.maxQueuedThisSecond = currentQueue
+        }
+    }
+
+    /// Fills the throughput and timing fields of `figures`.
+    package func fill(_ figures: inout PoolFigures) {
+        state.withLockedValue { s in
+            figures.completed = s.completed
+            figures.rejected = s.rejected
+            figures.failed = s.failed
+            figures.completedPerSecond = Double(s.completedLastSecond)
+            figures.queueWait = s.queueWait.summary
+            figures.runTime = s.runTime.summary
+            figures.queueHistory = s.queueHistory
+        }
+    }
+
+    package var footprintBytes: Int { state.withLockedValue { $0.queueWait.footprintBytes * 2 } }
+}

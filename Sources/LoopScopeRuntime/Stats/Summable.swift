@@ -1,9 +1,0 @@
-/// Values that add up field by field (a second's sums, counters), starting from zero.
-protocol Summable: Sendable {
-    static var zero: Self { get }
-    static func + (a: Self, b: Self) -> Self
-}
-
-extension Summable {
-    static func += (a: inout Self, b: Self) { a = a + b }
-}
