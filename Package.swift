@@ -8,6 +8,8 @@ let package = Package(
         .executable(name: "loopscope", targets: ["LoopScopeCLI"]),
         .library(name: "LoopScopeRuntime", targets: ["LoopScopeRuntime"]),
         .library(name: "LoopScopeAgent", targets: ["LoopScopeAgent"]),
+        .library(name: "LoopScopeHummingbird", targets: ["LoopScopeHummingbird"]),
+        .executable(name: "loopscope-hummingbird-demo", targets: ["LoopScopeHummingbirdDemo"]),
         .library(name: "LoopScopeClient", targets: ["LoopScopeClient"]),
         .library(name: "LoopScopeWire", targets: ["LoopScopeWire"]),
     ],
@@ -17,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        // Only the Hummingbird integration, its demo and its tests use it: `loopscope` builds without.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
     ],
     targets: [
         // Messages, snapshot model, codec. Pure values: no NIO channel code.
@@ -51,6 +55,24 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+
+        // Hummingbird 2: a router middleware recording routes by template with the agent.
+        .target(
+            name: "LoopScopeHummingbird",
+            dependencies: ["LoopScopeAgent", .product(name: "Hummingbird", package: "hummingbird")]
+        ),
+
+        // The demo's kinds of work written the way people write them in Hummingbird.
+        .executableTarget(
+            name: "LoopScopeHummingbirdDemo",
+            dependencies: [
+                "LoopScopeHummingbird", "LoopScopeAgent", "LoopScopeDemo",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "demo/hummingbird"
         ),
 
         // Control-socket client: commands, snapshot stream, reconnect.
@@ -132,6 +154,15 @@ let package = Package(
             ]
         ),
         .testTarget(name: "LoopScopeTUITests", dependencies: ["LoopScopeTUI", "LoopScopeWire"]),
+        .testTarget(
+            name: "LoopScopeHummingbirdTests",
+            dependencies: [
+                "LoopScopeHummingbird", "LoopScopeAgent", "LoopScopeWire",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "LoopScopeEndToEndTests",
             dependencies: ["LoopScopeRuntime", "LoopScopeClient", "LoopScopeWire", "LoopScopeDemo"]

@@ -35,7 +35,8 @@ package final class AgentCore: Sendable {
     package let events = EventLog()
     package let board: ActivityBoard
     package let loopStats: [ExecutorStats]
-    /// Per event loop, what its requests recorded (the request path's only statistics).
+    /// Per event loop, what its requests recorded (the request path's only statistics); the
+    /// last one is for requests handled off the loops (e.g. in tasks, by an integration).
     package let tallies: [LoopTally]
     package let taskStats: ExecutorStats
     /// Threads of the loops (executors 0..<loops) and of the cooperative pool (the last).
@@ -47,7 +48,10 @@ package final class AgentCore: Sendable {
     package let address = NIOLockedValueBox("")
     package let watchdog = NIOLockedValueBox<Watchdog?>(nil)
     package let framesDropped = Atomic<UInt64>(0)
-    package let routes: [AgentRoute]
+    private let routeTable: NIOLockedValueBox<(list: [AgentRoute], index: [String: Int])>
+    /// At most this many routes are told apart; later ones share `otherRoutes`.
+    package static let maxRoutes = 512
+    package static let otherRoutes = "(other routes)"
     private let poolList = NIOLockedValueBox<[any WorkerPool]>([])
     private let routeControl = NIOLockedValueBox<(any RouteModelControl)?>(nil)
     private let sequence = Atomic<UInt64>(0)
@@ -61,13 +65,13 @@ package final class AgentCore: Sendable {
         try configuration.validate()
         self.configuration = configuration
         self.logger = logger
-        self.routes = routes
+        routeTable = NIOLockedValueBox((routes, Dictionary(routes.enumerated().map { ("\($0.element.method) \($0.element.path)", $0.offset) }, uniquingKeysWith: { a, _ in a })))
         let held = UInt64(configuration.heldThreshold.nanoseconds)
         heldThresholdNanos = held
         board = ActivityBoard(loopCount: loopCount)
         let stall = UInt64(configuration.stallThreshold.nanoseconds)
         loopStats = (0..<loopCount).map { ExecutorStats(name: "loop \($0)", routeCount: routes.count, stallThresholdNanos: stall) }
-        tallies = (0..<loopCount).map { _ in LoopTally(routeCount: routes.count, heldThresholdNanos: held) }
+        tallies = (0...loopCount).map { _ in LoopTally(routeCount: routes.count, heldThresholdNanos: held) }
         taskStats = ExecutorStats(name: "tasks", routeCount: routes.count, stallThresholdNanos: stall)
         threads = ThreadRegistry(executors: loopCount + 1, tasksIndex: loopCount)
     }
@@ -82,7 +86,41 @@ package final class AgentCore: Sendable {
 
     package func pool(named name: String) -> (any WorkerPool)? { pools.first { $0.name == name } }
 
-    package func routeName(_ index: Int) -> String { index < routes.count ? routes[index].path : "?" }
+    /// The routes, by index.
+    package var routes: [AgentRoute] { routeTable.withLockedValue { $0.list } }
+
+    package func routeName(_ index: Int) -> String {
+        routeTable.withLockedValue { index < $0.list.count ? $0.list[index].path : "?" }
+    }
+
+    /// The index of route `method path`, registering it the first time (with `model` telling
+    /// where its work runs). Past `maxRoutes` routes, new ones share one entry.
+    package func route(method: String, path: String, model: @escaping @Sendable () -> ExecutionModel) -> Int {
+        let key = "\(method) \(path)"
+        let (index, count) = routeTable.withLockedValue { t -> (Int, Int?) in
+            if let i = t.index[key] { return (i, nil) }
+            if t.list.count >= Self.maxRoutes - 1, path != Self.otherRoutes {
+                if let other = t.index["* \(Self.otherRoutes)"] { return (other, nil) }
+                let i = t.list.count
+                t.list.append(AgentRoute(method: "*", path: Self.otherRoutes, stats: RouteStats(route: i), model: model))
+                t.index["* \(Self.otherRoutes)"] = i
+                return (i, t.list.count)
+            }
+            let i = t.list.count
+            t.list.append(AgentRoute(method: method, path: path, stats: RouteStats(route: i), model: model))
+            t.index[key] = i
+            return (i, t.list.count)
+        }
+        if let count {
+            for tally in tallies { tally.ensureRoutes(count) }
+            for stats in loopStats { stats.ensureRoutes(count) }
+            taskStats.ensureRoutes(count)
+        }
+        return index
+    }
+
+    /// The tally of requests handled off the event loops.
+    package var offLoopTally: Int { tallies.count - 1 }
 
     // MARK: - The request path
 
@@ -129,13 +167,14 @@ package final class AgentCore: Sendable {
     package func snapshot() -> Snapshot {
         let t0 = Clocks.monotonicNanos()
         let dog = watchdog.withLockedValue { $0 }
-        let name: @Sendable (Int) -> String = { [routes] i in i < routes.count ? routes[i].path : "?" }
+        let routes = self.routes
+        let name: @Sendable (Int) -> String = { i in i < routes.count ? routes[i].path : "?" }
         let second = Int(t0 / 1_000_000_000)
         let loops = loopStats.enumerated().map { i, s in s.figures(routeName: name, stall: dog?.stall(i), second: second) }
         let tasks = taskStats.figures(routeName: name, stall: dog?.stall(loopStats.count), second: second)
         var counters = Array(repeating: LoopTally.Counters.zero, count: routes.count)
         for tally in tallies {
-            for (i, c) in tally.counters().enumerated() { counters[i] += c }
+            for (i, c) in tally.counters().enumerated() where i < counters.count { counters[i] += c }
         }
         let routeFigures = routes.enumerated().map { i, r in r.stats.figures(method: r.method, path: r.path, model: r.model(), counters: counters[i]) }
         let (recent, dropped) = events.recent(50)
@@ -220,7 +259,7 @@ package final class AgentCore: Sendable {
     package func apply(_ action: Action, actor: String) throws(WireError) -> ControlEvent {
         switch action {
         case .reroute(let route, let model):
-            let method = routes.first { $0.path == route }?.method ?? "GET"
+            let method = self.routes.first { $0.path == route }?.method ?? "GET"
             return try setModel(method: method, path: route, model: model, actor: actor)
         case .resize(let pool, let size): return try resize(pool: pool, size: size, actor: actor)
         case .limit(let pool, let limit): return try setLimit(pool: pool, limit: limit, actor: actor)

@@ -58,7 +58,7 @@ public enum DiagnosisRules {
             out.append(Diagnosis(
                 id: "\(cpuBound ? "cpu" : "blocking")-in-async:\(r.path)",
                 severity: (r.held.asyncMicros >= 5_000 || s.tasks.lag.last10s.p99 >= 10_000) ? .critical : .warning,
-                summary: "\(r.path) \(what) per request inside async code\(place), without ever awaiting: fake async. It holds one of the cooperative pool's \(s.server.cores) threads, and every task waits for them. Move that work out of the async stage into the route's compute stage (then to threads), or into an offloaded section.",
+                summary: "\(r.path) \(what) per request inside async code\(place), without ever awaiting: fake async. It holds one of the cooperative pool's \(s.server.cores) threads, and every task waits for them. Move that work off the pool: to a thread pool (NIOThreadPool, or a LoopScope route's compute stage on threads).",
                 evidence: [
                     "async stages held a thread \(ms(r.held.asyncMicros)) per request without suspending (10 s)",
                     "compute wall \(wallMs), CPU \(ms(r.compute.cpuMicros)) per request (\(r.compute.samples) samples)",

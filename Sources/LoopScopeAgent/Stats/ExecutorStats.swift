@@ -54,6 +54,15 @@ package final class ExecutorStats: Sendable {
         }
     }
 
+    /// Makes room for routes registered since (routes are only ever added).
+    package func ensureRoutes(_ count: Int) {
+        state.withLockedValue { s in
+            guard s.heldNow.count < count else { return }
+            s.heldNow += Array(repeating: 0, count: count - s.heldNow.count)
+            for i in s.heldRing.indices { s.heldRing[i] += Array(repeating: 0, count: count - s.heldRing[i].count) }
+        }
+    }
+
     /// Charges time a route's compute stage held this executor.
     package func recordHeld(route: Int, nanos: UInt64) {
         state.withLockedValue { s in

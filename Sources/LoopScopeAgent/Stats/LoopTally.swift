@@ -58,6 +58,13 @@ package final class LoopTally: Sendable {
         slots = NIOLockedValueBox(Array(repeating: Slot(), count: routeCount))
     }
 
+    /// Adds slots for routes registered since (routes are only ever added).
+    package func ensureRoutes(_ count: Int) {
+        slots.withLockedValue { s in
+            if s.count < count { s += Array(repeating: Slot(), count: count - s.count) }
+        }
+    }
+
     /// Thread CPU time (a system call, two per stage) is read for the first loop or task stage
     /// of a route on each loop and then for one in this many...
     package static let cpuSampleEvery: UInt64 = 8
@@ -101,6 +108,7 @@ package final class LoopTally: Sendable {
     /// must be empty) and its sums are returned and cleared. O(1) under the lock.
     package func takeSecond(route: Int, swapping spare: inout Histogram<UInt32>) -> RequestSums {
         slots.withLockedValue { s in
+            guard route < s.count else { return .zero }
             swap(&s[route].latency, &spare)
             defer { s[route].sums = .zero }
             return s[route].sums

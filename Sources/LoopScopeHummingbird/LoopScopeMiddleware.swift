@@ -1,0 +1,34 @@
+import Hummingbird
+import LoopScopeAgent
+
+/// Records every request of a Hummingbird router with a `LoopScopeAgent`, by route template
+/// (`/users/{id}`, never the raw path; unmatched requests share `NotFound`): rate, status
+/// classes, in flight, latency, and — when the handler never awaited, so it held a
+/// cooperative-pool thread throughout (CPU work or a blocking call in an async handler: fake
+/// async) — that held time and its CPU time, charged to the route (class `cpu` or `blocking`,
+/// culprit on `tasks`, stall sites named while the pool is stalled).
+///
+/// ```swift
+/// let agent = try await LoopScopeAgent.start(name: "my-app", watching: MultiThreadedEventLoopGroup.singleton)
+/// let router = Router()
+/// router.add(middleware: LoopScopeMiddleware(agent: agent))   // before the routes it measures
+/// ```
+public struct LoopScopeMiddleware<Context: RequestContext>: RouterMiddleware {
+    let agent: LoopScopeAgent
+
+    public init(agent: LoopScopeAgent) {
+        self.agent = agent
+    }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        // Router middleware runs after the route is resolved, so the template is known here.
+        let route = agent.route(method: request.method.rawValue, template: context.endpointPath ?? "NotFound")
+        return try await agent.measureRequest(route, status: { Int($0.status.code) }, errorStatus: Self.status(of:)) {
+            try await next(request, context)
+        }
+    }
+
+    static func status(of error: any Error) -> Int {
+        (error as? any HTTPResponseError).map { Int($0.status.code) } ?? 500
+    }
+}

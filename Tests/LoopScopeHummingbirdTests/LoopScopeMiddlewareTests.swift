@@ -1,0 +1,121 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Hummingbird
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+import Testing
+import LoopScopeAgent
+import LoopScopeHummingbird
+import LoopScopeWire
+
+/// Fake async as Hummingbird users write it: a handler that never awaits.
+enum Handlers {
+    @inline(never)
+    static func spinInHandler(milliseconds ms: Int) -> UInt64 {
+        let end = DispatchTime.now().uptimeNanoseconds + UInt64(ms) * 1_000_000
+        var x: UInt64 = 3
+        while DispatchTime.now().uptimeNanoseconds < end { x = x &* 6364136223846793005 &+ 1 }
+        return x
+    }
+}
+
+/// A real Hummingbird application on a free port with the agent and the middleware.
+struct LiveApp {
+    let agent: LoopScopeAgent
+    let port: Int
+    let services: ServiceGroup
+    let running: Task<Void, any Error>
+    let directory: String
+
+    static func start() async throws -> LiveApp {
+        let directory = NSTemporaryDirectory() + "loopscope-hb-\(UUID().uuidString.prefix(8))"
+        var config = AgentConfiguration(name: "hb-test")
+        config.control = ControlConfiguration(directory: directory)
+        let agent = try await LoopScopeAgent.start(config, watching: MultiThreadedEventLoopGroup.singleton)
+        let router = Router()
+        router.add(middleware: LoopScopeMiddleware(agent: agent))
+        router.get("hello") { _, _ in "hello\n" }
+        router.get("users/{id}") { _, context in "user \(context.parameters.get("id") ?? "")\n" }
+        router.get("spin") { request, _ in
+            let ms = Int(request.uri.queryParameters.get("ms") ?? "") ?? 8
+            return "\(Handlers.spinInHandler(milliseconds: ms))\n"
+        }
+        router.get("wait") { _, _ in
+            try await Task.sleep(nanoseconds: 20_000_000)
+            return "waited\n"
+        }
+        let port = Mutex<Int?>(nil)
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                              onServerRunning: { channel in port.withLock { $0 = channel.localAddress?.port } },
+                              logger: Logger(label: "hb-test"))
+        let services = ServiceGroup(services: [app, agent], logger: Logger(label: "hb-test"))
+        let running = Task { try await services.run() }
+        let deadline = Date().addingTimeInterval(10)
+        while port.withLock({ $0 }) == nil, Date() < deadline { try await Task.sleep(nanoseconds: 10_000_000) }
+        guard let p = port.withLock({ $0 }) else {
+            await services.triggerGracefulShutdown()
+            throw POSIXError(.ETIMEDOUT)
+        }
+        return LiveApp(agent: agent, port: p, services: services, running: running, directory: directory)
+    }
+
+    func stop() async throws {
+        await services.triggerGracefulShutdown()
+        try await running.value
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// One GET on a fresh connection, with a 5 s timeout; returns the status.
+    func get(_ path: String) async throws -> Int {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        request.timeoutInterval = 5
+        let (_, response) = try await URLSession.shared.data(for: request)
+        return (response as? HTTPURLResponse)?.statusCode ?? 0
+    }
+}
+
+@Suite(.serialized) struct LoopScopeMiddlewareTests {
+    @Test func routesAreRecordedByTemplateWithTheirClassAndUnmatchedInOneBucket() async throws {
+        let app = try await LiveApp.start()
+        for i in 0..<5 {
+            #expect(try await app.get("/hello") == 200)
+            #expect(try await app.get("/users/\(i)") == 200)
+            #expect(try await app.get("/spin?ms=8") == 200)
+            #expect(try await app.get("/wait") == 200)
+        }
+        #expect(try await app.get("/nope/1") == 404)
+        #expect(try await app.get("/nope/2") == 404)
+        app.agent.rolloverStatistics()
+        let s = app.agent.snapshot()
+        try await app.stop()
+
+        #expect(s.route("/users/{id}")?.requests == 5, "by template, never the raw path: \(s.routes.map(\.path))")
+        #expect(!s.routes.contains { $0.path.hasPrefix("/users/0") })
+        #expect(s.route("NotFound")?.status.s4xx == 2)
+        let spin = try #require(s.route("/spin"))
+        #expect(spin.workClass == .cpu)
+        #expect(spin.held.asyncMicros >= 6_000)
+        #expect(s.route("/wait")?.workClass == .io)
+        #expect(s.route("/wait")?.held.asyncMicros == 0)
+        #expect(s.tasks.culprit == "/spin")
+        #expect(s.diagnoses.contains { $0.id == "cpu-in-async:/spin" })
+    }
+
+    @Test func aHandlerStallingTheCooperativePoolIsNamedInItsStallSites() async throws {
+        let app = try await LiveApp.start()
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<(2 * System.coreCount) { group.addTask { try await app.get("/spin?ms=60") } }
+            for try await status in group { #expect(status == 200) }
+        }
+        let s = app.agent.snapshot()
+        try await app.stop()
+        let top = try #require(s.tasks.stallSites.first)
+        #expect(top.function == "Handlers.spinInHandler(milliseconds:)", "\(s.tasks.stallSites.map(\.function))")
+        #expect(top.route == "/spin")
+    }
+}

@@ -1,0 +1,141 @@
+// A Hummingbird 2 service with the demo's kinds of work written the way people write them in
+// Hummingbird handlers, and LoopScope embedded in a few lines (marked ★).
+//
+//   loopscope-hummingbird-demo [--port 8090] [--name hummingbird-demo] [--control-dir DIR] [--upstream-delay-ms 20]
+//
+// Then `loopscope attach` (or `loopscope list`) in another terminal.
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import LoopScopeAgent        // ★
+import LoopScopeHummingbird  // ★
+import LoopScopeDemo
+
+/// Command-line options, `--name value` pairs.
+struct Options {
+    var port = 8090
+    var name = "hummingbird-demo"
+    var controlDir: String? = nil
+    var upstreamDelayMs = 20
+
+    init(_ arguments: [String]) throws {
+        var i = 0
+        func value() throws -> String {
+            guard i + 1 < arguments.count else { throw DemoError("\(arguments[i]) needs a value") }
+            i += 1
+            return arguments[i]
+        }
+        while i < arguments.count {
+            switch arguments[i] {
+            case "--port": port = try Self.integer(try value(), "--port", 0...65535)
+            case "--name": name = try value()
+            case "--control-dir": controlDir = try value()
+            case "--upstream-delay-ms": upstreamDelayMs = try Self.integer(try value(), "--upstream-delay-ms", 0...10_000)
+            case "-h", "--help":
+                print("usage: loopscope-hummingbird-demo [--port 8090] [--name hummingbird-demo] [--control-dir DIR] [--upstream-delay-ms 20]")
+                exit(0)
+            default: throw DemoError("unknown option \(arguments[i]); see --help")
+            }
+            i += 1
+        }
+    }
+
+    static func integer(_ text: String, _ name: String, _ range: ClosedRange<Int>) throws -> Int {
+        guard let n = Int(text), range.contains(n) else { throw DemoError("\(name) must be an integer in \(range.lowerBound)...\(range.upperBound), got '\(text)'") }
+        return n
+    }
+}
+
+struct DemoError: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
+}
+
+/// The handlers, as a Hummingbird user would write them.
+enum Handlers {
+    /// Fake async: CPU work inside an async handler that never awaits.
+    static func hash(_ request: Request, _ context: some RequestContext) async throws -> String {
+        let ms = try Self.milliseconds(request, default: 5)
+        let digest = CPUWork.hash(milliseconds: Double(ms), seed: 1)
+        return "hash \(String(digest, radix: 16)) after \(ms) ms of CPU\n"
+    }
+
+    /// A blocking call inside an async handler: a synchronous client that sleeps.
+    static func legacy(_ request: Request, _ context: some RequestContext) async throws -> String {
+        let ms = try Self.milliseconds(request, default: 10)
+        usleep(useconds_t(ms * 1000))
+        return "legacy answer after \(ms) ms (blocking)\n"
+    }
+
+    /// Real async I/O: three upstream calls in parallel with `async let`.
+    static func fanout(_ upstream: UpstreamClient) -> @Sendable (Request, BasicRequestContext) async throws -> String {
+        { _, _ in
+            async let a = upstream.get("/a")
+            async let b = upstream.get("/b")
+            async let c = upstream.get("/c")
+            let bytes = try await a + b + c
+            return "merged 3 upstream answers, \(bytes.count) bytes\n"
+        }
+    }
+
+    /// A compute phase after an await: fetch, then digest on the same task.
+    static func report(_ upstream: UpstreamClient) -> @Sendable (Request, BasicRequestContext) async throws -> String {
+        { request, context in
+            let id = context.parameters.get("id") ?? "?"
+            let body = try await upstream.get("/mixed")
+            let ms = try Self.milliseconds(request, default: 5)
+            let digest = CPUWork.hash(milliseconds: Double(ms), seed: UInt64(body.count))
+            return "report \(id): \(String(digest, radix: 16)) over \(body.count) upstream bytes\n"
+        }
+    }
+
+    static func milliseconds(_ request: Request, default value: Int) throws -> Int {
+        guard let raw = request.uri.queryParameters.get("ms") else { return value }
+        guard let n = Int(raw), (0...10_000).contains(n) else { throw HTTPError(.badRequest, message: "ms must be an integer in 0...10000, got '\(raw)'") }
+        return n
+    }
+}
+
+@main
+enum HummingbirdDemo {
+    static func main() async {
+        do {
+            try await run(Options(Array(CommandLine.arguments.dropFirst())))
+        } catch {
+            FileHandle.standardError.write(Data("loopscope-hummingbird-demo: \(error)\n".utf8))
+            exit(1)
+        }
+    }
+
+    static func run(_ options: Options) async throws {
+        let logger = Logger(label: options.name)
+        let group = MultiThreadedEventLoopGroup.singleton
+        let upstreamServer = try await UpstreamServer.start(port: 0, delayMs: options.upstreamDelayMs, group: group)
+        let upstream = UpstreamClient(port: upstreamServer.port, group: group)
+
+        var config = AgentConfiguration(name: options.name)                          // ★
+        config.control = ControlConfiguration(directory: options.controlDir)          // ★
+        let agent = try await LoopScopeAgent.start(config, watching: group, logger: logger)  // ★
+
+        let router = Router()
+        router.add(middleware: LoopScopeMiddleware(agent: agent))                     // ★
+        router.get("hello") { _, _ in "hello\n" }
+        router.get("hash", use: Handlers.hash)
+        router.get("legacy", use: Handlers.legacy)
+        router.get("fanout", use: Handlers.fanout(upstream))
+        router.get("reports/{id}", use: Handlers.report(upstream))
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: options.port)), logger: logger)
+        agent.setAddress("127.0.0.1:\(options.port)")
+        print("serving \(options.name) on http://127.0.0.1:\(options.port)  control: \(agent.controlSocketPath ?? "off")")
+
+        let services = ServiceGroup(configuration: .init(services: [app, agent], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))  // ★ agent
+        try await services.run()
+        await upstreamServer.stop()
+    }
+}
