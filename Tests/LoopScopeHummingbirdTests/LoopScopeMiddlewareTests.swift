@@ -9,7 +9,7 @@ import NIOPosix
 import ServiceLifecycle
 import Synchronization
 import Testing
-import LoopScopeAgent
+@testable import LoopScopeAgent
 import LoopScopeHummingbird
 import LoopScopeWire
 
@@ -44,6 +44,10 @@ struct LiveApp {
         router.get("spin") { request, _ in
             let ms = Int(request.uri.queryParameters.get("ms") ?? "") ?? 8
             return "\(Handlers.spinInHandler(milliseconds: ms))\n"
+        }
+        router.get("invoices/{id}") { _, _ in
+            let digest = try await agent.offload("render-invoice") { Handlers.spinInHandler(milliseconds: 8) }
+            return "\(digest)\n"
         }
         router.get("wait") { _, _ in
             try await Task.sleep(nanoseconds: 20_000_000)
@@ -117,5 +121,27 @@ struct LiveApp {
         let top = try #require(s.tasks.stallSites.first)
         #expect(top.function == "Handlers.spinInHandler(milliseconds:)", "\(s.tasks.stallSites.map(\.function))")
         #expect(top.route == "/spin")
+    }
+
+    @Test func anOffloadPointRunsInlineUntilTheFixMovesItToThreads() async throws {
+        let app = try await LiveApp.start()
+        for i in 0..<6 { #expect(try await app.get("/invoices/\(i)") == 200) }
+        app.agent.rolloverStatistics()
+        let before = app.agent.snapshot()
+        let point = try #require(before.route("render-invoice", method: "OFFLOAD"))
+        #expect(point.model == .task)
+        #expect(point.workClass == .cpu)
+        #expect(point.held.perRequestMicros >= 6_000)
+        #expect(before.route("/invoices/{id}")?.workClass == .cpu, "inline, the handler holds its thread")
+        let diagnosis = try #require(before.diagnoses.first { $0.id == "cpu-on-tasks:render-invoice" })
+        #expect(diagnosis.action == .reroute(route: "render-invoice", model: .threads))
+
+        _ = try app.agent.core.fix(diagnosis: diagnosis.id, actor: "test")
+        for i in 0..<6 { #expect(try await app.get("/invoices/\(i)") == 200) }
+        let after = app.agent.snapshot()
+        try await app.stop()
+        #expect(after.route("render-invoice", method: "OFFLOAD")?.model == .threads)
+        #expect(after.pool("threads")?.completed == 6)
+        #expect(after.events.contains { $0.subject == "render-invoice" && $0.new == "threads" })
     }
 }

@@ -95,6 +95,18 @@ enum Handlers {
         }
     }
 
+    /// CPU work behind an offload point: inline until the operator moves it to threads.
+    static func invoice(_ agent: LoopScopeAgent) -> @Sendable (Request, BasicRequestContext) async throws -> String {
+        { request, context in
+            let id = context.parameters.get("id") ?? "?"
+            let ms = try Self.milliseconds(request, default: 8)
+            let digest = try await agent.offload("render-invoice") {                          // ★
+                CPUWork.hash(milliseconds: Double(ms), seed: UInt64(id.utf8.count))
+            }
+            return "invoice \(id): \(String(digest, radix: 16)), \(ms) ms of CPU\n"
+        }
+    }
+
     static func milliseconds(_ request: Request, default value: Int) throws -> Int {
         guard let raw = request.uri.queryParameters.get("ms") else { return value }
         guard let n = Int(raw), (0...10_000).contains(n) else { throw HTTPError(.badRequest, message: "ms must be an integer in 0...10000, got '\(raw)'") }
@@ -130,6 +142,7 @@ enum HummingbirdDemo {
         router.get("legacy", use: Handlers.legacy)
         router.get("fanout", use: Handlers.fanout(upstream))
         router.get("reports/{id}", use: Handlers.report(upstream))
+        router.get("invoices/{id}", use: Handlers.invoice(agent))
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: options.port)), logger: logger)
         agent.setAddress("127.0.0.1:\(options.port)")
         print("serving \(options.name) on http://127.0.0.1:\(options.port)  control: \(agent.controlSocketPath ?? "off")")

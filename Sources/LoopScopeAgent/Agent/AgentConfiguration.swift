@@ -23,6 +23,10 @@ public struct AgentConfiguration: Sendable {
     public var sampleStallStacks: Bool = true
     /// The control socket; nil to run without one.
     public var control: ControlConfiguration? = ControlConfiguration()
+    /// Threads of the pool offload points placed on `threads` run on (resizable at runtime).
+    public var offloadThreads: Int = System.coreCount
+    /// Jobs that may wait for that pool; more are refused with `OffloadError.queueFull`.
+    public var offloadQueueLimit: Int = 1024
 
     public init(name: String = "loopscope-app") {
         self.name = name

@@ -53,6 +53,9 @@ package final class AgentCore: Sendable {
     package static let maxRoutes = 512
     package static let otherRoutes = "(other routes)"
     private let poolList = NIOLockedValueBox<[any WorkerPool]>([])
+    /// Named sections of application code the operator places (inline or on threads).
+    package let offloads = OffloadPoints()
+    private let offloadPoolBox = NIOLockedValueBox<ThreadPool?>(nil)
     private let routeControl = NIOLockedValueBox<(any RouteModelControl)?>(nil)
     private let sequence = Atomic<UInt64>(0)
     private let selfCostNanos = Atomic<UInt64>(0)
@@ -85,6 +88,10 @@ package final class AgentCore: Sendable {
     package func setRouteControl(_ control: any RouteModelControl) { routeControl.withLockedValue { $0 = control } }
 
     package func pool(named name: String) -> (any WorkerPool)? { pools.first { $0.name == name } }
+
+    /// The thread pool offload points placed on `threads` run on.
+    package var offloadPool: ThreadPool? { offloadPoolBox.withLockedValue { $0 } }
+    package func setOffloadPool(_ pool: ThreadPool) { offloadPoolBox.withLockedValue { $0 = pool } }
 
     /// The routes, by index.
     package var routes: [AgentRoute] { routeTable.withLockedValue { $0.list } }
@@ -210,6 +217,14 @@ package final class AgentCore: Sendable {
 
     /// Changes a route's model for requests that start from now on (through the routes' owner).
     package func setModel(method: String, path: String, model: ExecutionModel, actor: String) throws(WireError) -> ControlEvent {
+        if method == OffloadPoints.method, let point = offloads.existing(path) {
+            guard OffloadPoints.placements.contains(model) else {
+                throw WireError(.badRequest, "offload point \(path) runs inline (task) or on threads, not \(model.rawValue)")
+            }
+            let old = point.setModel(model)
+            logger.info("offload point moved", metadata: ["point": "\(path)", "old": "\(old.rawValue)", "new": "\(model.rawValue)", "by": "\(actor)"])
+            return events.append(.route, subject: path, old: old.rawValue, new: model.rawValue, actor: actor)
+        }
         guard let control = routeControl.withLockedValue({ $0 }) else {
             throw WireError(.unknownRoute, "no route \(method) \(path): this server's routes do not switch execution models")
         }

@@ -27,8 +27,13 @@ public final class LoopScopeAgent: Sendable {
         var stopped = false
     }
 
-    package init(core: AgentCore) {
+    /// Whether `stop()` stops the offload thread pool (the agent made it; a runtime that
+    /// lends its own pool stops it itself).
+    private let ownsOffloadPool: Bool
+
+    package init(core: AgentCore, ownsOffloadPool: Bool = false) {
         self.core = core
+        self.ownsOffloadPool = ownsOffloadPool
     }
 
     /// Starts watching every event loop of `group` and the cooperative pool, and opens the
@@ -37,7 +42,10 @@ public final class LoopScopeAgent: Sendable {
                              logger: Logger = Logger(label: "loopscope")) async throws -> LoopScopeAgent {
         let loops = Array(group.makeIterator())
         let core = try AgentCore(configuration: configuration, loopCount: loops.count, routes: [], logger: logger)
-        let agent = LoopScopeAgent(core: core)
+        let pool = ThreadPool(name: "threads", size: configuration.offloadThreads, queueLimit: configuration.offloadQueueLimit)
+        core.register(pools: [pool])
+        core.setOffloadPool(pool)
+        let agent = LoopScopeAgent(core: core, ownsOffloadPool: true)
         try await agent.start(loops: loops)
         return agent
     }
@@ -104,6 +112,14 @@ public final class LoopScopeAgent: Sendable {
             return s
         }
         guard let s = taken else { return }
+        if let pool = core.offloadPool, ownsOffloadPool {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                WorkerThread.spawn(name: "ls-stop") {
+                    pool.shutdown(timeoutNanos: 5_000_000_000)
+                    c.resume()
+                }
+            }
+        }
         s.probes.forEach { $0.stop() }
         s.taskProbe?.stop()
         s.ticker?.stop()

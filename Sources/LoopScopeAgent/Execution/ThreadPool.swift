@@ -52,6 +52,24 @@ public final class ThreadPool: WorkerPool {
         }
     }
 
+    /// Runs `work` on a pool thread with its queue wait, recording its run time (from the
+    /// returned wall nanoseconds) and failure in the pool's figures. False when refused (the
+    /// queue is full), which is counted too.
+    package func execute(_ work: @escaping @Sendable (_ queueWaitNanos: UInt64) -> (wallNanos: UInt64, failed: Bool)) -> Bool {
+        let stats = self.stats
+        let accepted = queue.submit { wait in
+            stats.recordStart(queueWaitNanos: wait)
+            let done = work(wait)
+            stats.recordFinish(runNanos: done.wallNanos, failed: done.failed)
+        }
+        if accepted {
+            stats.observeQueue(queue.gauges.queued)
+        } else {
+            stats.recordRejected()
+        }
+        return accepted
+    }
+
     /// Runs an arbitrary closure on a pool thread (for benchmarks and tests). False when refused.
     public func submit(_ body: @escaping @Sendable () -> Void) -> Bool {
         queue.submit { _ in body() }

@@ -41,6 +41,7 @@ final class RuntimeCore: RouteModelControl {
                                        command: configuration.workerCommand ?? .currentExecutable, events: agent.events, polling: configuration.poolPolling)
         self.extraPools = extraPools
         agent.register(pools: [threadPool, processPool] + extraPools)
+        agent.setOffloadPool(threadPool)
         agent.setRouteControl(self)
     }
 

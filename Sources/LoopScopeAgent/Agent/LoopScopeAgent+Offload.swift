@@ -1,0 +1,73 @@
+import LoopScopeWire
+
+extension LoopScopeAgent {
+    /// Runs `body`, a named section of your code, where the operator says — changed live from
+    /// the dashboard (select it, press 2 or 3) or `loopscope ctl route NAME threads --method OFFLOAD`:
+    ///
+    /// - `task` (the default): inline on the caller's executor, as if there were no offload
+    ///   point. From an async handler that is a cooperative-pool thread, held while it runs.
+    /// - `threads`: on the agent's thread pool; the caller awaits without holding a thread.
+    ///
+    /// The point is listed beside the routes (method `OFFLOAD`) with its rate, latency, CPU
+    /// versus wall time, class and pool wait, and diagnosed like a route: CPU work inline on
+    /// the cooperative pool gets `cpu-on-tasks:NAME` whose fix moves it to threads.
+    ///
+    /// ```swift
+    /// let pdf = try await loopscope.offload("render-invoice") { try Invoice.render(order) }
+    /// ```
+    /// Throws what `body` throws, or `OffloadError.queueFull` when the pool refuses it.
+    public func offload<T: Sendable>(_ name: String, _ body: @escaping @Sendable () throws -> T) async throws -> T {
+        let core = self.core
+        let point = core.offloads.point(name, in: core)
+        guard core.instrumented else { return try body() }
+        let tally = core.offLoopTally
+        let measureCPU = core.requestStarted(route: point.route, loopIndex: tally)
+        let start = Clocks.monotonicNanos()
+        switch point.model {
+        case .threads:
+            guard let pool = core.offloadPool else {
+                finishOffload(point, status: 503, start: start, queue: 0, wall: 0, cpu: nil, held: false)
+                throw OffloadError.noThreadPool(point: name)
+            }
+            let result: Result<T, any Error> = await withCheckedContinuation { continuation in
+                let accepted = pool.execute { wait in
+                    let cpu0 = Clocks.threadCPUNanos()
+                    let t0 = Clocks.monotonicNanos()
+                    let outcome = Result { try body() }
+                    let wall = Clocks.monotonicNanos() &- t0
+                    let cpu = Clocks.threadCPUNanos() &- cpu0
+                    let failed: Bool
+                    if case .failure = outcome { failed = true } else { failed = false }
+                    self.finishOffload(point, status: failed ? 500 : 200, start: start, queue: wait, wall: wall, cpu: cpu, held: false)
+                    continuation.resume(returning: outcome)
+                    return (wall, failed)
+                }
+                if !accepted {
+                    self.finishOffload(point, status: 503, start: start, queue: 0, wall: 0, cpu: nil, held: false)
+                    continuation.resume(returning: .failure(OffloadError.queueFull(point: name)))
+                }
+            }
+            return try result.get()
+        default:
+            core.threads.noteCooperativeThread()
+            let token = core.board.enterTask(route: point.route, now: start)
+            defer { core.board.exitTask(token) }
+            let cpu0 = measureCPU ? Clocks.threadCPUNanos() : 0
+            let outcome = Result { try body() }
+            let wall = Clocks.monotonicNanos() &- start
+            let failed: Bool
+            if case .failure = outcome { failed = true } else { failed = false }
+            finishOffload(point, status: failed ? 500 : 200, start: start, queue: 0, wall: wall,
+                          cpu: measureCPU ? Clocks.threadCPUNanos() &- cpu0 : nil, held: true)
+            return try outcome.get()
+        }
+    }
+
+    private func finishOffload(_ point: OffloadPoints.Point, status: Int, start: UInt64, queue: UInt64, wall: UInt64, cpu: UInt64?, held: Bool) {
+        if held, wall >= core.heldThresholdNanos { core.taskStats.recordHeld(route: point.route, nanos: wall) }
+        core.requestFinished(route: point.route, loopIndex: core.offLoopTally, RequestRecord(
+            status: status, latencyNanos: Clocks.monotonicNanos() &- start, queueNanos: queue,
+            computeNanos: wall, cpuNanos: cpu, heldNanos: held ? wall : 0, computed: status != 503
+        ))
+    }
+}

@@ -1,0 +1,67 @@
+import NIOConcurrencyHelpers
+import Synchronization
+import LoopScopeWire
+
+/// Named sections of application code whose placement the operator switches at runtime:
+/// `inline` on the caller's executor (model `task`: the cooperative pool, as written) or the
+/// agent's thread pool (`threads`). Each is listed with the routes (method `OFFLOAD`, its name
+/// as the path) with its own latency, CPU class, pool wait and diagnoses. Thread-safe.
+package final class OffloadPoints: Sendable {
+    /// The method offload points are listed under, beside the routes.
+    package static let method = "OFFLOAD"
+    /// The placements an offload point can take.
+    package static let placements: [ExecutionModel] = [.task, .threads]
+
+    package final class Point: Sendable {
+        let name: String
+        let route: Int
+        private let modelCode = Atomic<Int>(0)
+
+        init(name: String, route: Int, model: ExecutionModel) {
+            self.name = name
+            self.route = route
+            modelCode.store(ExecutionModel.allCases.firstIndex(of: model) ?? 1, ordering: .relaxed)
+        }
+
+        var model: ExecutionModel { ExecutionModel.allCases[modelCode.load(ordering: .relaxed)] }
+
+        func setModel(_ model: ExecutionModel) -> ExecutionModel {
+            ExecutionModel.allCases[modelCode.exchange(ExecutionModel.allCases.firstIndex(of: model)!, ordering: .relaxed)]
+        }
+    }
+
+    private let points = NIOLockedValueBox<[String: Point]>([:])
+
+    package init() {}
+
+    /// The point named `name`, registered with the agent's routes the first time.
+    package func point(_ name: String, in core: AgentCore) -> Point {
+        if let p = points.withLockedValue({ $0[name] }) { return p }
+        let holder = NIOLockedValueBox<Point?>(nil)
+        let index = core.route(method: Self.method, path: name, model: { holder.withLockedValue { $0?.model } ?? .task })
+        return points.withLockedValue { all in
+            if let p = all[name] { return p }
+            let p = Point(name: name, route: index, model: .task)
+            holder.withLockedValue { $0 = p }
+            all[name] = p
+            return p
+        }
+    }
+
+    package func existing(_ name: String) -> Point? { points.withLockedValue { $0[name] } }
+}
+
+/// Why an offloaded section did not run.
+public enum OffloadError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The thread pool's queue is full (the operator may grow it or raise its limit).
+    case queueFull(point: String)
+    /// The agent has no thread pool to run it on.
+    case noThreadPool(point: String)
+
+    public var description: String {
+        switch self {
+        case .queueFull(let p): return "offload point \(p): the thread pool's queue is full"
+        case .noThreadPool(let p): return "offload point \(p): the agent has no thread pool"
+        }
+    }
+}
