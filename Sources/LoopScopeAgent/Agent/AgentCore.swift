@@ -104,26 +104,20 @@ package final class AgentCore: Sendable {
     /// where its work runs). Past `maxRoutes` routes, new ones share one entry.
     package func route(method: String, path: String, model: @escaping @Sendable () -> ExecutionModel) -> Int {
         let key = "\(method) \(path)"
-        let (index, count) = routeTable.withLockedValue { t -> (Int, Int?) in
-            if let i = t.index[key] { return (i, nil) }
-            if t.list.count >= Self.maxRoutes - 1, path != Self.otherRoutes {
-                if let other = t.index["* \(Self.otherRoutes)"] { return (other, nil) }
-                let i = t.list.count
-                t.list.append(AgentRoute(method: "*", path: Self.otherRoutes, stats: RouteStats(route: i), model: model))
-                t.index["* \(Self.otherRoutes)"] = i
-                return (i, t.list.count)
-            }
+        return routeTable.withLockedValue { t -> Int in
+            if let i = t.index[key] { return i }
+            let other = "* \(Self.otherRoutes)"
+            if t.list.count >= Self.maxRoutes - 1, let i = t.index[other] { return i }
+            let (m, p, k) = t.list.count >= Self.maxRoutes - 1 ? ("*", Self.otherRoutes, other) : (method, path, key)
             let i = t.list.count
-            t.list.append(AgentRoute(method: method, path: path, stats: RouteStats(route: i), model: model))
-            t.index[key] = i
-            return (i, t.list.count)
+            // Room in every tally and executor before anyone can learn the index.
+            for tally in tallies { tally.ensureRoutes(i + 1) }
+            for stats in loopStats { stats.ensureRoutes(i + 1) }
+            taskStats.ensureRoutes(i + 1)
+            t.list.append(AgentRoute(method: m, path: p, stats: RouteStats(route: i), model: model))
+            t.index[k] = i
+            return i
         }
-        if let count {
-            for tally in tallies { tally.ensureRoutes(count) }
-            for stats in loopStats { stats.ensureRoutes(count) }
-            taskStats.ensureRoutes(count)
-        }
-        return index
     }
 
     /// The tally of requests handled off the event loops.
