@@ -130,7 +130,7 @@ let package = Package(
         .executableTarget(
             name: "loopscope-bench",
             dependencies: [
-                "LoopScopeRuntime", "LoopScopeClient", "LoopScopeWire", "LoopScopeTUI", "LoopScopeDemo",
+                "LoopScopeRuntime", "LoopScopeAgent", "LoopScopeClient", "LoopScopeWire", "LoopScopeTUI", "LoopScopeDemo",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -23,6 +23,8 @@ struct Options {
     var name = "hummingbird-demo"
     var controlDir: String? = nil
     var upstreamDelayMs = 20
+    /// The same app without the agent and the middleware (to measure what they cost).
+    var withoutLoopScope = false
 
     init(_ arguments: [String]) throws {
         var i = 0
@@ -37,8 +39,9 @@ struct Options {
             case "--name": name = try value()
             case "--control-dir": controlDir = try value()
             case "--upstream-delay-ms": upstreamDelayMs = try Self.integer(try value(), "--upstream-delay-ms", 0...10_000)
+            case "--without-loopscope": withoutLoopScope = true
             case "-h", "--help":
-                print("usage: loopscope-hummingbird-demo [--port 8090] [--name hummingbird-demo] [--control-dir DIR] [--upstream-delay-ms 20]")
+                print("usage: loopscope-hummingbird-demo [--port 8090] [--name hummingbird-demo] [--control-dir DIR] [--upstream-delay-ms 20] [--without-loopscope]")
                 exit(0)
             default: throw DemoError("unknown option \(arguments[i]); see --help")
             }
@@ -96,13 +99,12 @@ enum Handlers {
     }
 
     /// CPU work behind an offload point: inline until the operator moves it to threads.
-    static func invoice(_ agent: LoopScopeAgent) -> @Sendable (Request, BasicRequestContext) async throws -> String {
+    static func invoice(_ agent: LoopScopeAgent?) -> @Sendable (Request, BasicRequestContext) async throws -> String {
         { request, context in
             let id = context.parameters.get("id") ?? "?"
             let ms = try Self.milliseconds(request, default: 8)
-            let digest = try await agent.offload("render-invoice") {                          // ★
-                CPUWork.hash(milliseconds: Double(ms), seed: UInt64(id.utf8.count))
-            }
+            let render: @Sendable () -> UInt64 = { CPUWork.hash(milliseconds: Double(ms), seed: UInt64(id.utf8.count)) }
+            let digest = try await agent?.offload("render-invoice", render) ?? render()      // ★
             return "invoice \(id): \(String(digest, radix: 16)), \(ms) ms of CPU\n"
         }
     }
@@ -133,10 +135,10 @@ enum HummingbirdDemo {
 
         var config = AgentConfiguration(name: options.name)                          // ★
         config.control = ControlConfiguration(directory: options.controlDir)          // ★
-        let agent = try await LoopScopeAgent.start(config, watching: group, logger: logger)  // ★
+        let agent = options.withoutLoopScope ? nil : try await LoopScopeAgent.start(config, watching: group, logger: logger)  // ★
 
         let router = Router()
-        router.add(middleware: LoopScopeMiddleware(agent: agent))                     // ★
+        if let agent { router.add(middleware: LoopScopeMiddleware(agent: agent)) }   // ★
         router.get("hello") { _, _ in "hello\n" }
         router.get("hash", use: Handlers.hash)
         router.get("legacy", use: Handlers.legacy)
@@ -144,10 +146,10 @@ enum HummingbirdDemo {
         router.get("reports/{id}", use: Handlers.report(upstream))
         router.get("invoices/{id}", use: Handlers.invoice(agent))
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: options.port)), logger: logger)
-        agent.setAddress("127.0.0.1:\(options.port)")
-        print("serving \(options.name) on http://127.0.0.1:\(options.port)  control: \(agent.controlSocketPath ?? "off")")
+        agent?.setAddress("127.0.0.1:\(options.port)")
+        print("serving \(options.name) on http://127.0.0.1:\(options.port)  control: \(agent?.controlSocketPath ?? "off")")
 
-        let services = ServiceGroup(configuration: .init(services: [app, agent], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))  // ★ agent
+        let services = ServiceGroup(configuration: .init(services: [app] + (agent.map { [$0] } ?? []), gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))  // ★ agent
         try await services.run()
         await upstreamServer.stop()
     }

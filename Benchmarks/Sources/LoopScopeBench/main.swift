@@ -7,6 +7,7 @@ import NIOPosix
 import LoopScopeClient
 import LoopScopeDemo
 import LoopScopeRuntime
+import LoopScopeAgent
 import LoopScopeTUI
 import LoopScopeWire
 
@@ -79,6 +80,40 @@ case "pools":
     print(String(format: "processpool_roundtrip_us p50 %.1f p99 %.1f", percentile(trips, 50), percentile(trips, 99)))
     procs.shutdown(timeoutNanos: 1_000_000_000)
     pool.shutdown(timeoutNanos: 1_000_000_000)
+
+case "offload":
+    // What an offload point costs: a tiny section called inline vs placed on the agent's
+    // thread pool, awaited from a task (as a Hummingbird handler would), p50/p99 in µs.
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    var config = AgentConfiguration(name: "bench-offload")
+    config.control = nil
+    let agent = try await LoopScopeAgent.start(config, watching: group)
+    let jobs = Int(option("--jobs", "20000")) ?? 20_000
+    func measure(_ placement: String) async throws -> (Double, Double) {
+        if placement == "threads" { _ = try agent.core.setModel(method: "OFFLOAD", path: "tiny", model: .threads, actor: "bench") }
+        var samples: [Double] = []
+        samples.reserveCapacity(jobs)
+        for i in 0..<(jobs + 1000) {
+            let t0 = Clocks.monotonicNanos()
+            _ = try await agent.offload("tiny") { i &* 31 }
+            if i >= 1000 { samples.append(Double(Clocks.monotonicNanos() - t0) / 1000) }
+        }
+        samples.sort()
+        return (percentile(samples, 50), percentile(samples, 99))
+    }
+    var direct: [Double] = []
+    for i in 0..<jobs {
+        let t0 = Clocks.monotonicNanos()
+        _ = { i &* 31 }()
+        direct.append(Double(Clocks.monotonicNanos() - t0) / 1000)
+    }
+    direct.sort()
+    let inline = try await measure("task")
+    let threads = try await measure("threads")
+    print(String(format: "offload_us direct p50 %.2f; inline p50 %.2f p99 %.2f; threads p50 %.2f p99 %.2f; threads over inline p50 %.2f",
+                 percentile(direct, 50), inline.0, inline.1, threads.0, threads.1, threads.0 - inline.0))
+    await agent.stop()
+    try await group.shutdownGracefully()
 
 case "encode":
     // A snapshot of a server with 100 routes: build figures, encode as JSON.
