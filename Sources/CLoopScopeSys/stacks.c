@@ -73,7 +73,9 @@ static void ls_copy(char *out, int32_t outlen, const char *s) {
 }
 
 int32_t loopscope_gettid(void) {
-    return (int32_t)syscall(SYS_gettid);
+    static __thread int32_t cached = 0; /* a thread's id never changes */
+    if (cached == 0) cached = (int32_t)syscall(SYS_gettid);
+    return cached;
 }
 
 /* ------------------------------------------------------------------------ */

@@ -22,7 +22,8 @@ public struct LoopScopeMiddleware<Context: RequestContext>: RouterMiddleware {
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         // Router middleware runs after the route is resolved, so the template is known here.
-        let route = agent.route(method: request.method.rawValue, template: context.endpointPath ?? "NotFound")
+        // Unmatched requests share one entry whatever their method, so clients cannot flood the table.
+        let route = context.endpointPath.map { agent.route(method: request.method.rawValue, template: $0) } ?? agent.route(method: "*", template: "NotFound")
         return try await agent.measureRequest(route, status: { Int($0.status.code) }, errorStatus: Self.status(of:)) {
             try await next(request, context)
         }

@@ -121,7 +121,11 @@ private struct Keyed<Key: CodingKey>: KeyedEncodingContainerProtocol {
         return StreamEncoder(sink: sink, depth: depth + 1).unkeyedContainer()
     }
 
-    mutating func superEncoder() -> any Encoder { StreamEncoder(sink: sink, depth: depth + 1) }
+    mutating func superEncoder() -> any Encoder {
+        sink.close(to: depth + 1)
+        sink.writer.key("super")
+        return StreamEncoder(sink: sink, depth: depth + 1)
+    }
     mutating func superEncoder(forKey key: Key) -> any Encoder {
         self.key(key)
         return StreamEncoder(sink: sink, depth: depth + 1)
@@ -157,7 +161,11 @@ private struct Unkeyed: UnkeyedEncodingContainer {
         return StreamEncoder(sink: sink, depth: depth + 1).unkeyedContainer()
     }
 
-    mutating func superEncoder() -> any Encoder { StreamEncoder(sink: sink, depth: depth + 1) }
+    mutating func superEncoder() -> any Encoder {
+        count += 1
+        sink.close(to: depth + 1)
+        return StreamEncoder(sink: sink, depth: depth + 1)
+    }
 }
 
 private struct Single: SingleValueEncodingContainer {

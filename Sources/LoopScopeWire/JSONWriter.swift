@@ -66,7 +66,7 @@ public struct JSONWriter {
     }
 
     mutating func value(_ v: Int) {
-        if v < 0 { separate(); bytes.append(UInt8(ascii: "-")); needsComma[needsComma.count - 1] = false; value(UInt64(-v)) } else { value(UInt64(v)) }
+        if v < 0 { separate(); bytes.append(UInt8(ascii: "-")); needsComma[needsComma.count - 1] = false; value(UInt64(v.magnitude)) } else { value(UInt64(v)) }
     }
 
     mutating func value(_ v: Int32) { value(Int(v)) }

@@ -57,7 +57,7 @@ struct LiveApp {
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                               onServerRunning: { channel in port.withLock { $0 = channel.localAddress?.port } },
                               logger: Logger(label: "hb-test"))
-        let services = ServiceGroup(services: [app, agent], logger: Logger(label: "hb-test"))
+        let services = ServiceGroup(services: [agent, app], logger: Logger(label: "hb-test"))
         let running = Task { try await services.run() }
         let deadline = Date().addingTimeInterval(10)
         while port.withLock({ $0 }) == nil, Date() < deadline { try await Task.sleep(nanoseconds: 10_000_000) }

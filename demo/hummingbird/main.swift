@@ -149,7 +149,7 @@ enum HummingbirdDemo {
         agent?.setAddress("127.0.0.1:\(options.port)")
         print("serving \(options.name) on http://127.0.0.1:\(options.port)  control: \(agent?.controlSocketPath ?? "off")")
 
-        let services = ServiceGroup(configuration: .init(services: [app] + (agent.map { [$0] } ?? []), gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))  // ★ agent
+        let services = ServiceGroup(configuration: .init(services: (agent.map { [$0] } ?? []) + [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))  // ★ agent
         try await services.run()
         await upstreamServer.stop()
     }

@@ -91,7 +91,7 @@ package final class AgentCore: Sendable {
 
     /// The thread pool offload points placed on `threads` run on.
     package var offloadPool: ThreadPool? { offloadPoolBox.withLockedValue { $0 } }
-    package func setOffloadPool(_ pool: ThreadPool) { offloadPoolBox.withLockedValue { $0 = pool } }
+    package func setOffloadPool(_ pool: ThreadPool?) { offloadPoolBox.withLockedValue { $0 = pool } }
 
     /// The routes, by index.
     package var routes: [AgentRoute] { routeTable.withLockedValue { $0.list } }

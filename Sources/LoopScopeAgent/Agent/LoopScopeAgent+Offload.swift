@@ -23,12 +23,8 @@ extension LoopScopeAgent {
         let tally = core.offLoopTally
         let measureCPU = core.requestStarted(route: point.route, loopIndex: tally)
         let start = Clocks.monotonicNanos()
-        switch point.model {
-        case .threads:
-            guard let pool = core.offloadPool else {
-                finishOffload(point, status: 503, start: start, queue: 0, wall: 0, cpu: nil, held: false)
-                throw OffloadError.noThreadPool(point: name)
-            }
+        switch (point.model, core.offloadPool) {
+        case (.threads, let pool?):
             let result: Result<T, any Error> = await withCheckedContinuation { continuation in
                 let accepted = pool.execute { wait in
                     let cpu0 = Clocks.threadCPUNanos()
@@ -49,6 +45,7 @@ extension LoopScopeAgent {
             }
             return try result.get()
         default:
+            // Inline: placed so, or no thread pool (the agent stopped).
             core.threads.noteCooperativeThread()
             let token = core.board.enterTask(route: point.route, now: start)
             defer { core.board.exitTask(token) }

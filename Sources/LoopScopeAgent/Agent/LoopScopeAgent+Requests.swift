@@ -61,7 +61,7 @@ extension LoopScopeAgent {
         core.requestFinished(route: route.index, loopIndex: core.offLoopTally, RequestRecord(
             status: status, latencyNanos: latency, queueNanos: latency &- min(wall, latency),
             computeNanos: held ? wall : 0, cpuNanos: held ? reading?.cpuNanos : nil, ioNanos: held ? 0 : wall,
-            heldNanos: held ? wall : 0, asyncHeldNanos: held ? wall : 0, computed: true
+            heldNanos: held ? wall : 0, asyncHeldNanos: held ? wall : 0, computed: held
         ))
     }
 }

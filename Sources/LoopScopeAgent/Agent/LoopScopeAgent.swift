@@ -77,7 +77,8 @@ public final class LoopScopeAgent: Sendable {
             }
             watched.append(Watchdog.Watched(name: "tasks", stats: core.taskStats, probeDeadline: { tp.nextDeadlineNanos.load(ordering: .relaxed) },
                                             runningStage: { core.board.longestTask() }, threads: { threads.threads(of: threads.tasksIndex) },
-                                            idleSyscalls: Watchdog.poolIdleSyscalls))
+                                            idleSyscalls: Watchdog.poolIdleSyscalls, routeOnThread: { core.board.task(onThread: $0) },
+                                            forget: { threads.forget($0, executor: threads.tasksIndex) }))
             let dog = Watchdog(watched: watched, sampleThresholdNanos: UInt64(config.stallSampleThreshold.nanoseconds),
                                reportThresholdNanos: UInt64(config.watchdogThreshold.nanoseconds), sampleStacks: config.sampleStallStacks,
                                routeName: { core.routeName($0) }, events: core.events)
@@ -113,6 +114,8 @@ public final class LoopScopeAgent: Sendable {
         }
         guard let s = taken else { return }
         if let pool = core.offloadPool, ownsOffloadPool {
+            // Sections offloaded from now on run inline; queued ones finish first.
+            core.setOffloadPool(nil)
             await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
                 WorkerThread.spawn(name: "ls-stop") {
                     pool.shutdown(timeoutNanos: 5_000_000_000)

@@ -37,12 +37,11 @@ package final class OffloadPoints: Sendable {
     /// The point named `name`, registered with the agent's routes the first time.
     package func point(_ name: String, in core: AgentCore) -> Point {
         if let p = points.withLockedValue({ $0[name] }) { return p }
-        let holder = NIOLockedValueBox<Point?>(nil)
-        let index = core.route(method: Self.method, path: name, model: { holder.withLockedValue { $0?.model } ?? .task })
+        // Whichever first call registers the route, the model reads the point that won.
+        let index = core.route(method: Self.method, path: name, model: { [self] in existing(name)?.model ?? .task })
         return points.withLockedValue { all in
             if let p = all[name] { return p }
             let p = Point(name: name, route: index, model: .task)
-            holder.withLockedValue { $0 = p }
             all[name] = p
             return p
         }

@@ -61,7 +61,8 @@ package final class WorkQueue<Item: Sendable>: @unchecked Sendable {
     package func submit(_ item: Item) -> Bool {
         let now = Clocks.monotonicNanos()
         condition.lock()
-        guard items.count < limit else {
+        // Refused when full, and when sized to zero (shut down): nothing would ever run it.
+        guard items.count < limit, size > 0 else {
             condition.unlock()
             return false
         }

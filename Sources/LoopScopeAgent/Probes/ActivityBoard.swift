@@ -1,4 +1,5 @@
 import NIOConcurrencyHelpers
+import CLoopScopeSys
 import Synchronization
 import LoopScopeWire
 
@@ -15,7 +16,7 @@ package final class ActivityBoard: Sendable {
     }
 
     package let loops: [LoopSlot]
-    private let tasks = NIOLockedValueBox<(next: Int, running: [Int: (route: Int, start: UInt64)])>((0, [:]))
+    private let tasks = NIOLockedValueBox<(next: Int, running: [Int: (route: Int, start: UInt64, thread: Int32)])>((0, [:]))
 
     package init(loopCount: Int) {
         loops = (0..<loopCount).map { _ in LoopSlot() }
@@ -36,7 +37,7 @@ package final class ActivityBoard: Sendable {
     package func enterTask(route: Int, now: UInt64) -> Int {
         tasks.withLockedValue { t in
             t.next &+= 1
-            t.running[t.next] = (route, now)
+            t.running[t.next] = (route, now, loopscope_gettid())
             return t.next
         }
     }
@@ -54,6 +55,13 @@ package final class ActivityBoard: Sendable {
 
     /// The longest-running stage on the cooperative pool, if any.
     package func longestTask() -> (route: Int, start: UInt64)? {
-        tasks.withLockedValue { t in t.running.values.min { $0.start < $1.start } }
+        tasks.withLockedValue { t in t.running.values.min { $0.start < $1.start }.map { ($0.route, $0.start) } }
+    }
+
+    /// The route of the stage most recently entered on thread `tid` and still registered. A
+    /// stage that awaited may have moved on to another thread since: the thread a stalled
+    /// thread's sample was taken on is the better witness than the oldest stage.
+    package func task(onThread tid: Int32) -> Int? {
+        tasks.withLockedValue { t in t.running.filter { $0.value.thread == tid }.max { $0.key < $1.key }?.value.route }
     }
 }

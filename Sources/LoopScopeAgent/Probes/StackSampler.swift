@@ -20,6 +20,8 @@ package final class StackSampler: @unchecked Sendable {
         case idle
         /// Running, but did not answer the signal in time.
         case noAnswer
+        /// The thread has exited.
+        case gone
     }
 
     /// How long a sample waits for the thread's handler.
@@ -51,9 +53,15 @@ package final class StackSampler: @unchecked Sendable {
             return sample(tid)
         case UInt8(ascii: "S"), UInt8(ascii: "D"):
             let nr = loopscope_thread_syscall(tid)
-            guard nr >= 0 else { return nr == -1 ? sample(tid) : .idle }
+            guard nr >= 0 else {
+                // It woke between the two reads: sample it only if it is still running, since
+                // a thread back in a sleep would have that sleep cut short by the signal.
+                return nr == -1 && UInt8(bitPattern: loopscope_thread_state(tid)) == UInt8(ascii: "R") ? sample(tid) : .idle
+            }
             let name = Self.syscallName(nr)
             return idleSyscalls.contains(name) ? .idle : .blocked(syscall: name)
+        case 0:
+            return .gone
         default:
             return .idle
         }

@@ -25,6 +25,11 @@ package final class Watchdog: Sendable {
         var threads: @Sendable () -> [Int32]
         /// System calls the executor's threads wait for work in (not stalls).
         var idleSyscalls: Set<String>
+        /// The route whose stage was entered on a thread (for a pool, whose running stages are
+        /// not all on CPU); nil where `runningStage` says it (a loop runs one stage at a time).
+        var routeOnThread: (@Sendable (Int32) -> Int?)? = nil
+        /// Forgets a thread that exited.
+        var forget: @Sendable (Int32) -> Void = { _ in }
     }
 
     /// An event loop waits for work in epoll; a cooperative-pool thread in a futex (so a
@@ -71,11 +76,15 @@ package final class Watchdog: Sendable {
     }
 
     /// Samples taken, unanswered, and the mean time a sample cost the stalled thread (ns).
+    /// Sampling's own figures, published after each pass so snapshots never wait for one.
+    private let sampled = Synchronization.Atomic<UInt64>(0)
+    private let unanswered = Synchronization.Atomic<UInt64>(0)
+    private let handlerNanos = Synchronization.Atomic<UInt64>(0)
+
+    /// Samples taken, unanswered, and the mean time a sample cost the stalled thread (ns).
     package var samplingCost: (samples: UInt64, unanswered: UInt64, handlerNanos: Double) {
-        looking.withLockedValue { l in
-            guard let s = l.sampler else { return (0, 0, 0) }
-            return (s.samples, s.unanswered, s.samples > 0 ? Double(s.handlerNanos) / Double(s.samples) : 0)
-        }
+        let n = sampled.load(ordering: .relaxed)
+        return (n, unanswered.load(ordering: .relaxed), n > 0 ? Double(handlerNanos.load(ordering: .relaxed)) / Double(n) : 0)
     }
 
     package func start() {
@@ -107,17 +116,32 @@ package final class Watchdog: Sendable {
             }
             anyStalled = true
             let stage = w.runningStage()
-            let since = stage.map { min($0.start, deadline) } ?? deadline
-            let route = stage.map { routeName($0.route) }
+            // A loop's running stage began the stall; a pool's registered stages may be
+            // awaiting, so its stall begins when its probe was due.
+            let since = w.routeOnThread == nil ? (stage.map { min($0.start, deadline) } ?? deadline) : deadline
+            var route = w.routeOnThread == nil ? stage.map { routeName($0.route) } : nil
             let stall = looking.withLockedValue { l -> Stall in
                 var s = l.stalls[i] ?? { l.next &+= 1; return Stall(id: l.next, since: since, lastLook: since, reported: false) }()
                 let charged = now &- s.lastLook
                 s.lastLook = now
                 if let sampler = l.sampler {
+                    var looks: [(look: StackSampler.Look, route: String?)] = []
                     for tid in w.threads() {
-                        record(sampler.look(tid: tid, idleSyscalls: w.idleSyscalls), stats: w.stats, route: route,
-                               charged: charged, stall: s, now: now)
+                        let look = sampler.look(tid: tid, idleSyscalls: w.idleSyscalls)
+                        if look == .gone { w.forget(tid); continue }
+                        let threadRoute = w.routeOnThread.map { find in find(tid).map(routeName) } ?? route
+                        looks.append((look, threadRoute))
                     }
+                    // The interval is shared by the threads seen stalled: a site's time is
+                    // executor time, not thread time multiplied by the pool's width.
+                    let seen = looks.filter { if case .running = $0.look { return true }; if case .blocked = $0.look { return true }; return false }
+                    for (look, threadRoute) in seen {
+                        record(look, stats: w.stats, route: threadRoute, charged: charged / UInt64(seen.count), stall: s, now: now)
+                        if route == nil { route = threadRoute }
+                    }
+                    sampled.store(sampler.samples, ordering: .relaxed)
+                    unanswered.store(sampler.unanswered, ordering: .relaxed)
+                    handlerNanos.store(sampler.handlerNanos, ordering: .relaxed)
                 }
                 l.stalls[i] = s
                 return s
@@ -147,7 +171,7 @@ package final class Watchdog: Sendable {
         case .blocked(let call):
             sample = StallSample(function: "blocked in \(call)", frames: [], state: .blocked, syscall: call, route: route,
                                  chargedNanos: charged, stallID: stall.id, stallNanos: now &- stall.since)
-        case .idle, .noAnswer:
+        case .idle, .noAnswer, .gone:
             return
         }
         stats.recordStall(sample, second: Int(now / 1_000_000_000), wallTime: Clocks.wallSeconds())

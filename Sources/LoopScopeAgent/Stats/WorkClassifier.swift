@@ -11,7 +11,8 @@ public enum WorkClassifier {
     ///   - compute: mean wall and CPU time of the compute stage.
     ///   - ioMicros: mean time awaiting I/O stages per request.
     public static func classify(compute: ComputeFigures, ioMicros: Double) -> WorkClass {
-        guard compute.samples > 0 else { return .unknown }
+        // No compute stage ran (a handler that always awaited): its time is I/O.
+        guard compute.samples > 0 else { return ioMicros > 0 ? .io : .unknown }
         if compute.wallMicros < negligibleComputeMicros || ioMicros >= compute.wallMicros { return .io }
         if compute.cpuMicros >= cpuFraction * compute.wallMicros { return .cpu }
         return .blocking
