@@ -82,36 +82,35 @@ case "pools":
     pool.shutdown(timeoutNanos: 1_000_000_000)
 
 case "offload":
-    // What an offload point costs: a tiny section called inline vs placed on the agent's
-    // thread pool, awaited from a task (as a Hummingbird handler would), p50/p99 in µs.
+    // What an offload point and a measured request cost, awaited from a task on the
+    // cooperative pool (as a Hummingbird handler would), p50/p99 in µs.
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     var config = AgentConfiguration(name: "bench-offload")
     config.control = nil
     let agent = try await LoopScopeAgent.start(config, watching: group)
     let jobs = Int(option("--jobs", "20000")) ?? 20_000
-    func measure(_ placement: String) async throws -> (Double, Double) {
-        if placement == "threads" { _ = try agent.core.setModel(method: "OFFLOAD", path: "tiny", model: .threads, actor: "bench") }
-        var samples: [Double] = []
-        samples.reserveCapacity(jobs)
-        for i in 0..<(jobs + 1000) {
-            let t0 = Clocks.monotonicNanos()
-            _ = try await agent.offload("tiny") { i &* 31 }
-            if i >= 1000 { samples.append(Double(Clocks.monotonicNanos() - t0) / 1000) }
-        }
-        samples.sort()
-        return (percentile(samples, 50), percentile(samples, 99))
+    func timed(_ body: @escaping @Sendable (Int) async throws -> Void) async throws -> (Double, Double) {
+        try await Task.detached {
+            var samples: [Double] = []
+            samples.reserveCapacity(jobs)
+            for i in 0..<(jobs + 1000) {
+                let t0 = Clocks.monotonicNanos()
+                try await body(i)
+                if i >= 1000 { samples.append(Double(Clocks.monotonicNanos() - t0) / 1000) }
+            }
+            samples.sort()
+            return (percentile(samples, 50), percentile(samples, 99))
+        }.value
     }
-    var direct: [Double] = []
-    for i in 0..<jobs {
-        let t0 = Clocks.monotonicNanos()
-        _ = { i &* 31 }()
-        direct.append(Double(Clocks.monotonicNanos() - t0) / 1000)
-    }
-    direct.sort()
-    let inline = try await measure("task")
-    let threads = try await measure("threads")
-    print(String(format: "offload_us direct p50 %.2f; inline p50 %.2f p99 %.2f; threads p50 %.2f p99 %.2f; threads over inline p50 %.2f",
-                 percentile(direct, 50), inline.0, inline.1, threads.0, threads.1, threads.0 - inline.0))
+    let route = agent.route(method: "GET", template: "/bench")
+    let plain = try await timed { i in _ = await Task.detached { i }.value }
+    let none = try await timed { i in _ = { i &* 31 }() }
+    let measured = try await timed { i in _ = try await agent.measureRequest(route, status: { _ in 200 }, errorStatus: { _ in 500 }) { i &* 31 } }
+    let inline = try await timed { i in _ = try await agent.offload("tiny") { i &* 31 } }
+    _ = try agent.core.setModel(method: "OFFLOAD", path: "tiny", model: .threads, actor: "bench")
+    let threads = try await timed { i in _ = try await agent.offload("tiny") { i &* 31 } }
+    print(String(format: "offload_us nothing p50 %.2f; a detached task p50 %.2f; measureRequest p50 %.2f p99 %.2f; offload inline p50 %.2f p99 %.2f; threads p50 %.2f p99 %.2f; threads over inline p50 %.2f",
+                 none.0, plain.0, measured.0, measured.1, inline.0, inline.1, threads.0, threads.1, threads.0 - inline.0))
     await agent.stop()
     try await group.shutdownGracefully()
 

@@ -38,7 +38,7 @@ package final class Watchdog: Sendable {
     package static let poolIdleSyscalls: Set<String> = ["futex"]
 
     /// How often the watchdog looks when nothing is stalled, and while something is.
-    package static let idlePeriodMicros: UInt32 = 10_000
+    package static let idlePeriodMicros: UInt32 = 60_000
     package static let stalledPeriodMicros: UInt32 = 4_000
 
     private struct Stall {
@@ -90,10 +90,25 @@ package final class Watchdog: Sendable {
     package func start() {
         WorkerThread.spawn(name: "ls-watchdog") { [self] in
             while running.load(ordering: .relaxed) {
-                let stalled = check(now: Clocks.monotonicNanos())
-                usleep(stalled ? Self.stalledPeriodMicros : Self.idlePeriodMicros)
+                let now = Clocks.monotonicNanos()
+                let stalled = check(now: now)
+                usleep(stalled ? Self.stalledPeriodMicros : idleSleepMicros(now: now))
             }
         }
+    }
+
+    /// With nothing stalled, the watchdog sleeps until the first moment a probe could be late
+    /// past the threshold (at least 1 ms, at most `idlePeriodMicros`): a probe that backed off
+    /// to 50 ms cannot be overdue sooner, so an idle server wakes it rarely.
+    func idleSleepMicros(now: UInt64) -> UInt32 {
+        let threshold = sampleThresholdNanos.load(ordering: .relaxed)
+        var earliest = UInt64.max
+        for w in watched {
+            let d = w.probeDeadline()
+            earliest = min(earliest, d == 0 ? now : d &+ threshold)
+        }
+        let wait = earliest > now ? (earliest - now) / 1000 : 0
+        return UInt32(min(max(wait, 1_000), UInt64(Self.idlePeriodMicros)))
     }
 
     package func stop() {
