@@ -47,14 +47,15 @@ import Testing
         #expect(StackFrames.module(of: Self.hashStack[7]) == "NIOCore")
         #expect(StackFrames.module(of: Self.hashStack[8]) == "NIOHTTP1")
         #expect(StackFrames.module(of: "usleep") == nil)
+        #expect(StackFrames.module(of: "closure #1 (NIOPosix.SelectorEvent<NIOPosix.NIORegistration>) -> () in closure #2 () throws -> () in NIOPosix.SelectableEventLoop.run() throws -> ()") == "NIOPosix")
         #expect(StackFrames.isFolded(.init(symbol: "c_nio_llhttp_execute", object: "loopscope"), executable: "loopscope"))
         #expect(!StackFrames.isFolded(.init(symbol: "sha256_block", object: "loopscope"), executable: "loopscope"))
         #expect(StackFrames.isFolded(.init(symbol: "sha256_block", object: "libcrypto.so.3"), executable: "loopscope"))
     }
 
-    @Test func aStackWithoutApplicationFramesIsNamedByItsInnermostFrame() {
+    @Test func aStackWithoutApplicationFramesIsOneFrameworkSite() {
         let site = StackFrames.site([.init(symbol: "clock_nanosleep", object: "libc.so.6"), .init(symbol: "usleep", object: "libc.so.6")], executable: "x")
-        #expect(site.function == "clock_nanosleep")
-        #expect(site.frames.isEmpty)
+        #expect(site.function == StackFrames.frameworkSite)
+        #expect(site.frames == ["clock_nanosleep", "usleep"])
     }
 }

@@ -29,9 +29,13 @@ public enum StackFrames {
         "ServiceLifecycle", "UnixSignals", "AsyncHTTPClient", "Histogram", "AsyncAlgorithms", "DequeModule",
     ]
 
+    /// The site of stacks with no application frame: the executor was busy in the runtime,
+    /// NIO, Swift or libc themselves (many small jobs, I/O); one site for all of them.
+    public static let frameworkSite = "(framework code)"
+
     /// The site of a stack, innermost frame first: the innermost application function and up
     /// to `keep` application frames (consecutive repeats merged). When no frame is the
-    /// application's, the innermost frame names the site.
+    /// application's, the site is `frameworkSite` with the innermost three frames.
     public static func site(_ frames: [Frame], executable: String, keep: Int = 6) -> (function: String, frames: [String]) {
         var kept: [String] = []
         for f in frames where !isFolded(f, executable: executable) {
@@ -40,8 +44,13 @@ public enum StackFrames {
             if kept.count == keep { break }
         }
         if let first = kept.first { return (first, kept) }
-        let innermost = frames.first { !$0.symbol.isEmpty }.map { shorten($0.symbol) } ?? "unknown code"
-        return (innermost, [])
+        var inner: [String] = []
+        for f in frames where !f.symbol.isEmpty {
+            let name = shorten(f.symbol)
+            if inner.last != name { inner.append(name) }
+            if inner.count == 3 { break }
+        }
+        return (frameworkSite, inner)
     }
 
     /// Whether a frame belongs to the platform or the libraries rather than the application.
@@ -61,7 +70,11 @@ public enum StackFrames {
         if s.hasPrefix("reabstraction thunk") || s.hasPrefix("thunk for") || s.hasPrefix("protocol witness") || s.hasPrefix("type metadata") {
             return "Swift"
         }
-        if let inIndex = topLevelIn(s) { s = Substring(stripPrefixes(String(s[inIndex...])).name) }
+        // A closure's module is its context's: follow `closure #1 … in closure #2 … in Context`.
+        while let inIndex = topLevelIn(s) {
+            s = Substring(stripPrefixes(String(s[inIndex...])).name)
+            if !(s.hasPrefix("closure #") || s.hasPrefix("implicit closure #")) { break }
+        }
         guard let dot = s.firstIndex(of: "."), s[..<dot].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }), dot > s.startIndex else { return nil }
         return String(s[..<dot])
     }

@@ -82,6 +82,7 @@ package final class StackSampler: @unchecked Sendable {
         // point after their call: name the call itself.
         let named = (0..<Int(n)).map { i in symbol(i == 0 ? frames[i] : frames[i] &- 1) }
         let site = StackFrames.site(named, executable: executable)
+        if let debug = Self.debugFile { Self.write(named, site: site.function, to: debug) }
         return .running(function: site.function, frames: site.frames)
     }
 
@@ -94,6 +95,17 @@ package final class StackSampler: @unchecked Sendable {
         if symbols.count >= 8192 { symbols.removeAll(keepingCapacity: true) }
         symbols[address] = frame
         return frame
+    }
+
+    /// `LOOPSCOPE_DEBUG_STACKS=FILE` appends every sampled stack, raw, to FILE: to see why a
+    /// frame was or was not folded.
+    private static let debugFile: String? = getenv("LOOPSCOPE_DEBUG_STACKS").map { String(cString: $0) }
+
+    private static func write(_ frames: [StackFrames.Frame], site: String, to path: String) {
+        guard let f = fopen(path, "a") else { return }
+        defer { fclose(f) }
+        fputs("site \(site)\n", f)
+        for frame in frames { fputs("  \(frame.object)  \(frame.symbol)\n", f) }
     }
 
     package static func syscallName(_ nr: Int64) -> String {

@@ -21,7 +21,7 @@ struct StallSitesView {
             return
         }
         var row = top
-        b.write(row, 0, " STALL SITES  where a stalled loop's or pool's threads were, sampled while it stalled", .heading, width: b.columns)
+        b.write(row, 0, " STALL SITES  where stalled loops' and pool threads' stacks were", .heading, width: b.columns)
         row += 1
         let fnW = functionWidth(b.columns, showRoute: true)
         let head = String(repeating: " ", count: Self.indent) + Columns.left("executor", Self.executorWidth) + Columns.left("function", fnW) + Columns.right("60 s", Self.stalledWidth)
@@ -30,8 +30,10 @@ struct StallSitesView {
         row += 1
         let all = (s.loops + [s.tasks]).flatMap { e in e.stallSites.map { (e.name, $0) } }
         guard !all.isEmpty else {
-            b.write(row + 1, 2, "No stall yet. While a loop or the cooperative pool is busy past the stall threshold,", .muted)
-            b.write(row + 2, 2, "the server samples its threads' stacks every few ms; the functions show up here.", .muted)
+            let text = "No stall yet. While a loop or the cooperative pool stays busy past the stall threshold (10 ms unless changed), the server samples its threads' stacks every few milliseconds; the functions that held them show up here, most stalled first."
+            for (i, line) in DashboardView.wrap(text, width: b.columns - 4).enumerated() where row + 1 + i < bottom {
+                b.write(row + 1 + i, 2, line, .muted)
+            }
             return
         }
         let capacity = max(0, (bottom - row) / 2)
@@ -67,9 +69,15 @@ struct StallSitesView {
         if showRoute { c = b.write(row, c, "  " + Columns.left(site.route ?? "", Self.routeWidth - 2)) }
         b.write(row, c, Columns.right(Self.age(now - site.lastSeen), Self.seenWidth), .muted)
         let arrow = glyphs == .unicode ? "←" : "<-"
-        let detail = site.state == .blocked
-            ? "asleep in \(site.syscall ?? "a system call"); named from /proc, never signalled"
-            : site.frames.dropFirst().map { "\(arrow) \($0)" }.joined(separator: " ")
+        let detail: String
+        if site.state == .blocked {
+            detail = "asleep in \(site.syscall ?? "a system call"); named from /proc, never signalled"
+        } else if site.function.hasPrefix("(") {
+            // No application frame: the innermost frames say what the executor was doing.
+            detail = "in " + site.frames.joined(separator: " \(arrow) ")
+        } else {
+            detail = site.frames.dropFirst().map { "\(arrow) \($0)" }.joined(separator: " ")
+        }
         let left = Self.indent + Self.executorWidth
         b.write(row + 1, left, detail.isEmpty ? "(no application frames below it)" : detail, .muted, width: b.columns - left)
     }
