@@ -67,16 +67,17 @@ private struct StreamEncoder: Encoder {
 }
 
 /// Writes one value at `depth` (a member's value or an array element, or the document).
+/// Scalars are told apart by comparing metatypes (cheap) before any dynamic cast.
 private func write<T: Encodable>(_ value: T, sink: Sink, depth: Int) throws {
     sink.close(to: depth)
+    if T.self == UInt64.self { sink.writer.value(unsafeBitCast(value, to: UInt64.self)); return }
+    if T.self == Double.self { sink.writer.value(unsafeBitCast(value, to: Double.self)); return }
+    if T.self == Int.self { sink.writer.value(unsafeBitCast(value, to: Int.self)); return }
+    if T.self == String.self { sink.writer.value(value as! String); return }
+    if T.self == Bool.self { sink.writer.value(unsafeBitCast(value, to: Bool.self)); return }
+    if T.self == Int32.self { sink.writer.value(unsafeBitCast(value, to: Int32.self)); return }
+    if T.self == UInt32.self { sink.writer.value(UInt64(unsafeBitCast(value, to: UInt32.self))); return }
     switch value {
-    case let v as String: sink.writer.value(v)
-    case let v as Bool: sink.writer.value(v)
-    case let v as Int: sink.writer.value(v)
-    case let v as Int32: sink.writer.value(v)
-    case let v as UInt64: sink.writer.value(v)
-    case let v as UInt32: sink.writer.value(UInt64(v))
-    case let v as Double: sink.writer.value(v)
     case let v as Int64: sink.writer.value(Int(v))
     case let v as UInt: sink.writer.value(UInt64(v))
     case let v as Int8: sink.writer.value(Int(v))
@@ -108,6 +109,11 @@ private struct Keyed<Key: CodingKey>: KeyedEncodingContainerProtocol {
     mutating func encode(_ value: UInt64, forKey key: Key) throws { self.key(key); sink.writer.value(value) }
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
         self.key(key)
+        if T.self == [UInt64].self {
+            sink.close(to: depth + 1)
+            sink.writer.values(unsafeBitCast(value, to: [UInt64].self))
+            return
+        }
         try write(value, sink: sink, depth: depth + 1)
     }
 

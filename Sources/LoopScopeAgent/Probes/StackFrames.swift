@@ -67,7 +67,10 @@ public enum StackFrames {
     /// for a C name.
     public static func module(of symbol: String) -> String? {
         var s = Substring(stripPrefixes(symbol).name)
-        if s.hasPrefix("reabstraction thunk") || s.hasPrefix("thunk for") || s.hasPrefix("protocol witness") || s.hasPrefix("type metadata") {
+        // Code the compiler generates (thunks, witnesses, value-witness operations on copies).
+        for generated in ["reabstraction thunk", "thunk for", "protocol witness", "type metadata", "init with take of", "initializeWithCopy",
+                          "initializeWithTake", "assignWithCopy", "assignWithTake", "destroy", "value witness", "key path", "associated type"]
+        where s.hasPrefix(generated) {
             return "Swift"
         }
         // A closure's module is its context's: follow `closure #1 … in closure #2 … in Context`.
