@@ -89,28 +89,13 @@ extension AgentTests {
     }
 }
 
-/// One GET on a fresh connection with a plain socket (blocking, on a thread of its own).
+/// One GET on a fresh connection (blocking, on a thread of its own); returns the status.
 enum HTTPClientConnectionForAgentTests {
     static func get(port: Int, path: String, group: any EventLoopGroup) async throws -> Int {
-        try await withCheckedThrowingContinuation { c in
+        await withCheckedContinuation { c in
             Thread.detachNewThread {
-                let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-                defer { close(fd) }
-                var addr = sockaddr_in()
-                addr.sin_family = sa_family_t(AF_INET)
-                addr.sin_port = in_port_t(UInt16(port).bigEndian)
-                addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-                let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-                guard rc == 0 else { c.resume(throwing: POSIXError(.ECONNREFUSED)); return }
-                var tv = timeval(tv_sec: 5, tv_usec: 0)
-                setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-                let request = Array("GET \(path) HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n".utf8)
-                _ = request.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-                var chunk = [UInt8](repeating: 0, count: 4096)
-                let n = read(fd, &chunk, chunk.count)
-                let text = n > 0 ? String(decoding: chunk[..<n], as: UTF8.self) : ""
-                let status = Int(text.split(separator: " ").dropFirst().first ?? "") ?? 0
-                c.resume(returning: status)
+                let text = rawHTTP(port: port, "GET \(path) HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n", timeoutSeconds: 5, untilClosed: false)
+                c.resume(returning: Int(text.split(separator: " ").dropFirst().first ?? "") ?? 0)
             }
         }
     }

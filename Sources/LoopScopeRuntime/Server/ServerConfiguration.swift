@@ -3,9 +3,12 @@ import LoopScopeWire
 import LoopScopeAgent
 
 /// Everything a server is started with. Plain value; the defaults suit the demo.
+///
+/// The instrumentation's settings live in `agent` (`AgentConfiguration`, where their defaults
+/// and meanings are written); the properties below named after them read and write it.
 public struct ServerConfiguration: Sendable {
-    /// Shown in `loopscope list` and the dashboard header.
-    public var name: String = "loopscope-app"
+    /// The probes', watchdog's and control socket's settings.
+    public var agent = AgentConfiguration()
     public var host: String = "127.0.0.1"
     /// 0 picks a free port (see `LoopScopeServer.httpPort`).
     public var port: Int = 8080
@@ -17,27 +20,10 @@ public struct ServerConfiguration: Sendable {
     public var processQueueLimit: Int = 1024
     /// How to start process workers; defaults to this executable in worker mode.
     public var workerCommand: WorkerCommand? = nil
-    /// Request-path statistics and probes. Off only to measure what they cost.
-    public var instrumented: Bool = true
-    /// How often the lag probes fire.
-    public var lagInterval: TimeAmount = .milliseconds(5)
-    /// Probe lag at or above this counts as a stall.
-    public var stallThreshold: TimeAmount = .milliseconds(2)
-    /// Compute stages holding a loop at least this long are charged to their route.
-    public var heldThreshold: TimeAmount = .milliseconds(2)
-    /// The watchdog reports a stall in progress past this.
-    public var watchdogThreshold: TimeAmount = .milliseconds(100)
-    /// An executor busy this long has its threads looked at (stack or system call) every few
-    /// milliseconds while the stall lasts: its stall sites. Changeable at runtime.
-    public var stallSampleThreshold: TimeAmount = .milliseconds(10)
-    /// Sample stalled threads' stacks (SIGPROF). Off, stalls still count but name no site.
-    public var sampleStallStacks: Bool = true
     /// When requests have their loop wait read from the kernel.
     public var loopWait: LoopWaitMeasurement = .whileBusy
     /// Request bodies larger than this are refused with 413.
     public var maxBodyBytes: Int = 1 << 20
-    /// The control socket; nil to run without one.
-    public var control: ControlConfiguration? = ControlConfiguration()
     /// Serve Prometheus text at `GET /metrics` on the HTTP port.
     public var metricsEndpoint: Bool = false
     /// How long shutdown waits for in-flight requests.
@@ -48,19 +34,16 @@ public struct ServerConfiguration: Sendable {
 
     public init() {}
 
-    /// The instrumentation's part of this configuration.
-    public var agent: AgentConfiguration {
-        var a = AgentConfiguration(name: name)
-        a.instrumented = instrumented
-        a.lagInterval = lagInterval
-        a.stallThreshold = stallThreshold
-        a.heldThreshold = heldThreshold
-        a.watchdogThreshold = watchdogThreshold
-        a.stallSampleThreshold = stallSampleThreshold
-        a.sampleStallStacks = sampleStallStacks
-        a.control = control
-        return a
-    }
+    /// See `AgentConfiguration`.
+    public var name: String { get { agent.name } set { agent.name = newValue } }
+    public var instrumented: Bool { get { agent.instrumented } set { agent.instrumented = newValue } }
+    public var lagInterval: TimeAmount { get { agent.lagInterval } set { agent.lagInterval = newValue } }
+    public var stallThreshold: TimeAmount { get { agent.stallThreshold } set { agent.stallThreshold = newValue } }
+    public var heldThreshold: TimeAmount { get { agent.heldThreshold } set { agent.heldThreshold = newValue } }
+    public var watchdogThreshold: TimeAmount { get { agent.watchdogThreshold } set { agent.watchdogThreshold = newValue } }
+    public var stallSampleThreshold: TimeAmount { get { agent.stallSampleThreshold } set { agent.stallSampleThreshold = newValue } }
+    public var sampleStallStacks: Bool { get { agent.sampleStallStacks } set { agent.sampleStallStacks = newValue } }
+    public var control: ControlConfiguration? { get { agent.control } set { agent.control = newValue } }
 
     /// Throws for values no server can run with.
     public func validate() throws(RuntimeError) {
