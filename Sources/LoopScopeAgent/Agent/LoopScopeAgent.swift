@@ -105,7 +105,8 @@ public final class LoopScopeAgent: Sendable {
     }
 
     /// Stops the probes, the watchdog and the rollover, and closes and removes the control
-    /// socket. Pools registered with the agent are not stopped (their owner does that).
+    /// socket; stops the offload thread pool if the agent made it (pools lent by their owner,
+    /// as LoopScope's runtime lends its own, are stopped by that owner).
     public func stop() async {
         let taken = state.withLockedValue { s -> Running? in
             guard !s.stopped else { return nil }
@@ -116,12 +117,7 @@ public final class LoopScopeAgent: Sendable {
         if let pool = core.offloadPool, ownsOffloadPool {
             // Sections offloaded from now on run inline; queued ones finish first.
             core.setOffloadPool(nil)
-            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-                WorkerThread.spawn(name: "ls-stop") {
-                    pool.shutdown(timeoutNanos: 5_000_000_000)
-                    c.resume()
-                }
-            }
+            await shutDown([pool])
         }
         s.probes.forEach { $0.stop() }
         s.taskProbe?.stop()

@@ -23,3 +23,14 @@ public protocol WorkerPool: AnyObject, Sendable {
 extension WorkerPool {
     public var statisticsFootprintBytes: Int { 0 }
 }
+
+/// Shuts `pools` down (each waits up to `timeoutNanos` for its queue) on a thread of its own,
+/// so the caller's task does not block a cooperative-pool thread meanwhile.
+package func shutDown(_ pools: [any WorkerPool], timeoutNanos: UInt64 = 5_000_000_000) async {
+    await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+        WorkerThread.spawn(name: "ls-shutdown") {
+            for p in pools { p.shutdown(timeoutNanos: timeoutNanos) }
+            c.resume()
+        }
+    }
+}

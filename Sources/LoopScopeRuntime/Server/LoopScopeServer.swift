@@ -109,13 +109,7 @@ public final class LoopScopeServer: Sendable {
         while core.requestsInFlight > 0, Clocks.monotonicNanos() < deadline {
             try? await Task.sleep(nanoseconds: 5_000_000)
         }
-        let pools = core.pools
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            WorkerThread.spawn(name: "ls-shutdown") {
-                for p in pools { p.shutdown(timeoutNanos: 5_000_000_000) }
-                c.resume()
-            }
-        }
+        await shutDown(core.pools)
         await s.agent?.stop()
         try? await s.group?.shutdownGracefully()
         core.logger.info("stopped")
