@@ -61,20 +61,26 @@ enum StallFixtures {
         #expect(top.state == .running)
         #expect(top.route == "/spin-test")
         #expect(top.total.stalls == 3)
-        #expect(top.total.micros >= 3 * 30_000, "about 40 ms of each 50 ms stall is past the 10 ms threshold")
-        #expect(top.maxMicros >= 40_000)
+        // Each 50 ms stall is charged from its start to the watchdog's last look before it
+        // ends; on a busy machine the watchdog's own wake-ups come late, so bounds are loose.
+        #expect(top.total.micros >= 3 * 15_000 && top.total.micros <= 3 * 60_000, "\(top.total.micros) µs")
+        #expect(top.maxMicros >= 20_000 && top.maxMicros <= 60_000, "\(top.maxMicros) µs")
     }
 
     @Test func aFunctionStallingTheCooperativePoolIsItsTopStallSite() async throws {
         let t = try await TestServer.start(loops: 1, extraRoutes: try StallFixtures.routes())
-        // Every cooperative-pool thread spins in an async stage at once: the pool stalls.
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<(2 * System.coreCount) {
-                group.addTask { _ = try await t.get("/async-spin-test?ms=60") }
+        // Every cooperative-pool thread spins in an async stage at once: the pool stalls. On a
+        // busy machine a round may pass unsampled, so up to five rounds, until seen.
+        var snapshot = t.server.snapshot()
+        for _ in 0..<5 where snapshot.tasks.stallSites.isEmpty {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<(2 * System.coreCount) {
+                    group.addTask { _ = try await t.get("/async-spin-test?ms=80") }
+                }
+                try await group.waitForAll()
             }
-            try await group.waitForAll()
+            snapshot = t.server.snapshot()
         }
-        let snapshot = t.server.snapshot()
         await t.stop()
         let top = try #require(snapshot.tasks.stallSites.first)
         #expect(top.function == "StallFixtures.spinForStallTest(milliseconds:)")

@@ -142,9 +142,12 @@ package final class Watchdog: Sendable {
                 if let sampler = l.sampler {
                     var looks: [(look: StackSampler.Look, route: String?)] = []
                     for tid in w.threads() {
+                        // The stage on the thread just before and just after the look: the
+                        // sampled work may end (and leave the board) between the two.
+                        let before = w.routeOnThread?(tid)
                         let look = sampler.look(tid: tid, idleSyscalls: w.idleSyscalls)
                         if look == .gone { w.forget(tid); continue }
-                        let threadRoute = w.routeOnThread.map { find in find(tid).map(routeName) } ?? route
+                        let threadRoute = w.routeOnThread.map { find in (find(tid) ?? before).map(routeName) } ?? route
                         looks.append((look, threadRoute))
                     }
                     // The interval is shared by the threads seen stalled: a site's time is
