@@ -81,7 +81,8 @@ import LoopScopeDemo
         try tmux.keys("3")
         screen = try tmux.waitFor(5) { $0.contains("route /hash loop → threads") }
         #expect(screen.contains("route /hash loop → threads"))
-        screen = try tmux.waitFor(5) { s in s.split(separator: "\n").contains { $0.contains("/hash ") && $0.contains("threads") } }
+        // The route's own row (the status line also names /hash and threads).
+        screen = try tmux.waitFor(5) { s in s.split(separator: "\n").contains { $0.contains(">/hash") && $0.contains("threads") } }
         #expect(screen.split(separator: "\n").contains { $0.contains(">/hash") && $0.contains("threads") })
 
         // Tab to the pools, grow the thread pool by one.

@@ -60,11 +60,12 @@ enum StallFixtures {
         #expect(top.function == "StallFixtures.spinForStallTest(milliseconds:)")
         #expect(top.state == .running)
         #expect(top.route == "/spin-test")
-        #expect(top.total.stalls == 3)
         // Each 50 ms stall is charged from its start to the watchdog's last look before it
-        // ends; on a busy machine the watchdog's own wake-ups come late, so bounds are loose.
-        #expect(top.total.micros >= 3 * 15_000 && top.total.micros <= 3 * 60_000, "\(top.total.micros) µs")
-        #expect(top.maxMicros >= 20_000 && top.maxMicros <= 60_000, "\(top.maxMicros) µs")
+        // ends. On a busy machine the watchdog wakes late, and back-to-back requests can run
+        // before the probe fires between them (one stall then), so the bounds are loose.
+        #expect((1...3).contains(top.total.stalls))
+        #expect(top.total.micros >= 3 * 15_000 && top.total.micros <= 3 * 70_000, "\(top.total.micros) µs")
+        #expect(top.maxMicros >= 20_000, "\(top.maxMicros) µs")
     }
 
     @Test func aFunctionStallingTheCooperativePoolIsItsTopStallSite() async throws {
@@ -119,9 +120,10 @@ enum StallFixtures {
         #expect(legacy.workClass == .blocking)
         #expect(fanout.workClass == .io, "an async stage that awaits stays I/O")
         #expect(fanout.held.asyncMicros == 0)
+        // ~8 ms each (CPU work is calibrated once per process, so a busy machine moves it).
         for r in [render, legacy] {
-            #expect(r.held.asyncMicros >= 7_000 && r.held.asyncMicros <= 40_000, "\(r.path) held \(r.held.asyncMicros) µs")
-            #expect(r.split.computeMicros >= 7_000)
+            #expect(r.held.asyncMicros >= 4_000 && r.held.asyncMicros <= 40_000, "\(r.path) held \(r.held.asyncMicros) µs")
+            #expect(r.split.computeMicros >= 4_000)
             #expect(r.split.ioMicros < 1_000)
         }
         #expect(s.tasks.culprit == "/render" || s.tasks.culprit == "/legacy")

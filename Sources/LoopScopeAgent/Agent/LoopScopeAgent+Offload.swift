@@ -26,18 +26,21 @@ extension LoopScopeAgent {
         switch (point.model, core.offloadPool) {
         case (.threads, let pool?):
             let result: Result<T, any Error> = await withCheckedContinuation { continuation in
-                let accepted = pool.execute { wait in
+                let outcome = OutcomeBox<T>()
+                let accepted = pool.execute({ wait in
                     let cpu0 = Clocks.threadCPUNanos()
                     let t0 = Clocks.monotonicNanos()
-                    let outcome = Result { try body() }
+                    let result = Result { try body() }
                     let wall = Clocks.monotonicNanos() &- t0
                     let cpu = Clocks.threadCPUNanos() &- cpu0
                     let failed: Bool
-                    if case .failure = outcome { failed = true } else { failed = false }
+                    if case .failure = result { failed = true } else { failed = false }
                     self.finishOffload(point, status: failed ? 500 : 200, start: start, queue: wait, wall: wall, cpu: cpu, held: false)
-                    continuation.resume(returning: outcome)
+                    outcome.value = result
                     return (wall, failed)
-                }
+                }, then: {
+                    continuation.resume(returning: outcome.value ?? .failure(OffloadError.queueFull(point: name)))
+                })
                 if !accepted {
                     self.finishOffload(point, status: 503, start: start, queue: 0, wall: 0, cpu: nil, held: false)
                     continuation.resume(returning: .failure(OffloadError.queueFull(point: name)))
@@ -67,4 +70,10 @@ extension LoopScopeAgent {
             computeNanos: wall, cpuNanos: cpu, heldNanos: held ? wall : 0, computed: status != 503
         ))
     }
+}
+
+/// Carries a job's result from the pool thread's work to its completion on the same thread.
+/// `@unchecked Sendable`: written by the work, then read by `then`, in that order on one thread.
+private final class OutcomeBox<T>: @unchecked Sendable {
+    var value: Result<T, any Error>?
 }

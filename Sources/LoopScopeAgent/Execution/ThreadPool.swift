@@ -52,15 +52,18 @@ public final class ThreadPool: WorkerPool {
         }
     }
 
-    /// Runs `work` on a pool thread with its queue wait, recording its run time (from the
-    /// returned wall nanoseconds) and failure in the pool's figures. False when refused (the
-    /// queue is full), which is counted too.
-    package func execute(_ work: @escaping @Sendable (_ queueWaitNanos: UInt64) -> (wallNanos: UInt64, failed: Bool)) -> Bool {
+    /// Runs `work` on a pool thread with its queue wait, records its run time (from the
+    /// returned wall nanoseconds) and failure in the pool's figures, then calls `then` (so a
+    /// caller resumed there sees the job counted). False when refused (the queue is full),
+    /// which is counted too.
+    package func execute(_ work: @escaping @Sendable (_ queueWaitNanos: UInt64) -> (wallNanos: UInt64, failed: Bool),
+                         then: @escaping @Sendable () -> Void) -> Bool {
         let stats = self.stats
         let accepted = queue.submit { wait in
             stats.recordStart(queueWaitNanos: wait)
             let done = work(wait)
             stats.recordFinish(runNanos: done.wallNanos, failed: done.failed)
+            then()
         }
         if accepted {
             stats.observeQueue(queue.gauges.queued)
