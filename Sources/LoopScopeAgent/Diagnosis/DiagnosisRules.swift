@@ -135,7 +135,8 @@ public enum DiagnosisRules {
 
     /// The site that stalled an executor longest for `route` over the last 60 s (then since start).
     static func topSite(of route: String, in sites: [StallSite]) -> StallSite? {
-        sites.filter { $0.route == route }.max { ($0.last60s.micros, $0.total.micros) < ($1.last60s.micros, $1.total.micros) }
+        // A site of framework code names no function of the application: not worth a mention.
+        sites.filter { $0.route == route && $0.function != StackFrames.frameworkSite }.max { ($0.last60s.micros, $0.total.micros) < ($1.last60s.micros, $1.total.micros) }
     }
 
     private static func siteEvidence(_ site: StallSite) -> String {

@@ -116,7 +116,7 @@ public struct Expectation: Codable, Sendable, Equatable {
 
     /// The site that stalled an executor longest for `route` over the last 60 s, with its executor.
     public static func topSite(of route: String, in s: Snapshot) -> (executor: String, site: StallSite)? {
-        (s.loops + [s.tasks]).flatMap { e in e.stallSites.filter { $0.route == route }.map { (executor: e.name, site: $0) } }
+        (s.loops + [s.tasks]).flatMap { e in e.stallSites.filter { $0.route == route && !$0.function.hasPrefix("(") }.map { (executor: e.name, site: $0) } }
             .max { $0.site.last60s.micros < $1.site.last60s.micros }
     }
 
