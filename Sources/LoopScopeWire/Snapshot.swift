@@ -57,6 +57,13 @@ public struct Snapshot: Codable, Sendable, Equatable {
 
     /// The pool with this name.
     public func pool(_ name: String) -> PoolFigures? { pools.first { $0.name == name } }
+
+    /// Where `route`'s work stalled an executor, with the executor's name: most stalled time
+    /// over the last 60 s first (then since start).
+    public func stallSites(of route: String) -> [(executor: String, site: StallSite)] {
+        (loops + [tasks]).flatMap { e in e.stallSites.filter { $0.route == route }.map { (executor: e.name, site: $0) } }
+            .sorted { ($0.site.last60s.micros, $0.site.total.micros) > ($1.site.last60s.micros, $1.site.total.micros) }
+    }
 }
 
 /// Who the server is.
@@ -140,6 +147,12 @@ public struct LoopFigures: Codable, Sendable, Equatable {
 public struct StallSite: Codable, Sendable, Equatable {
     /// At most this many sites are kept per executor; the rest are counted.
     public static let kept = 12
+    /// The `function` of the one site for stacks without an application frame (the executor
+    /// was busy in the runtime, NIO, Swift or libc themselves).
+    public static let frameworkCode = "(framework code)"
+
+    /// Whether the site names a function of the application (not `frameworkCode`).
+    public var isApplicationCode: Bool { function != Self.frameworkCode }
 
     /// The innermost application function, shortened (`CPUWork.spin(iterations:)`), or
     /// `blocked in nanosleep` for a blocked thread whose stack was not taken.

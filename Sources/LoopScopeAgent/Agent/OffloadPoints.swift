@@ -1,5 +1,4 @@
 import NIOConcurrencyHelpers
-import Synchronization
 import LoopScopeWire
 
 /// Named sections of application code whose placement the operator switches at runtime:
@@ -15,19 +14,17 @@ package final class OffloadPoints: Sendable {
     package final class Point: Sendable {
         let name: String
         let route: Int
-        private let modelCode = Atomic<Int>(0)
+        private let placement: ModelSwitch
 
         init(name: String, route: Int, model: ExecutionModel) {
             self.name = name
             self.route = route
-            modelCode.store(ExecutionModel.allCases.firstIndex(of: model) ?? 1, ordering: .relaxed)
+            placement = ModelSwitch(model)
         }
 
-        var model: ExecutionModel { ExecutionModel.allCases[modelCode.load(ordering: .relaxed)] }
+        var model: ExecutionModel { placement.model }
 
-        func setModel(_ model: ExecutionModel) -> ExecutionModel {
-            ExecutionModel.allCases[modelCode.exchange(ExecutionModel.allCases.firstIndex(of: model)!, ordering: .relaxed)]
-        }
+        func setModel(_ model: ExecutionModel) -> ExecutionModel { placement.set(model) }
     }
 
     private let points = NIOLockedValueBox<[String: Point]>([:])

@@ -25,8 +25,7 @@ public enum DiagnosisRules {
         let wallMs = ms(r.compute.wallMicros)
         let onExecutor = r.model == .loop || r.model == .task
         let computeHeld = r.held.perRequestMicros - r.held.asyncMicros
-        let executorSites = r.model == .loop ? s.loops.flatMap(\.stallSites) : s.tasks.stallSites
-        let computeSite = topSite(of: r.path, in: executorSites)
+        let computeSite = topSite(of: r.path, in: s, onTasks: r.model != .loop)
         if onExecutor, computeHeld >= heldPerRequestMicros, r.workClass == .cpu || r.workClass == .blocking || r.compute.cpuMicros >= heldPerRequestMicros {
             let cpuBound = r.compute.cpuMicros >= WorkClassifier.cpuFraction * r.compute.wallMicros
             let executor = r.model == .loop ? culpritLoops(r.path, s) : "the cooperative pool (\(s.server.cores) threads)"
@@ -52,7 +51,7 @@ public enum DiagnosisRules {
         }
         if r.held.asyncMicros >= heldPerRequestMicros {
             let cpuBound = r.workClass == .cpu
-            let site = topSite(of: r.path, in: s.tasks.stallSites)
+            let site = topSite(of: r.path, in: s, onTasks: true)
             let place = site.map { " in \($0.function)" } ?? ""
             let what = cpuBound ? "runs \(ms(r.held.asyncMicros)) of CPU" : "blocks for \(ms(r.held.asyncMicros))"
             out.append(Diagnosis(
@@ -133,10 +132,10 @@ public enum DiagnosisRules {
         return out
     }
 
-    /// The site that stalled an executor longest for `route` over the last 60 s (then since start).
-    static func topSite(of route: String, in sites: [StallSite]) -> StallSite? {
-        // A site of framework code names no function of the application: not worth a mention.
-        sites.filter { $0.route == route && $0.function != StackFrames.frameworkSite }.max { ($0.last60s.micros, $0.total.micros) < ($1.last60s.micros, $1.total.micros) }
+    /// The application site that stalled an executor longest for `route` (on the cooperative
+    /// pool, or on a loop), over the last 60 s then since start.
+    static func topSite(of route: String, in s: Snapshot, onTasks: Bool) -> StallSite? {
+        s.stallSites(of: route).first { ($0.executor == s.tasks.name) == onTasks && $0.site.isApplicationCode }?.site
     }
 
     private static func siteEvidence(_ site: StallSite) -> String {

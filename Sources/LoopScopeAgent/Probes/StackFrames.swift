@@ -1,3 +1,5 @@
+import LoopScopeWire
+
 /// Turns a sampled stack's symbol names into something an operator reads at 80 columns: Swift
 /// names shortened (`LoopScopeDemo.CPUWork.spin(iterations: Swift.Int) -> Swift.UInt64` →
 /// `CPUWork.spin(iterations:)`), and the frames of the runtime, NIO, the Swift runtime,
@@ -31,7 +33,7 @@ public enum StackFrames {
 
     /// The site of stacks with no application frame: the executor was busy in the runtime,
     /// NIO, Swift or libc themselves (many small jobs, I/O); one site for all of them.
-    public static let frameworkSite = "(framework code)"
+    public static let frameworkSite = StallSite.frameworkCode
 
     /// The site of a stack, innermost frame first: the innermost application function and up
     /// to `keep` application frames (consecutive repeats merged). When no frame is the

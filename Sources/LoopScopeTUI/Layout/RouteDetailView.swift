@@ -54,7 +54,7 @@ struct RouteDetailView {
         b.write(row, 1, "compute: wall \(Units.micros(r.compute.wallMicros, empty: "0")), CPU \(Units.micros(r.compute.cpuMicros, empty: "0")); holds a loop/task thread \(Units.micros(r.held.perRequestMicros, empty: "0"))\(async) per request, \(r.held.count) holds over the threshold")
         row += 1
         // Where its work most stalled an executor (the full list: t).
-        if let (executor, site) = StallSitesView.sites(of: r.path, in: s).first {
+        if let (executor, site) = s.stallSites(of: r.path).first {
             StallSitesView(glyphs: glyphs).summaryRow(&b, row, executor: executor, site: site)
         }
         row += 1

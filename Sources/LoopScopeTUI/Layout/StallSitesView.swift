@@ -72,7 +72,7 @@ struct StallSitesView {
         let detail: String
         if site.state == .blocked {
             detail = "asleep in \(site.syscall ?? "a system call"); named from /proc, never signalled"
-        } else if site.function.hasPrefix("(") {
+        } else if !site.isApplicationCode {
             // No application frame: the innermost frames say what the executor was doing.
             detail = "in " + site.frames.joined(separator: " \(arrow) ")
         } else {
@@ -85,11 +85,5 @@ struct StallSitesView {
     static func age(_ seconds: Double) -> String {
         let s = max(0, Int(seconds.rounded()))
         return s < 60 ? "\(s)s ago" : s < 3600 ? "\(s / 60)m ago" : "\(s / 3600)h ago"
-    }
-
-    /// The sites a route's work stalled, each with its executor, most stalled first.
-    static func sites(of route: String, in s: Snapshot) -> [(String, StallSite)] {
-        (s.loops + [s.tasks]).flatMap { e in e.stallSites.filter { $0.route == route }.map { (e.name, $0) } }
-            .sorted { $0.1.last60s.micros > $1.1.last60s.micros }
     }
 }

@@ -92,7 +92,7 @@ public struct Expectation: Codable, Sendable, Equatable {
                 value = nil
             }
         case .stallSite:
-            let site = Self.topSite(of: route ?? "", in: r.snapshot)
+            let site = r.snapshot.stallSites(of: route ?? "").first { $0.site.isApplicationCode }
             let found = site.map { $0.site.function }
             let passed = found.map { f in names.map { f.contains($0) } ?? true } ?? false
             let described = site.map { "\($0.executor) \($0.site.function) (\(Units.micros($0.site.last60s.micros)) in \($0.site.last60s.stalls) stalls)" } ?? "none"
@@ -112,12 +112,6 @@ public struct Expectation: Codable, Sendable, Equatable {
         if let atLeast { passed = passed && value >= atLeast; bound += " ≥ \(fmt(atLeast))\(unit)" }
         if let below { passed = passed && value < below; bound += (atLeast == nil ? "" : " and") + " < \(fmt(below))\(unit)" }
         return Verdict(description: "\(name) \(unit.isEmpty ? fmt(value) : Units.fixed1(value))\(unit), expected\(bound)", value: value, passed: passed)
-    }
-
-    /// The site that stalled an executor longest for `route` over the last 60 s, with its executor.
-    public static func topSite(of route: String, in s: Snapshot) -> (executor: String, site: StallSite)? {
-        (s.loops + [s.tasks]).flatMap { e in e.stallSites.filter { $0.route == route && !$0.function.hasPrefix("(") }.map { (executor: e.name, site: $0) } }
-            .max { $0.site.last60s.micros < $1.site.last60s.micros }
     }
 
     /// Whole numbers as such, others with one decimal, or two when one would change the value.
