@@ -73,9 +73,9 @@ package final class AgentCore: Sendable {
         heldThresholdNanos = held
         board = ActivityBoard(loopCount: loopCount)
         let stall = UInt64(configuration.stallThreshold.nanoseconds)
-        loopStats = (0..<loopCount).map { ExecutorStats(name: "loop \($0)", routeCount: routes.count, stallThresholdNanos: stall) }
+        loopStats = (0..<loopCount).map { ExecutorStats(name: "loop \($0)", routeCount: routes.count, stallThresholdNanos: stall, heldThresholdNanos: held) }
         tallies = (0...loopCount).map { _ in LoopTally(routeCount: routes.count, heldThresholdNanos: held) }
-        taskStats = ExecutorStats(name: "tasks", routeCount: routes.count, stallThresholdNanos: stall)
+        taskStats = ExecutorStats(name: "tasks", routeCount: routes.count, stallThresholdNanos: stall, heldThresholdNanos: held)
         threads = ThreadRegistry(executors: loopCount + 1, tasksIndex: loopCount)
     }
 

@@ -64,7 +64,7 @@ extension LoopScopeAgent {
     }
 
     private func finishOffload(_ point: OffloadPoints.Point, status: Int, start: UInt64, queue: UInt64, wall: UInt64, cpu: UInt64?, held: Bool) {
-        if held, wall >= core.heldThresholdNanos { core.taskStats.recordHeld(route: point.route, nanos: wall) }
+        if held { core.taskStats.recordHeld(route: point.route, nanos: wall) }
         core.requestFinished(route: point.route, loopIndex: core.offLoopTally, RequestRecord(
             status: status, latencyNanos: Clocks.monotonicNanos() &- start, queueNanos: queue,
             computeNanos: wall, cpuNanos: cpu, heldNanos: held ? wall : 0, computed: status != 503

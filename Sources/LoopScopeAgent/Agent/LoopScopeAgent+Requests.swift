@@ -57,7 +57,7 @@ extension LoopScopeAgent {
         let latency = Clocks.monotonicNanos() &- start
         let wall = reading?.wallNanos ?? 0
         let held = reading?.held == true
-        if held, wall >= core.heldThresholdNanos { core.taskStats.recordHeld(route: route.index, nanos: wall) }
+        if held { core.taskStats.recordHeld(route: route.index, nanos: wall) }
         core.requestFinished(route: route.index, loopIndex: core.offLoopTally, RequestRecord(
             status: status, latencyNanos: latency, queueNanos: latency &- min(wall, latency),
             computeNanos: held ? wall : 0, cpuNanos: held ? reading?.cpuNanos : nil, ioNanos: held ? 0 : wall,

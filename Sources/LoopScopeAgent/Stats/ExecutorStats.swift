@@ -21,6 +21,8 @@ package final class ExecutorStats: Sendable {
     package let name: String
     /// Lag above this counts as a stall, nanoseconds.
     package let stallThresholdNanos: UInt64
+    /// Work holding this executor at least this long is charged to its route.
+    package let heldThresholdNanos: UInt64
     private let state: NIOLockedValueBox<State>
     /// Until when (monotonic nanoseconds) requests read on this loop have their loop wait
     /// measured: set whenever the loop is seen busy (lag or a held stage of 1 ms or more).
@@ -30,9 +32,10 @@ package final class ExecutorStats: Sendable {
     package static let waitWatchNanos: UInt64 = 2_000_000_000
     package static let busyNanos: UInt64 = 1_000_000
 
-    package init(name: String, routeCount: Int, stallThresholdNanos: UInt64) {
+    package init(name: String, routeCount: Int, stallThresholdNanos: UInt64, heldThresholdNanos: UInt64) {
         self.name = name
         self.stallThresholdNanos = stallThresholdNanos
+        self.heldThresholdNanos = heldThresholdNanos
         state = NIOLockedValueBox(State(heldNow: Array(repeating: 0, count: routeCount), heldRing: Array(repeating: Array(repeating: 0, count: routeCount), count: 10)))
     }
 
@@ -63,8 +66,12 @@ package final class ExecutorStats: Sendable {
         }
     }
 
-    /// Charges time a route's compute stage held this executor.
+    /// Charges time a route's work held this executor, when it held it at least the held
+    /// threshold (shorter holds are nobody's fault). Checked before the lock: the common case
+    /// on a request path costs a comparison.
+    @inline(__always)
     package func recordHeld(route: Int, nanos: UInt64) {
+        guard nanos >= heldThresholdNanos else { return }
         state.withLockedValue { s in
             if route < s.heldNow.count { s.heldNow[route] &+= nanos }
         }

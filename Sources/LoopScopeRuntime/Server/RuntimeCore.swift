@@ -24,7 +24,6 @@ final class RuntimeCore: RouteModelControl {
     var loopStats: [ExecutorStats] { agent.loopStats }
     var taskStats: ExecutorStats { agent.taskStats }
     var threads: ThreadRegistry { agent.threads }
-    var heldThresholdNanos: UInt64 { agent.heldThresholdNanos }
 
     init(configuration: ServerConfiguration, routes: [Route], extraPools: [any WorkerPool], logger: Logger) throws(RuntimeError) {
         try configuration.validate()
@@ -91,9 +90,7 @@ final class RuntimeCore: RouteModelControl {
         var outcome = rt.route.job.measuredRun(input, measureCPU: measureCPU, startedAt: now)
         board.exitLoop(loopIndex)
         outcome.heldNanos = outcome.wallNanos
-        if outcome.wallNanos >= heldThresholdNanos {
-            loopStats[loopIndex].recordHeld(route: rt.index, nanos: outcome.wallNanos)
-        }
+        loopStats[loopIndex].recordHeld(route: rt.index, nanos: outcome.wallNanos)
         loopStats[loopIndex].noteBusy(nanos: outcome.wallNanos, now: now &+ outcome.wallNanos)
         return outcome
     }
@@ -107,9 +104,7 @@ final class RuntimeCore: RouteModelControl {
         var outcome = rt.route.job.measuredRun(input, measureCPU: measureCPU, startedAt: now)
         board.exitTask(token)
         outcome.heldNanos = outcome.wallNanos
-        if outcome.wallNanos >= heldThresholdNanos {
-            taskStats.recordHeld(route: rt.index, nanos: outcome.wallNanos)
-        }
+        taskStats.recordHeld(route: rt.index, nanos: outcome.wallNanos)
         return outcome
     }
 
@@ -127,7 +122,7 @@ final class RuntimeCore: RouteModelControl {
             let value = try await body()
             let reading = meter.finish()
             stages.add(reading)
-            if reading.held, reading.wallNanos >= heldThresholdNanos { taskStats.recordHeld(route: rt.index, nanos: reading.wallNanos) }
+            if reading.held { taskStats.recordHeld(route: rt.index, nanos: reading.wallNanos) }
             return value
         } catch {
             stages.add(meter.finish())
