@@ -98,8 +98,8 @@ package final class Watchdog: Sendable {
     }
 
     /// With nothing stalled, the watchdog sleeps until the first moment a probe could be late
-    /// past the threshold (at least 1 ms, at most `idlePeriodMicros`): a probe that backed off
-    /// to 50 ms cannot be overdue sooner, so an idle server wakes it rarely.
+    /// past the threshold (at least 1 ms, at most `idlePeriodMicros`): no stall can be seen
+    /// sooner.
     func idleSleepMicros(now: UInt64) -> UInt32 {
         let threshold = sampleThresholdNanos.load(ordering: .relaxed)
         var earliest = UInt64.max
@@ -140,21 +140,24 @@ package final class Watchdog: Sendable {
                 let charged = now &- s.lastLook
                 s.lastLook = now
                 if let sampler = l.sampler {
-                    var looks: [(look: StackSampler.Look, route: String?)] = []
+                    var seen: [(site: Site, route: String?)] = []
                     for tid in w.threads() {
                         // The stage on the thread just before and just after the look: the
                         // sampled work may end (and leave the board) between the two.
                         let before = w.routeOnThread?(tid)
                         let look = sampler.look(tid: tid, idleSyscalls: w.idleSyscalls)
-                        if look == .gone { w.forget(tid); continue }
-                        let threadRoute = w.routeOnThread.map { find in (find(tid) ?? before).map(routeName) } ?? route
-                        looks.append((look, threadRoute))
+                        if look == .gone { w.forget(tid) }
+                        guard let site = Site(look) else { continue }
+                        seen.append((site, w.routeOnThread.map { find in (find(tid) ?? before).map(routeName) } ?? route))
                     }
                     // The interval is shared by the threads seen stalled: a site's time is
                     // executor time, not thread time multiplied by the pool's width.
-                    let seen = looks.filter { if case .running = $0.look { return true }; if case .blocked = $0.look { return true }; return false }
-                    for (look, threadRoute) in seen {
-                        record(look, stats: w.stats, route: threadRoute, charged: charged / UInt64(seen.count), stall: s, now: now)
+                    let wallTime = Clocks.wallSeconds()
+                    for (site, threadRoute) in seen {
+                        w.stats.recordStall(StallSample(function: site.function, frames: site.frames, state: site.state, syscall: site.syscall,
+                                                        route: threadRoute, chargedNanos: charged / UInt64(seen.count), stallID: s.id,
+                                                        stallNanos: now &- s.since),
+                                            second: Int(now / 1_000_000_000), wallTime: wallTime)
                         if route == nil { route = threadRoute }
                     }
                     sampled.store(sampler.samples, ordering: .relaxed)
@@ -180,18 +183,30 @@ package final class Watchdog: Sendable {
         current.withLockedValue { $0[i] = nil }
     }
 
-    private func record(_ look: StackSampler.Look, stats: ExecutorStats, route: String?, charged: UInt64, stall: Stall, now: UInt64) {
-        let sample: StallSample
-        switch look {
-        case .running(let function, let frames):
-            sample = StallSample(function: function, frames: frames, state: .running, route: route,
-                                 chargedNanos: charged, stallID: stall.id, stallNanos: now &- stall.since)
-        case .blocked(let call):
-            sample = StallSample(function: "blocked in \(call)", frames: [], state: .blocked, syscall: call, route: route,
-                                 chargedNanos: charged, stallID: stall.id, stallNanos: now &- stall.since)
-        case .idle, .noAnswer, .gone:
-            return
+    /// What a look at a stalled thread found, when it found it stalled: a running thread's
+    /// stack, or a blocked thread's system call.
+    private struct Site {
+        var function: String
+        var frames: [String]
+        var state: StallState
+        var syscall: String?
+
+        init?(_ look: StackSampler.Look) {
+            switch look {
+            case .running(let function, let frames):
+                self.init(function: function, frames: frames, state: .running, syscall: nil)
+            case .blocked(let call):
+                self.init(function: "blocked in \(call)", frames: [], state: .blocked, syscall: call)
+            case .idle, .noAnswer, .gone:
+                return nil
+            }
         }
-        stats.recordStall(sample, second: Int(now / 1_000_000_000), wallTime: Clocks.wallSeconds())
+
+        init(function: String, frames: [String], state: StallState, syscall: String?) {
+            self.function = function
+            self.frames = frames
+            self.state = state
+            self.syscall = syscall
+        }
     }
 }
