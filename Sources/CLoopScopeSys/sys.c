@@ -95,3 +95,16 @@ int loopscope_thread_first_visit(int64_t registry) {
     visited = registry;
     return 1;
 }
+
+int64_t loopscope_thread_cpu_nanos(int32_t tid) {
+#ifdef __linux__
+    /* MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED): what glibc's pthread_getcpuclockid returns. */
+    clockid_t clock = (clockid_t)(((unsigned)~tid) << 3) | 2 | 4;
+    struct timespec ts;
+    if (clock_gettime(clock, &ts) != 0) return -1;
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+#else
+    (void)tid;
+    return -1;
+#endif
+}

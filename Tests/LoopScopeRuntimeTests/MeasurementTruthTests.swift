@@ -54,6 +54,9 @@ enum StallFixtures {
     @Test func aFunctionStallingALoopIsThatLoopsTopStallSite() async throws {
         let t = try await TestServer.start(loops: 1, extraRoutes: try StallFixtures.routes())
         for _ in 0..<3 { _ = try await t.get("/spin-test?ms=50") }
+        // The watchdog records its last look of a stall on its own thread, maybe after the
+        // response: wait for it.
+        _ = waitUntil(seconds: 2) { (t.server.snapshot().loops[0].stallSites.first?.total.micros ?? 0) >= 3 * 15_000 }
         let site = t.server.snapshot().loops[0].stallSites.first
         await t.stop()
         let top = try #require(site)
@@ -93,6 +96,7 @@ enum StallFixtures {
         let t = try await TestServer.start(loops: 1, extraRoutes: try StallFixtures.routes())
         _ = try await t.get("/sleep-test?ms=50")
         let slept = StallFixtures.lastSleepNanos.load(ordering: .relaxed)
+        _ = waitUntil(seconds: 2) { !t.server.snapshot().loops[0].stallSites.isEmpty }
         let sites = t.server.snapshot().loops[0].stallSites
         await t.stop()
         #expect(slept >= 50_000_000, "the sampled sleep was not cut short")
@@ -139,6 +143,7 @@ enum StallFixtures {
         let quiet = t.server.snapshot().loops[0].stallSites
         _ = try t.server.core.agent.setStallThreshold(millis: 10, actor: "test")
         _ = try await t.get("/spin-test?ms=50")
+        _ = waitUntil(seconds: 2) { !t.server.snapshot().loops[0].stallSites.isEmpty }
         let s = t.server.snapshot()
         await t.stop()
         #expect(quiet.isEmpty)

@@ -26,4 +26,8 @@ int64_t loopscope_loop_wait_nanos(int fd);
 /// 1 the first time the calling thread calls it with `registry` (non-zero), 0 on later calls
 /// with the same value; a thread-local slot remembers the last registry seen.
 int loopscope_thread_first_visit(int64_t registry);
+
+/// CPU time used so far by thread `tid` of this process, nanoseconds (one clock_gettime on the
+/// thread's CPU clock, as pthread_getcpuclockid makes it); -1 when the thread is gone.
+int64_t loopscope_thread_cpu_nanos(int32_t tid);
 #endif

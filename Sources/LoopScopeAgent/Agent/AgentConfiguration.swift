@@ -8,8 +8,11 @@ public struct AgentConfiguration: Sendable {
     public var name: String = "loopscope-app"
     /// Request-path statistics and probes. Off only to measure what they cost.
     public var instrumented: Bool = true
-    /// How often the lag probes fire.
+    /// How often the lag probes run while their executor is active (`ProbeCadence`).
     public var lagInterval: TimeAmount = .milliseconds(5)
+    /// How often they run while it is quiet, so an idle server stays idle; set it to
+    /// `lagInterval` to probe at one rate always.
+    public var quietLagInterval: TimeAmount = .milliseconds(50)
     /// Probe lag at or above this counts as a stall.
     public var stallThreshold: TimeAmount = .milliseconds(2)
     /// Work holding a loop or a cooperative-pool thread at least this long is charged to its route.
@@ -35,6 +38,7 @@ public struct AgentConfiguration: Sendable {
     /// Throws for values no agent can run with.
     public func validate() throws(RuntimeError) {
         guard lagInterval.nanoseconds >= 1_000_000 else { throw .invalidConfiguration("lag interval must be at least 1 ms") }
+        guard quietLagInterval >= lagInterval else { throw .invalidConfiguration("quiet lag interval must be at least the lag interval") }
         guard Command.stallSampleThresholdMillis.contains(Int(stallSampleThreshold.nanoseconds / 1_000_000)) else {
             throw .invalidConfiguration("stall sample threshold must be \(Command.stallSampleThresholdMillis.lowerBound)...\(Command.stallSampleThresholdMillis.upperBound) ms, got \(stallSampleThreshold.nanoseconds / 1_000_000) ms")
         }

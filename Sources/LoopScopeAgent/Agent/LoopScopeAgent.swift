@@ -20,8 +20,6 @@ public final class LoopScopeAgent: Sendable {
     private let state = NIOLockedValueBox(Running())
 
     private struct Running {
-        var probes: [LagProbe] = []
-        var taskProbe: TaskLagProbe?
         var control: ControlServer?
         var ticker: Ticker?
         var stopped = false
@@ -61,25 +59,19 @@ public final class LoopScopeAgent: Sendable {
     package func start(loops: [any EventLoop]) async throws {
         let config = core.configuration
         let core = self.core
-        var probes: [LagProbe] = []
-        var taskProbe: TaskLagProbe? = nil
         if config.instrumented {
-            probes = loops.enumerated().map { LagProbe(loop: $0.element, stats: core.loopStats[$0.offset], interval: config.lagInterval) }
-            probes.forEach { $0.start() }
-            let tp = TaskLagProbe(stats: core.taskStats, interval: config.lagInterval, threads: core.threads)
-            tp.start()
-            taskProbe = tp
             for (i, loop) in loops.enumerated() { loop.execute { core.threads.register(executor: i) } }
             let threads = core.threads
-            var watched = probes.enumerated().map { i, p in
-                Watchdog.Watched(name: "loop \(i)", stats: core.loopStats[i], probeDeadline: { p.nextDeadlineNanos.load(ordering: .relaxed) },
+            var watched = loops.enumerated().map { i, loop in
+                Watchdog.Watched(name: "loop \(i)", stats: core.loopStats[i], probe: .loop(loop, stats: core.loopStats[i]),
                                  runningStage: { core.board.onLoop(i) }, threads: { threads.threads(of: i) }, idleSyscalls: Watchdog.loopIdleSyscalls)
             }
-            watched.append(Watchdog.Watched(name: "tasks", stats: core.taskStats, probeDeadline: { tp.nextDeadlineNanos.load(ordering: .relaxed) },
+            watched.append(Watchdog.Watched(name: "tasks", stats: core.taskStats, probe: .cooperativePool(stats: core.taskStats, threads: threads),
                                             runningStage: { core.board.longestTask() }, threads: { threads.threads(of: threads.tasksIndex) },
                                             idleSyscalls: Watchdog.poolIdleSyscalls, routeOnThread: { core.board.task(onThread: $0) },
                                             forget: { threads.forget($0, executor: threads.tasksIndex) }))
-            let dog = Watchdog(watched: watched, sampleThresholdNanos: UInt64(config.stallSampleThreshold.nanoseconds),
+            let dog = Watchdog(watched: watched, probeInterval: config.lagInterval, quietProbeInterval: config.quietLagInterval,
+                               sampleThresholdNanos: UInt64(config.stallSampleThreshold.nanoseconds),
                                reportThresholdNanos: UInt64(config.watchdogThreshold.nanoseconds), sampleStacks: config.sampleStallStacks,
                                routeName: { core.routeName($0) }, events: core.events)
             dog.start()
@@ -90,15 +82,11 @@ public final class LoopScopeAgent: Sendable {
             do {
                 control = try await ControlServer.start(core: core, configuration: controlConfig)
             } catch {
-                probes.forEach { $0.stop() }
-                taskProbe?.stop()
                 core.watchdog.withLockedValue { $0?.stop() }
                 throw error
             }
         }
         state.withLockedValue { s in
-            s.probes = probes
-            s.taskProbe = taskProbe
             s.control = control
             s.ticker = Ticker { core.rollover() }
         }
@@ -119,8 +107,6 @@ public final class LoopScopeAgent: Sendable {
             core.setOffloadPool(nil)
             await shutDown([pool])
         }
-        s.probes.forEach { $0.stop() }
-        s.taskProbe?.stop()
         s.ticker?.stop()
         core.watchdog.withLockedValue { $0?.stop() }
         await s.control?.stop()

@@ -7,20 +7,23 @@ import NIOCore
 import NIOConcurrencyHelpers
 import Synchronization
 import LoopScopeWire
+import CLoopScopeSys
 
-/// A thread of its own that notices an executor stalled right now: a probe overdue by more
-/// than the sampling threshold. While the stall lasts it looks at the executor's threads every
-/// few milliseconds — the stack of a running one, the system call of a blocked one — and
-/// charges the time since its last look to what it saw (stall sites), so long stalls weigh by
-/// duration. Past the report threshold it publishes the stall in progress and logs one event.
-/// Without a stall it costs one pass over the probes' deadlines every 10 ms. Thread-safe.
+/// A thread of its own that sends the executors' probes (`ProbeCadence` says when) and notices
+/// an executor stalled right now: a probe waiting longer than the sampling threshold. While the
+/// stall lasts it looks at the executor's threads every few milliseconds — the stack of a
+/// running one, the system call of a blocked one — and charges the time since its last look to
+/// what it saw (stall sites), so long stalls weigh by duration. Past the report threshold it
+/// publishes the stall in progress and logs one event. Without a stall a pass reads each
+/// executor's threads' CPU clocks and the probes' send times: every 10 ms on an idle server,
+/// at the probes' cadence on a busy one. Thread-safe.
 package final class Watchdog: Sendable {
     /// What the watchdog watches: an executor's probe, how to find its running stage, and its
     /// threads.
     package struct Watched: Sendable {
         var name: String
         var stats: ExecutorStats
-        var probeDeadline: @Sendable () -> UInt64
+        var probe: ExecutorProbe
         var runningStage: @Sendable () -> (route: Int, start: UInt64)?
         var threads: @Sendable () -> [Int32]
         /// System calls the executor's threads wait for work in (not stalls).
@@ -37,8 +40,7 @@ package final class Watchdog: Sendable {
     package static let loopIdleSyscalls: Set<String> = ["epoll_wait", "epoll_pwait", "epoll_pwait2"]
     package static let poolIdleSyscalls: Set<String> = ["futex"]
 
-    /// How often the watchdog looks when nothing is stalled, and while something is.
-    package static let idlePeriodMicros: UInt32 = 60_000
+    /// How often the watchdog looks while something is stalled.
     package static let stalledPeriodMicros: UInt32 = 4_000
 
     private struct Stall {
@@ -57,17 +59,21 @@ package final class Watchdog: Sendable {
     private let current: NIOLockedValueBox<[StallInProgress?]>
     private let running = Synchronization.Atomic<Bool>(true)
     /// Only the watchdog's thread (or a test calling `check` directly) touches these.
-    private let looking: NIOLockedValueBox<(sampler: StackSampler?, stalls: [Stall?], next: UInt64)>
+    private let looking: NIOLockedValueBox<(sampler: StackSampler?, stalls: [Stall?], next: UInt64, cadences: [ProbeCadence])>
 
-    package init(watched: [Watched], sampleThresholdNanos: UInt64, reportThresholdNanos: UInt64, sampleStacks: Bool = true,
-         routeName: @escaping @Sendable (Int) -> String, events: EventLog) {
+    /// `probeInterval` and `quietProbeInterval` are the probes' two cadences (`ProbeCadence`).
+    package init(watched: [Watched], probeInterval: TimeAmount, quietProbeInterval: TimeAmount,
+                 sampleThresholdNanos: UInt64, reportThresholdNanos: UInt64, sampleStacks: Bool = true,
+                 routeName: @escaping @Sendable (Int) -> String, events: EventLog) {
         self.watched = watched
         self.sampleThresholdNanos = Atomic(sampleThresholdNanos)
         self.reportThresholdNanos = reportThresholdNanos
         self.routeName = routeName
         self.events = events
         self.current = NIOLockedValueBox(Array(repeating: nil, count: watched.count))
-        self.looking = NIOLockedValueBox((sampleStacks ? StackSampler() : nil, Array(repeating: nil, count: watched.count), 0))
+        let cadence = ProbeCadence(fastNanos: UInt64(probeInterval.nanoseconds), quietNanos: UInt64(quietProbeInterval.nanoseconds))
+        self.looking = NIOLockedValueBox((sampleStacks ? StackSampler() : nil, Array(repeating: nil, count: watched.count), 0,
+                                          Array(repeating: cadence, count: watched.count)))
     }
 
     /// The stall in progress on executor `index`, if any.
@@ -91,24 +97,60 @@ package final class Watchdog: Sendable {
         WorkerThread.spawn(name: "ls-watchdog") { [self] in
             while running.load(ordering: .relaxed) {
                 let now = Clocks.monotonicNanos()
+                let nextProbe = sendProbes(now: now)
                 let stalled = check(now: now)
-                usleep(stalled ? Self.stalledPeriodMicros : idleSleepMicros(now: now))
+                usleep(stalled ? Self.stalledPeriodMicros : sleepMicros(now: now, nextProbe: nextProbe))
             }
         }
     }
 
-    /// With nothing stalled, the watchdog sleeps until the first moment a probe could be late
-    /// past the threshold (at least 1 ms, at most `idlePeriodMicros`): no stall can be seen
-    /// sooner.
-    func idleSleepMicros(now: UInt64) -> UInt32 {
+    /// Looks at each executor's activity and sends the probes that are due; returns when the
+    /// next one is due (probes still waiting are the stall check's business).
+    @discardableResult
+    package func sendProbes(now: UInt64) -> UInt64 {
+        looking.withLockedValue { l in
+            var earliest = UInt64.max
+            for (i, w) in watched.enumerated() {
+                // A stage running on a loop for a millisecond makes it busy now, CPU or not (a
+                // blocking call on a quiet loop uses none).
+                let stageRunning = w.routeOnThread == nil && w.runningStage().map { now &- $0.start >= ExecutorStats.busyNanos } == true
+                if stageRunning { w.stats.noteBusy(nanos: ExecutorStats.busyNanos, now: now) }
+                l.cadences[i].look(now: now, cpuNanos: Self.cpuNanos(of: w.threads()), busy: w.stats.seenBusyLately(now: now))
+                guard w.probe.pendingSince.load(ordering: .relaxed) == 0 else { continue }
+                if l.cadences[i].due(now: now) {
+                    w.probe.send(now: now)
+                    l.cadences[i].sent(now: now)
+                }
+                earliest = min(earliest, l.cadences[i].nextSend(now: now))
+            }
+            return earliest
+        }
+    }
+
+    /// The CPU time the threads have used so far; nil when there are none or one is gone.
+    private static func cpuNanos(of threads: [Int32]) -> Int64? {
+        guard !threads.isEmpty else { return nil }
+        var total: Int64 = 0
+        for tid in threads {
+            let t = loopscope_thread_cpu_nanos(tid)
+            guard t >= 0 else { return nil }
+            total += t
+        }
+        return total
+    }
+
+    /// With nothing stalled, the watchdog sleeps until the next probe is due, a waiting probe
+    /// could pass the sampling threshold, or the next look at the executors' activity —
+    /// whichever comes first, at least 1 ms.
+    func sleepMicros(now: UInt64, nextProbe: UInt64) -> UInt32 {
         let threshold = sampleThresholdNanos.load(ordering: .relaxed)
-        var earliest = UInt64.max
+        var earliest = min(nextProbe, now &+ ProbeCadence.lookNanos)
         for w in watched {
-            let d = w.probeDeadline()
-            earliest = min(earliest, d == 0 ? now : d &+ threshold)
+            let pending = w.probe.pendingSince.load(ordering: .relaxed)
+            if pending > 0 { earliest = min(earliest, pending &+ threshold) }
         }
         let wait = earliest > now ? (earliest - now) / 1000 : 0
-        return UInt32(min(max(wait, 1_000), UInt64(Self.idlePeriodMicros)))
+        return UInt32(min(max(wait, 1_000), ProbeCadence.lookNanos / 1000))
     }
 
     package func stop() {
@@ -121,19 +163,19 @@ package final class Watchdog: Sendable {
         let threshold = sampleThresholdNanos.load(ordering: .relaxed)
         var anyStalled = false
         for (i, w) in watched.enumerated() {
-            let deadline = w.probeDeadline()
-            // A probe late by a millisecond already makes requests wait: have it measured
+            let waitingSince = w.probe.pendingSince.load(ordering: .relaxed)
+            // A probe waiting for a millisecond already makes requests wait: have it measured
             // from the first request the loop reads after the stall.
-            if deadline > 0, now > deadline { w.stats.noteBusy(nanos: now - deadline, now: now) }
-            guard deadline > 0, now > deadline, now - deadline > threshold else {
+            if waitingSince > 0, now > waitingSince { w.stats.noteBusy(nanos: now - waitingSince, now: now) }
+            guard waitingSince > 0, now > waitingSince, now - waitingSince > threshold else {
                 endStall(i)
                 continue
             }
             anyStalled = true
             let stage = w.runningStage()
             // A loop's running stage began the stall; a pool's registered stages may be
-            // awaiting, so its stall begins when its probe was due.
-            let since = w.routeOnThread == nil ? (stage.map { min($0.start, deadline) } ?? deadline) : deadline
+            // awaiting, so its stall begins when its probe was sent.
+            let since = w.routeOnThread == nil ? (stage.map { min($0.start, waitingSince) } ?? waitingSince) : waitingSince
             var route = w.routeOnThread == nil ? stage.map { routeName($0.route) } : nil
             let stall = looking.withLockedValue { l -> Stall in
                 var s = l.stalls[i] ?? { l.next &+= 1; return Stall(id: l.next, since: since, lastLook: since, reported: false) }()

@@ -24,12 +24,13 @@ package final class ExecutorStats: Sendable {
     /// Work holding this executor at least this long is charged to its route.
     package let heldThresholdNanos: UInt64
     private let state: NIOLockedValueBox<State>
-    /// Until when (monotonic nanoseconds) requests read on this loop have their loop wait
-    /// measured: set whenever the loop is seen busy (lag or a held stage of 1 ms or more).
-    private let waitWatchUntil = Atomic<UInt64>(0)
+    /// Until when (monotonic nanoseconds) the executor counts as seen busy lately: set whenever
+    /// it is seen busy (lag or a held stage of 1 ms or more). While it is, requests read on a
+    /// loop have their loop wait measured and the probes run at their fast cadence.
+    private let busyUntil = Atomic<UInt64>(0)
 
-    /// How long a busy sighting keeps loop wait measured, and what counts as busy.
-    package static let waitWatchNanos: UInt64 = 2_000_000_000
+    /// How long a busy sighting lasts, and what counts as busy.
+    package static let busyHoldNanos: UInt64 = 2_000_000_000
     package static let busyNanos: UInt64 = 1_000_000
 
     package init(name: String, routeCount: Int, stallThresholdNanos: UInt64, heldThresholdNanos: UInt64) {
@@ -42,14 +43,14 @@ package final class ExecutorStats: Sendable {
     /// Notes that the executor was busy for `nanos` up to `now`.
     @inline(__always)
     package func noteBusy(nanos: UInt64, now: UInt64) {
-        if nanos >= Self.busyNanos { waitWatchUntil.store(now &+ Self.waitWatchNanos, ordering: .relaxed) }
+        if nanos >= Self.busyNanos { busyUntil.store(now &+ Self.busyHoldNanos, ordering: .relaxed) }
     }
 
-    /// Whether requests read now should have their loop wait measured.
+    /// Whether the executor was seen busy within the last `busyHoldNanos`.
     @inline(__always)
-    package func watchesLoopWait(now: UInt64) -> Bool { now < waitWatchUntil.load(ordering: .relaxed) }
+    package func seenBusyLately(now: UInt64) -> Bool { now < busyUntil.load(ordering: .relaxed) }
 
-    /// Records how late the probe timer fired.
+    /// Records how long a probe waited to run.
     package func recordLag(nanos: UInt64) {
         state.withLockedValue { s in
             s.lag.record(nanos / 1000)

@@ -29,7 +29,7 @@ package final class RouteStats: Sendable {
                 second += tally.takeSecond(route: route, swapping: &s.spare)
                 if s.spare.totalCount > 0 {
                     s.latency.absorb(s.spare)
-                    s.spare.reset()
+                    s.spare = WindowedDistribution.emptySecond()
                 }
             }
             s.latency.rollover()

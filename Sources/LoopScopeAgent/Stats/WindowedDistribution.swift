@@ -80,13 +80,16 @@ package struct WindowedDistribution {
         ring[ringNext] = second
         ringNext = (ringNext + 1) % Self.slots
         if !(wasEmpty && second.isEmpty) {
-            window.reset()
+            window = Self.emptySecond()
             for s in ring {
                 for b in s { _ = window.record(b.value, count: b.count) }
             }
         }
         summary = WindowedPercentiles(last1s: Self.summarise(current), last10s: Self.summarise(window))
-        current.reset()
+        // A fresh histogram, not `reset()`: the package's reset assigns its ~28k counts one at a
+        // time through an unspecialised generic (most of an idle server's rollover); an empty
+        // second needs nothing.
+        if count > 0 { current = Self.emptySecond() }
 
         let figure: UInt64
         switch historyFigure {

@@ -69,7 +69,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         switch core.configuration.loopWait {
         case .off: return 0
         case .always: break
-        case .whileBusy: guard core.loopStats[loopIndex].watchesLoopWait(now: Clocks.monotonicNanos()) else { return 0 }
+        case .whileBusy: guard core.loopStats[loopIndex].seenBusyLately(now: Clocks.monotonicNanos()) else { return 0 }
         }
         return UInt64(max(0, loopscope_loop_wait_nanos(socket)))
     }

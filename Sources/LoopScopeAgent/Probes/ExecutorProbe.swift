@@ -1,0 +1,112 @@
+import NIOCore
+import Synchronization
+import CLoopScopeSys
+
+/// Measures one executor's lag: how long a tiny job handed to it waits before it runs. The
+/// watchdog's thread sends the jobs, one at a time, and decides how often (`ProbeCadence`);
+/// a job still waiting is what the watchdog sees as a stall in progress.
+///
+/// An event loop's job is `execute`d on it; the cooperative pool's is a detached task (the
+/// wait for a free pool thread). Thread-safe.
+package final class ExecutorProbe: Sendable {
+    package let stats: ExecutorStats
+    /// Monotonic nanoseconds when the job waiting now was sent; 0 when none is waiting.
+    package let pendingSince = Atomic<UInt64>(0)
+    private let enqueue: @Sendable (@escaping @Sendable () -> Void) -> Void
+
+    package init(stats: ExecutorStats, enqueue: @escaping @Sendable (@escaping @Sendable () -> Void) -> Void) {
+        self.stats = stats
+        self.enqueue = enqueue
+    }
+
+    /// A probe of `loop`.
+    package static func loop(_ loop: any EventLoop, stats: ExecutorStats) -> ExecutorProbe {
+        ExecutorProbe(stats: stats) { job in loop.execute(job) }
+    }
+
+    /// A probe of the cooperative pool; each thread a job runs on is registered in `threads`.
+    package static func cooperativePool(stats: ExecutorStats, threads: ThreadRegistry) -> ExecutorProbe {
+        ExecutorProbe(stats: stats) { job in
+            Task.detached {
+                threads.noteCooperativeThread()
+                job()
+            }
+        }
+    }
+
+    /// Sends a job unless one is still waiting. Called by the watchdog's thread only.
+    package func send(now: UInt64) {
+        guard pendingSince.load(ordering: .relaxed) == 0 else { return }
+        pendingSince.store(now, ordering: .relaxed)
+        enqueue { [self] in
+            let ran = Clocks.monotonicNanos()
+            let lag = ran &- pendingSince.load(ordering: .relaxed)
+            stats.recordLag(nanos: lag)
+            stats.noteBusy(nanos: lag, now: ran)
+            pendingSince.store(0, ordering: .relaxed)
+        }
+    }
+}
+
+/// When the watchdog sends an executor's probe: every `lagInterval` (5 ms) while the executor
+/// is active — its threads used more than 2 % of a core over the last 10 ms or more (beyond
+/// an allowance for the probes themselves), or it was seen busy (lag, a held stage of 1 ms or
+/// more, or a stage running on a loop for 1 ms now) — and for two seconds after; every
+/// `quietInterval` (50 ms) otherwise, so an idle server is not woken 200 times a second per
+/// executor. A CPU-bound stall, or a stage that blocks a loop, makes its executor active at the
+/// watchdog's next look (within 10 ms); what the quiet cadence can miss is a blocking call on a
+/// quiet executor outside any stage LoopScope knows of (an embedding app's own channel
+/// handler), seen up to one quiet interval late. A plain value owned by the watchdog's thread.
+package struct ProbeCadence {
+    /// How often the watchdog looks at the executors' CPU time, at most.
+    package static let lookNanos: UInt64 = 10_000_000
+    package static let activeShare = 0.02
+    /// CPU time a probe may cost its executor (waking a sleeping thread included) without
+    /// making it look active.
+    package static let probeAllowanceNanos: Int64 = 100_000
+    /// Probes due this soon are sent with the others of the same pass.
+    package static let slackNanos: UInt64 = 1_000_000
+
+    let fastNanos: UInt64
+    let quietNanos: UInt64
+    private var windowStart: UInt64 = 0
+    private var windowCPU: Int64 = -1
+    private var probesInWindow: Int64 = 0
+    private var activeUntil: UInt64 = 0
+    private var busy = false
+    private var lastSent: UInt64 = 0
+
+    package init(fastNanos: UInt64, quietNanos: UInt64) {
+        self.fastNanos = fastNanos
+        self.quietNanos = max(quietNanos, fastNanos)
+    }
+
+    /// Takes a look at the executor: `cpuNanos` is its threads' CPU time so far (nil when
+    /// unknown), `busy` whether it was seen busy lately. The CPU share is judged over at least
+    /// `lookNanos`.
+    package mutating func look(now: UInt64, cpuNanos: Int64?, busy: Bool) {
+        self.busy = busy
+        guard let cpu = cpuNanos, windowCPU >= 0, cpu >= windowCPU else {
+            (windowStart, windowCPU, probesInWindow) = (now, cpuNanos ?? -1, 0)
+            return
+        }
+        guard now &- windowStart >= Self.lookNanos else { return }
+        let allowed = Self.activeShare * Double(now &- windowStart) + Double(probesInWindow * Self.probeAllowanceNanos)
+        if Double(cpu - windowCPU) > allowed { activeUntil = now &+ ExecutorStats.busyHoldNanos }
+        (windowStart, windowCPU, probesInWindow) = (now, cpu, 0)
+    }
+
+    package func active(now: UInt64) -> Bool { busy || now < activeUntil }
+
+    /// When the next probe is due.
+    package func nextSend(now: UInt64) -> UInt64 { lastSent &+ (active(now: now) ? fastNanos : quietNanos) }
+
+    /// Whether a probe is due now (or so soon that it goes with this pass's).
+    package func due(now: UInt64) -> Bool { nextSend(now: now) <= now &+ Self.slackNanos }
+
+    /// Notes a probe sent at `now`.
+    package mutating func sent(now: UInt64) {
+        lastSent = now
+        probesInWindow += 1
+    }
+}
