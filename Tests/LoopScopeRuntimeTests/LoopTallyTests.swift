@@ -10,6 +10,40 @@ import LoopScopeWire
         tally.finished(route: 0, status: status, record: RequestRecord(status: status, latencyNanos: micros * 1000, computeNanos: 2_000, heldNanos: 2_000))
     }
 
+    @Test func busyAsyncRoutesAreMeasuredOncePerMillisecondAndWeighted() {
+        let tally = LoopTally(routeCount: 1, heldThresholdNanos: 1_000)
+        let stats = RouteStats(route: 0)
+        let us: UInt64 = 1_000
+        // 4000 requests 250 µs apart over one second: one in four is measured, standing for 4.
+        var measured = 0
+        for i in 0..<4000 {
+            let plan = tally.startedAsync(route: 0, now: 1_000_000 * us + UInt64(i) * 250 * us)
+            if plan.measure {
+                measured += 1
+                #expect(plan.weight == (i == 0 ? 1 : 4))
+                // Each measured one held its thread 3 ms (fake async) on 8 ms of latency.
+                tally.finished(route: 0, status: 200, record: RequestRecord(status: 200, latencyNanos: 8_000 * us, queueNanos: 5_000 * us,
+                                                                            computeNanos: 3_000 * us, heldNanos: 3_000 * us, asyncHeldNanos: 3_000 * us,
+                                                                            weight: plan.weight))
+            } else {
+                tally.finished(route: 0, status: 200, record: .unmeasured(status: 200, latencyNanos: 8_000 * us))
+            }
+        }
+        #expect(measured == 1000)
+        stats.rollover(from: [tally])
+        let f = stats.figures(method: "GET", path: "/x", model: .task, counters: tally.counters()[0])
+        #expect(f.requests == 4000 && f.latency.last1s.count == 4000)
+        // Averages over the measured requests, not diluted by the others...
+        #expect(f.split.computeMicros == 3_000 && f.split.queueMicros == 5_000)
+        #expect(f.held.asyncMicros == 3_000)
+        // ...and the held count and time scaled to every request.
+        #expect(f.held.count == 3997)
+        #expect(f.held.totalMicros == 3997 * 3_000)
+        // A quiet route (requests 2 ms apart) has every request measured.
+        let quiet = LoopTally(routeCount: 1, heldThresholdNanos: 1_000)
+        #expect((0..<100).allSatisfy { quiet.startedAsync(route: 0, now: 1_000_000 * us + UInt64($0) * 2_000 * us).measure })
+    }
+
     @Test func requestsRecordedOnTwoLoopsMergeIntoOneDistribution() {
         let loops = [LoopTally(routeCount: 1, heldThresholdNanos: 1_000), LoopTally(routeCount: 1, heldThresholdNanos: 1_000)]
         let stats = RouteStats(route: 0)

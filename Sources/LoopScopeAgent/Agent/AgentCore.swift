@@ -132,6 +132,13 @@ package final class AgentCore: Sendable {
         tallies[loopIndex].started(route: route)
     }
 
+    /// An async request of `route` started at `now` (recorded in the off-loop tally): what to
+    /// measure of it.
+    @inline(__always)
+    package func asyncRequestStarted(route: Int, now: UInt64) -> LoopTally.AsyncPlan {
+        tallies[offLoopTally].startedAsync(route: route, now: now)
+    }
+
     /// A request got its response on loop `loopIndex`: records it (only counts it when
     /// uninstrumented) and, for about one request in 64, measures what recording cost.
     @inline(__always)

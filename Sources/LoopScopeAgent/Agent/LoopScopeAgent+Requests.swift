@@ -18,16 +18,29 @@ extension LoopScopeAgent {
     /// or a blocking call in async code: fake async) — that held time and its CPU time, charged
     /// to the route on `tasks`. A body that awaited counts as I/O.
     ///
-    /// `body` runs in the current task, with a task executor that counts its suspensions (on
-    /// the same cooperative pool; entering it costs one hop). `status` maps the result to an
+    /// To tell held from awaited, `body` runs in the current task with a task executor that
+    /// counts its suspensions (on the same cooperative pool; entering it costs one hop, a few
+    /// microseconds). That is done for every request of a quiet route and for about a thousand
+    /// a second of a busy one (`LoopTally.asyncMeasureGapNanos`); the split and held figures
+    /// are averages over those, the held time charged to `tasks` scaled by the requests each
+    /// stands for. Latency and status are every request's. `status` maps the result to an
     /// HTTP status, `errorStatus` a thrown error.
     public func measureRequest<T>(_ route: RouteID, status: (T) -> Int, errorStatus: (any Error) -> Int,
                                   _ body: () async throws -> T) async throws -> T {
         let core = self.core
         guard core.instrumented else { return try await body() }
-        let tally = core.offLoopTally
-        let measureCPU = core.requestStarted(route: route.index, loopIndex: tally)
         let start = Clocks.monotonicNanos()
+        let plan = core.asyncRequestStarted(route: route.index, now: start)
+        guard plan.measure else {
+            do {
+                let value = try await body()
+                finish(route, status: status(value), start: start, reading: nil, weight: 0)
+                return value
+            } catch {
+                finish(route, status: errorStatus(error), start: start, reading: nil, weight: 0)
+                throw error
+            }
+        }
         let counter = SuspensionCounter()
         var reading: StageMeter.Reading? = nil
         do {
@@ -35,7 +48,7 @@ extension LoopScopeAgent {
                 core.threads.noteCooperativeThread()
                 let token = core.board.enterTask(route: route.index, now: Clocks.monotonicNanos())
                 defer { core.board.exitTask(token) }
-                let meter = StageMeter(counter, measureCPU: measureCPU)
+                let meter = StageMeter(counter, measureCPU: plan.measureCPU)
                 do {
                     let value = try await body()
                     reading = meter.finish()
@@ -45,23 +58,28 @@ extension LoopScopeAgent {
                     throw error
                 }
             }
-            finish(route, status: status(value), start: start, reading: reading)
+            finish(route, status: status(value), start: start, reading: reading, weight: plan.weight)
             return value
         } catch {
-            finish(route, status: errorStatus(error), start: start, reading: reading)
+            finish(route, status: errorStatus(error), start: start, reading: reading, weight: plan.weight)
             throw error
         }
     }
 
-    private func finish(_ route: RouteID, status: Int, start: UInt64, reading: StageMeter.Reading?) {
+    /// Records a finished request; `weight` 0 for one that was not measured.
+    private func finish(_ route: RouteID, status: Int, start: UInt64, reading: StageMeter.Reading?, weight: Int) {
         let latency = Clocks.monotonicNanos() &- start
+        guard weight > 0 else {
+            core.requestFinished(route: route.index, loopIndex: core.offLoopTally, .unmeasured(status: status, latencyNanos: latency))
+            return
+        }
         let wall = reading?.wallNanos ?? 0
         let held = reading?.held == true
-        if held { core.taskStats.recordHeld(route: route.index, nanos: wall) }
+        if held { core.taskStats.recordHeld(route: route.index, nanos: wall, weight: weight) }
         core.requestFinished(route: route.index, loopIndex: core.offLoopTally, RequestRecord(
             status: status, latencyNanos: latency, queueNanos: latency &- min(wall, latency),
             computeNanos: held ? wall : 0, cpuNanos: held ? reading?.cpuNanos : nil, ioNanos: held ? 0 : wall,
-            heldNanos: held ? wall : 0, asyncHeldNanos: held ? wall : 0, computed: held
+            heldNanos: held ? wall : 0, asyncHeldNanos: held ? wall : 0, computed: held, weight: weight
         ))
     }
 }

@@ -44,6 +44,11 @@ package final class LoopTally: Sendable {
         var started: UInt64 = 0
         /// Wall time of the last compute stage that ran.
         var lastComputeNanos: UInt64 = .max
+        /// Async requests: when the last measured one started, how many were measured, and
+        /// how many started since the last measured one.
+        var lastMeasuredNanos: UInt64 = 0
+        var measured: UInt64 = 0
+        var sinceMeasured = 0
         /// Latency of the requests finished in the current second, microseconds.
         var latency = WindowedDistribution.emptySecond()
         var sums = RequestSums.zero
@@ -74,6 +79,40 @@ package final class LoopTally: Sendable {
     package static let cpuSampleEveryShort: UInt64 = 64
     package static let shortStageNanos: UInt64 = 50_000
 
+    /// What to measure of an async request (a handler on the cooperative pool).
+    package struct AsyncPlan: Sendable {
+        /// Count its suspensions (a hop onto a counting executor) to tell held from awaited.
+        package var measure: Bool
+        /// Read its thread CPU time too.
+        package var measureCPU: Bool
+        /// The requests it stands for (`RequestRecord.weight`).
+        package var weight: Int
+    }
+
+    /// An async request is measured when no other of its route was within this long: every
+    /// request of a quiet route, about a thousand a second of a busy one (whose others then
+    /// cost no hop).
+    package static let asyncMeasureGapNanos: UInt64 = 1_000_000
+
+    /// An async request of `route` started at `now`: what to measure of it.
+    @inline(__always)
+    package func startedAsync(route: Int, now: UInt64) -> AsyncPlan {
+        slots.withLockedValue { s in
+            s[route].counters.inFlight += 1
+            s[route].started &+= 1
+            s[route].sinceMeasured += 1
+            guard s[route].measured == 0 || now &- s[route].lastMeasuredNanos >= Self.asyncMeasureGapNanos else {
+                return AsyncPlan(measure: false, measureCPU: false, weight: 0)
+            }
+            s[route].lastMeasuredNanos = now
+            s[route].measured &+= 1
+            let weight = s[route].sinceMeasured
+            s[route].sinceMeasured = 0
+            let every = s[route].lastComputeNanos < Self.shortStageNanos ? Self.cpuSampleEveryShort : Self.cpuSampleEvery
+            return AsyncPlan(measure: true, measureCPU: s[route].measured % every == 1, weight: weight)
+        }
+    }
+
     /// A request of `route` was read and routed. Returns whether its compute stage should read
     /// thread CPU time.
     @inline(__always)
@@ -98,8 +137,8 @@ package final class LoopTally: Sendable {
             s[route].sums.add(r)
             if r.computed { s[route].lastComputeNanos = r.computeNanos }
             if r.heldNanos >= threshold, r.heldNanos > 0 {
-                s[route].counters.heldCount &+= 1
-                s[route].counters.heldTotalNanos &+= r.heldNanos
+                s[route].counters.heldCount &+= UInt64(r.weight)
+                s[route].counters.heldTotalNanos &+= r.heldNanos &* UInt64(r.weight)
             }
         }
     }

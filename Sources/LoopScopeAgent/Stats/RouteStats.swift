@@ -42,7 +42,7 @@ package final class RouteStats: Sendable {
     package func figures(method: String, path: String, model: ExecutionModel, counters c: LoopTally.Counters) -> RouteFigures {
         state.withLockedValue { s in
             let sum = s.rolling.last10s
-            let n = max(sum.requests, 1)
+            let n = max(sum.measured, 1)
             let compute = ComputeFigures(
                 wallMicros: sum.computed > 0 ? sum.compute / sum.computed / 1000 : 0,
                 cpuMicros: sum.cpuSamples > 0 ? sum.cpu / sum.cpuSamples / 1000 : 0,
