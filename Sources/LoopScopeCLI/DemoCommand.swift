@@ -24,6 +24,7 @@ struct DemoCommand: AsyncParsableCommand {
     var headless = false
     @Flag(help: "Interactive mode: autopilot acts at once instead of waiting for you.") var autopilot = false
     @Flag(help: "Halve every phase (for CI).") var short = false
+    @Flag(help: "With --headless: play the scenarios without their fixes, to see the verdicts that depend on a fix fail.") var withholdFix = false
     @Option(parsing: .unconditional, help: "Seconds you have to act in a phase before autopilot does.") var grace = 12.0
     @Option(parsing: .unconditional, help: "HTTP port of the demo server (0: a free one).") var port = 0
     @Flag(help: "Use ASCII instead of Unicode glyphs.") var ascii = false
@@ -33,6 +34,7 @@ struct DemoCommand: AsyncParsableCommand {
         for name in scenario.split(separator: ",") { _ = try Scenario.named(String(name)) }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
         guard grace >= 0, grace <= 600 else { throw ValidationError("--grace must be 0...600 seconds") }
+        guard !withholdFix || headless else { throw ValidationError("--withhold-fix needs --headless") }
     }
 
     func run() async throws {
@@ -54,7 +56,7 @@ struct DemoCommand: AsyncParsableCommand {
         if headless {
             for s in scenarios {
                 try await resetServer(client)
-                let runner = ScenarioRunner(scenario: s, client: client, port: httpPort, group: loadGroup)
+                let runner = ScenarioRunner(scenario: s, client: client, port: httpPort, group: loadGroup, withholdActions: withholdFix)
                 print("\n== \(s.name): \(s.title)\n\(s.story)")
                 let (_, passed) = try await runner.run(observer: HeadlessPrinter.observer(phases: s.phases.count))
                 print(passed ? "✔ \(s.name): every expectation met" : "✘ \(s.name): some expectations failed")

@@ -16,7 +16,7 @@ public final class LoadGenerator: Sendable {
     public init(plan: LoadPlan, group: any EventLoopGroup) {
         self.plan = plan
         self.group = group
-        self.stats = NIOLockedValueBox(LoadStats(paths: plan.mix.map(\.path)))
+        self.stats = NIOLockedValueBox(LoadStats(paths: plan.mix.map(\.path), perSecond: plan.perSecond))
         self.cycle = plan.schedule
     }
 
@@ -172,9 +172,12 @@ struct LoadStats {
     var errorsByPath: [Int]
     var completed = 0
     var start = NIODeadline.now()
+    /// Per path, per second since `start`, the latencies that completed then (when kept).
+    var seconds: [[[UInt64]]]?
 
-    init(paths: [String]) {
+    init(paths: [String], perSecond: Bool = false) {
         self.paths = paths
+        seconds = perSecond ? paths.map { _ in [] } : nil
         histograms = paths.map { _ in Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: .three) }
         errorsByPath = paths.map { _ in 0 }
     }
@@ -184,6 +187,11 @@ struct LoadStats {
         _ = histograms[i].record(v)
         _ = total.record(v)
         completed += 1
+        if seconds != nil {
+            let second = Int((NIODeadline.now() - start).nanoseconds / 1_000_000_000)
+            while seconds![i].count <= second { seconds![i].append([]) }
+            seconds![i][second].append(v)
+        }
         if !(200..<300).contains(status) {
             errors["HTTP \(status)", default: 0] += 1
             errorsByPath[i] += 1
@@ -203,6 +211,16 @@ struct LoadStats {
         completed += o.completed
     }
 
+    /// The median of the whole seconds' p99s over the second half of a run of `elapsed` seconds.
+    static func typicalP99(_ seconds: [[UInt64]], elapsed: Double) -> UInt64? {
+        let whole = min(seconds.count, Int(elapsed))
+        let p99s = seconds.prefix(whole).suffix(max(whole / 2, 1)).filter { !$0.isEmpty }.map { values -> UInt64 in
+            let sorted = values.sorted()
+            return sorted[min(sorted.count - 1, Int((Double(sorted.count) * 0.99).rounded(.up)) - 1)]
+        }.sorted()
+        return p99s.isEmpty ? nil : p99s[p99s.count / 2]
+    }
+
     func elapsed() -> Double { Double((NIODeadline.now() - start).nanoseconds) / 1e9 }
 
     func report(plan: LoadPlan, elapsed: Double) -> LoadReport {
@@ -212,7 +230,11 @@ struct LoadStats {
                            p99: h.totalCount > 0 ? h.valueAtPercentile(99) : 0, p999: h.totalCount > 0 ? h.valueAtPercentile(99.9) : 0,
                            max: h.totalCount > 0 ? h.max : 0)
         }
-        var rows = paths.indices.map { row(paths[$0], histograms[$0], errors: errorsByPath[$0]) }
+        var rows = paths.indices.map { i in
+            var r = row(paths[i], histograms[i], errors: errorsByPath[i])
+            r.typicalP99 = seconds.flatMap { Self.typicalP99($0[i], elapsed: elapsed) }
+            return r
+        }
         rows.append(row("all", total, errors: errorsByPath.reduce(0, +)))
         return LoadReport(mode: plan.mode, seconds: elapsed, rows: rows, errors: errors)
     }

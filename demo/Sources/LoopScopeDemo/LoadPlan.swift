@@ -29,6 +29,9 @@ public struct LoadPlan: Sendable, Equatable, Codable {
     /// Open loop: random (Poisson) arrivals and a random path per request, instead of evenly
     /// spaced sends interleaving the paths. Real traffic bunches up; this shows queueing.
     public var poisson: Bool
+    /// Keep each second's latencies (open loop) for `LoadReport.Row.typicalP99`: a few bytes
+    /// a request, so for the demo's rates, not a benchmark's.
+    public var perSecond = false
 
     public init(host: String = "127.0.0.1", port: Int, mix: [Entry], mode: Mode, connections: Int, durationSeconds: Double, maxRequests: Int? = nil, poisson: Bool = false) {
         self.poisson = poisson

@@ -12,6 +12,10 @@ public struct LoadReport: Sendable, Codable, Equatable {
         public var p99: UInt64
         public var p999: UInt64
         public var max: UInt64
+        /// The median, over the run's second half, of each whole second's p99 (when the plan
+        /// kept seconds): what a typical second looked like, which one stall of the machine
+        /// that runs the load (a starved load generator) cannot move the way it moves `p99`.
+        public var typicalP99: UInt64? = nil
     }
 
     public var mode: LoadPlan.Mode

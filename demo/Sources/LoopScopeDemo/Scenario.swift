@@ -14,6 +14,10 @@ public struct Scenario: Codable, Sendable, Equatable {
         public var seconds: Double
         /// Requests per second by path (open loop).
         public var load: [String: Double]
+        /// Paths whose rate is set for a share of a core instead (0.6: busy 60 % of the time),
+        /// from their cost measured live in the running server under the rest of the load
+        /// (`ScenarioRunner`'s calibration, once per scenario; every phase then uses that rate).
+        public var utilisation: [String: Double]? = nil
         /// What to look at on the dashboard.
         public var say: String
         /// What the user can do now (interactive mode); autopilot does `actions` otherwise.
@@ -37,6 +41,9 @@ public struct Scenario: Codable, Sendable, Equatable {
             guard p.seconds > 0, p.seconds <= 600 else { throw LoadError("phase \(p.name): seconds must be in (0, 600]") }
             for (path, rate) in p.load where !path.hasPrefix("/") || rate <= 0 {
                 throw LoadError("phase \(p.name): load '\(path)': \(rate) is not a path with a positive rate")
+            }
+            for (path, share) in p.utilisation ?? [:] where !path.hasPrefix("/") || !(share > 0 && share < 1) || p.load[path] != nil {
+                throw LoadError("phase \(p.name): utilisation '\(path)': \(share) is not a path (absent from load) with a share in (0, 1)")
             }
         }
         return s

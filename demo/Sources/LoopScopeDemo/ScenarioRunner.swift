@@ -23,27 +23,73 @@ public final class ScenarioRunner: Sendable {
     private let group: any EventLoopGroup
     /// Seconds the user has to act before autopilot does (nil: autopilot at once).
     private let userGraceSeconds: Double?
+    /// Play the phases without their actions (the fixes): the expectations that depend on
+    /// them must fail.
+    private let withholdActions: Bool
 
-    public init(scenario: Scenario, client: ControlClient, port: Int, group: any EventLoopGroup, userGraceSeconds: Double? = nil) {
+    public init(scenario: Scenario, client: ControlClient, port: Int, group: any EventLoopGroup, userGraceSeconds: Double? = nil,
+                withholdActions: Bool = false) {
         self.scenario = scenario
         self.client = client
         self.port = port
         self.group = group
         self.userGraceSeconds = userGraceSeconds
+        self.withholdActions = withholdActions
+    }
+
+    /// The calibration of `utilisation` paths: this long, at this rate.
+    static let calibrationSeconds = 3.0
+    static let calibrationRate = 20.0
+    static let calibratedRates: ClosedRange<Double> = 5...2000
+
+    private func generator(_ rates: [String: Double], seconds: Double) -> LoadGenerator {
+        var plan = LoadPlan(port: port, mix: rates.sorted { $0.key < $1.key }.map { LoadPlan.Entry(path: $0.key, weight: max(1, Int($0.value.rounded()))) },
+                            mode: .open(rate: rates.values.reduce(0, +)), connections: 32, durationSeconds: seconds, poisson: true)
+        plan.perSecond = true
+        return LoadGenerator(plan: plan, group: group)
+    }
+
+    /// The rate of each `utilisation` path of `phase` that keeps its executor busy that share
+    /// of the time, from what its work costs here and now: a few seconds of the phase's other
+    /// load with the path at a light rate, then the server's mean compute time of its requests.
+    private func calibrate(_ phase: Scenario.Phase, observer: Observer) async throws -> [String: Double] {
+        guard let shares = phase.utilisation, !shares.isEmpty else { return [:] }
+        var rates = phase.load
+        for path in shares.keys { rates[path] = Self.calibrationRate }
+        _ = try await generator(rates, seconds: Self.calibrationSeconds).run()
+        let snapshot = try await client.snapshot()
+        var calibrated: [String: Double] = [:]
+        for (path, share) in shares.sorted(by: { $0.key < $1.key }) {
+            guard let cost = snapshot.route(path)?.compute.wallMicros, cost > 0 else {
+                throw LoadError("calibration: no compute time measured for \(path)")
+            }
+            let rate = min(max(share * 1_000_000 / Double(cost), Self.calibratedRates.lowerBound), Self.calibratedRates.upperBound)
+            calibrated[path] = rate.rounded()
+            observer.message("calibrated: \(path) costs \(Units.micros(UInt64(cost))) here now: \(Int(rate.rounded()))/s keeps it busy \(Int(share * 100)) % of the time")
+        }
+        return calibrated
     }
 
     /// Runs every phase; returns the results and whether every expectation passed.
     public func run(observer: Observer) async throws -> (results: [Expectation.PhaseResult], passed: Bool) {
         var results: [Expectation.PhaseResult] = []
         var passed = true
+        var calibrated: [String: Double] = [:]
         for (i, phase) in scenario.phases.enumerated() {
+            if (phase.utilisation ?? [:]).keys.contains(where: { calibrated[$0] == nil }) {
+                calibrated.merge(try await calibrate(phase, observer: observer)) { a, _ in a }
+            }
             observer.phaseStarted(i, phase)
-            let plan = LoadPlan(port: port, mix: phase.load.sorted { $0.key < $1.key }.map { LoadPlan.Entry(path: $0.key, weight: max(1, Int($0.value.rounded()))) },
-                                mode: .open(rate: phase.load.values.reduce(0, +)), connections: 32, durationSeconds: phase.seconds, poisson: true)
-            let generator = LoadGenerator(plan: plan, group: group)
+            var rates = phase.load
+            for path in (phase.utilisation ?? [:]).keys { rates[path] = calibrated[path] }
+            let generator = generator(rates, seconds: phase.seconds)
             let load = Task { try await generator.run() }
             let sampler = Task { try await sampleLag(seconds: phase.seconds) }
             for action in phase.actions {
+                if withholdActions {
+                    observer.message("withheld: \(action.summary)")
+                    continue
+                }
                 try await perform(action, observer: observer)
             }
             let report = try await load.value

@@ -1,0 +1,84 @@
+import Foundation
+import Testing
+@testable import LoopScopeDemo
+import LoopScopeWire
+
+/// The demo's verdicts are ratios against the phase before, over typical seconds: a stall of
+/// the machine running the load cannot flip them, a withheld fix must.
+@Suite struct ScenarioVerdictTests {
+    static let emptySnapshot: Snapshot = {
+        let json = #"{"schema":1,"sequence":1,"time":0,"server":{"name":"t","pid":1,"startedAt":0,"uptimeSeconds":1,"address":"","instrumented":true,"cores":2},"loops":[],"tasks":{"name":"tasks","lag":{"last1s":{"count":0,"p50":0,"p90":0,"p99":0,"p999":0,"max":0,"mean":0},"last10s":{"count":0,"p50":0,"p90":0,"p99":0,"p999":0,"max":0,"mean":0}},"stalls":0,"culpritHeldMicros":0,"lagHistory":[]},"pools":[],"routes":[],"events":[],"eventsDropped":0,"diagnoses":[],"selfCost":{"nanosPerRequest":0,"statisticsBytes":0,"framesDropped":0,"snapshotMicros":0}}"#
+        return try! JSONDecoder().decode(Snapshot.self, from: Data(json.utf8))
+    }()
+
+    func phase(_ name: String, lagMicros: UInt64, helloP99: UInt64, typical: UInt64?) -> LoopScopeDemo.Expectation.PhaseResult {
+        var row = LoadReport.Row(path: "/hello", requests: 3000, errors: 0, rate: 300, p50: 1, p90: 1, p99: helloP99, p999: helloP99, max: helloP99)
+        row.typicalP99 = typical
+        return LoopScopeDemo.Expectation.PhaseResult(name: name, report: LoadReport(mode: .open(rate: 300), seconds: 10, rows: [row], errors: [:]),
+                                       snapshot: Self.emptySnapshot, loopLagP99Micros: lagMicros)
+    }
+
+    func expectation(_ json: String) throws -> LoopScopeDemo.Expectation { try JSONDecoder().decode(LoopScopeDemo.Expectation.self, from: Data(json.utf8)) }
+
+    @Test func loopLagDropIsARatioAgainstTheBaselinePhase() throws {
+        let drop = try expectation(#"{"figure":"loop_lag_drop","baseline":"before","atLeast":4}"#)
+        let before = phase("before", lagMicros: 20_000, helloP99: 20_000, typical: nil)
+        #expect(drop.evaluate(phase("after", lagMicros: 1_000, helloP99: 1_000, typical: nil), earlier: [before]).passed)
+        // The fix withheld: the loop stays as busy.
+        let withheld = drop.evaluate(phase("after", lagMicros: 15_000, helloP99: 15_000, typical: nil), earlier: [before])
+        #expect(!withheld.passed)
+        #expect(withheld.value == 20_000.0 / 15_000.0)
+        // No baseline phase: no data, not a pass.
+        #expect(!drop.evaluate(phase("after", lagMicros: 1_000, helloP99: 1_000, typical: nil), earlier: []).passed)
+    }
+
+    @Test func p99DropComparesTypicalSecondsWhenKept() throws {
+        let drop = try expectation(#"{"figure":"p99_drop","route":"/hello","baseline":"before","atLeast":4}"#)
+        let before = phase("before", lagMicros: 0, helloP99: 20_000, typical: 20_000)
+        // One 600 ms stall of the load generator's machine in the fixed phase moves its whole
+        // p99, not its typical second.
+        let after = phase("after", lagMicros: 0, helloP99: 600_000, typical: 2_000)
+        let v = drop.evaluate(after, earlier: [before])
+        #expect(v.passed && v.value == 10)
+    }
+
+    @Test func aTypicalSecondIsTheMedianOfTheSecondHalfsP99s() {
+        // Ten seconds of 100 requests at 1 ms, but second 7 has a 900 ms stall in its last 2.
+        var seconds = Array(repeating: Array(repeating: UInt64(1_000), count: 100), count: 10)
+        seconds[7][98] = 900_000
+        seconds[7][99] = 900_000
+        #expect(LoadStats.typicalP99(seconds, elapsed: 10.2) == 1_000)
+        // The first half (warming up) does not count; a partial last second neither.
+        seconds[0] = Array(repeating: 50_000, count: 100)
+        seconds.append([80_000])
+        #expect(LoadStats.typicalP99(seconds, elapsed: 10.2) == 1_000)
+        #expect(LoadStats.typicalP99([], elapsed: 3) == nil)
+    }
+
+    @Test func utilisationPathsAreCheckedWhenTheScenarioIsRead() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("scenario-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func scenario(_ utilisation: String) throws -> Scenario {
+            let path = dir.appendingPathComponent("s.json").path
+            let json = #"{"name":"s","title":"t","story":"s","phases":[{"name":"p","seconds":5,"load":{"/hello":10},"utilisation":"# + utilisation + #","say":"x","actions":[],"expect":[]}]}"#
+            try Data(json.utf8).write(to: URL(fileURLWithPath: path))
+            return try Scenario.load(path: path)
+        }
+        #expect(try scenario(#"{"/hash":0.5}"#).phases[0].utilisation == ["/hash": 0.5])
+        #expect(throws: LoadError.self) { try scenario(#"{"/hash":1.5}"#) }
+        #expect(throws: LoadError.self) { try scenario(#"{"/hello":0.5}"#) }
+        #expect(throws: LoadError.self) { try scenario(#"{"hash":0.5}"#) }
+    }
+
+    @Test func everyShippedScenarioReads() throws {
+        for name in ["fake-async", "blocking-call", "saturation", "mixed", "worker-crash"] {
+            let s = try Scenario.named(name)
+            for p in s.phases {
+                for e in p.expect where e.baseline != nil {
+                    #expect(s.phases.contains { $0.name == e.baseline }, "\(name): baseline \(e.baseline ?? "") is a phase")
+                }
+            }
+        }
+    }
+}
