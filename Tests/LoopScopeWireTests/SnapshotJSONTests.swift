@@ -21,7 +21,8 @@ import LoopScopeWire
         return Snapshot(sequence: 42, time: 1_795_000_000.123, server: ServerInfo(name: "n", pid: 1, startedAt: 2.5, uptimeSeconds: 3, address: "127.0.0.1:1", instrumented: false, cores: 2),
                         loops: [loop], tasks: LoopFigures(name: "tasks"), pools: [pool], routes: [route],
                         events: [ControlEvent(sequence: 1, time: 3.5, kind: .workerDied, subject: "processes", old: "pid 1", new: "restarting", actor: "runtime")],
-                        eventsDropped: 3, diagnoses: diagnoses, selfCost: SelfCost(nanosPerRequest: 180.5, statisticsBytes: 99, framesDropped: 2, snapshotMicros: 0.25))
+                        eventsDropped: 3, diagnoses: diagnoses, selfCost: SelfCost(nanosPerRequest: 180.5, statisticsBytes: 99, framesDropped: 2, snapshotMicros: 0.25),
+                        connections: ConnectionFigures(open: 3, limit: 10, accepted: 20, closedHeaderTimeout: 4, closedIdle: 5, refusedOverLimit: 6, bodyTooLarge: 7))
     }
 
     @Test func theFastEncodingDecodesToTheSameSnapshot() throws {
@@ -29,6 +30,16 @@ import LoopScopeWire
         let decoded = try JSONDecoder().decode(Snapshot.self, from: Data(s.json()))
         #expect(decoded == s)
         #expect(try JSONDecoder().decode(Snapshot.self, from: Data(WireCodec().encode(s))) == s)
+    }
+
+    @Test func aSnapshotFromAnOlderServerWithoutConnectionsStillDecodes() throws {
+        var s = Self.rich()
+        s.connections = nil
+        let text = String(decoding: s.json(), as: UTF8.self)
+        #expect(!text.contains("\"connections\""))
+        let decoded = try WireCodec().decode(Snapshot.self, from: Array(text.utf8))
+        #expect(decoded.connections == nil)
+        #expect(decoded == s)
     }
 }
 
