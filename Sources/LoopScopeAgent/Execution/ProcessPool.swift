@@ -177,7 +177,7 @@ public final class ProcessPool: WorkerPool {
                         s[slot]?.jobsDone += 1
                     }
                     if let reply {
-                        outcome = Self.outcome(reply, wall: wall)
+                        outcome = WorkerProtocol.outcome(of: reply, wallNanos: wall)
                     } else {
                         outcome = ComputeOutcome(result: .failure(.workerDied(pid: w.pid)), wallNanos: wall)
                         noteDeath(w, slot: slot)
@@ -197,16 +197,5 @@ public final class ProcessPool: WorkerPool {
     private func noteDeath(_ worker: WorkerProcess, slot: Int) {
         worker.discard()
         events?.append(.workerDied, subject: name, old: "pid \(worker.pid)", new: "restarting", actor: "runtime")
-    }
-
-    private static func outcome(_ reply: WorkerProtocol.Reply, wall: UInt64) -> ComputeOutcome {
-        let body = String(decoding: reply.body, as: UTF8.self)
-        let result: ComputeOutcome.Result
-        switch reply.status {
-        case .ok: result = .output(reply.body)
-        case .badInput: result = .failure(.badInput(body))
-        case .failed, .unknownJob: result = .failure(.failed(body))
-        }
-        return ComputeOutcome(result: result, wallNanos: wall, cpuNanos: reply.cpuNanos)
     }
 }
