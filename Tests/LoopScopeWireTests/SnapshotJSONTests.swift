@@ -61,3 +61,27 @@ import LoopScopeWire
         #expect(String(decoding: bytes, as: UTF8.self).hasPrefix(#"{"inner":[{"a":[[1,-2],[],[3]],"c":{"x\"y":1.5}}"#))
     }
 }
+
+@Suite struct ConnectionReportTests {
+    @Test func prometheusTextHasTheConnectionsWithOneReasonLabelPerCause() {
+        let text = PrometheusText.render(SnapshotJSONTests.rich())
+        #expect(text.contains(#"loopscope_connections_open{server="n"} 3"#))
+        #expect(text.contains(#"loopscope_connections_limit{server="n"} 10"#))
+        #expect(text.contains(#"loopscope_connections_accepted_total{server="n"} 20"#))
+        for (reason, count) in [("header_timeout", 4), ("idle_timeout", 5), ("over_limit", 6), ("body_too_large", 7)] {
+            #expect(text.contains(#"loopscope_connections_closed_total{server="n",reason="\#(reason)"} \#(count)"#))
+        }
+    }
+
+    @Test func aSnapshotWithoutConnectionsExportsNone() {
+        var s = SnapshotJSONTests.rich()
+        s.connections = nil
+        #expect(!PrometheusText.render(s).contains("connections_"))
+        #expect(!SnapshotTable.render(s).contains("connections"))
+    }
+
+    @Test func theTableSaysWhatTheServerClosedWhy() {
+        let table = SnapshotTable.render(SnapshotJSONTests.rich())
+        #expect(table.contains("connections 3 open (limit 10), 20 accepted; closed by the server: header timeout 4, idle 5, over limit 6, 413 7"))
+    }
+}
