@@ -140,7 +140,7 @@ final class RawConnection {
     let fd: Int32
 
     init(port: Int) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -150,6 +150,7 @@ final class RawConnection {
             close(fd)
             throw RawConnectionError(message: "connect to \(port): errno \(errno)")
         }
+        self.fd = fd // only now: a failed init must not close the descriptor twice (deinit)
     }
 
     deinit { close(fd) }
