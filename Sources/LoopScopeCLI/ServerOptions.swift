@@ -27,6 +27,14 @@ struct ServerOptions: ParsableArguments {
     @Option(help: "Directory of the control socket (default: $XDG_RUNTIME_DIR/loopscope or /tmp/loopscope-<uid>).") var controlDir: String?
     @Option(parsing: .unconditional, help: "Group id whose members may attach read-only.") var readOnlyGroup: UInt32?
     @Flag(help: "Run without a control socket.") var noControl = false
+    @Option(parsing: .unconditional, help: "Control connections served at once; one more gets a too_many_connections error and is closed.")
+    var maxControlConnections = ControlConfiguration.defaultMaxConnections
+    @Option(parsing: .unconditional, help: "A request head must be complete within this many milliseconds (from accept, or from the request's first byte); else the connection is closed.")
+    var headerTimeoutMs = ServerOptions.millis(ConnectionLimits().headerTimeout)
+    @Option(parsing: .unconditional, help: "A keep-alive connection with no request begun this many milliseconds after its last response is closed.")
+    var keepAliveTimeoutMs = ServerOptions.millis(ConnectionLimits().idleTimeout)
+    @Option(parsing: .unconditional, help: "HTTP connections served at once; more are answered 503 (Retry-After) and closed without being read.")
+    var maxConnections = ConnectionLimits().maxConnections
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535, got \(port)") }
@@ -38,6 +46,18 @@ struct ServerOptions: ParsableArguments {
         guard (0...65535).contains(upstreamPort) else { throw ValidationError("--upstream-port must be 0...65535 (0 picks a free port for the embedded stub)") }
         guard (0...10_000).contains(upstreamDelayMs) else { throw ValidationError("--upstream-delay-ms must be 0...10000") }
         guard (0...1000).contains(poolPollUs) else { throw ValidationError("--pool-poll-us must be 0...1000, got \(poolPollUs)") }
+        let timeouts = ConnectionLimits.timeoutMillisRange
+        for (flag, value) in [("--header-timeout-ms", headerTimeoutMs), ("--keep-alive-timeout-ms", keepAliveTimeoutMs)] where !timeouts.contains(value) {
+            throw ValidationError("\(flag) must be \(timeouts.lowerBound)...\(timeouts.upperBound), got \(value)")
+        }
+        let connections = ConnectionLimits.maxConnectionsRange
+        guard connections.contains(maxConnections) else {
+            throw ValidationError("--max-connections must be \(connections.lowerBound)...\(connections.upperBound), got \(maxConnections)")
+        }
+        let control = ControlConfiguration.maxConnectionsRange
+        guard control.contains(maxControlConnections) else {
+            throw ValidationError("--max-control-connections must be \(control.lowerBound)...\(control.upperBound), got \(maxControlConnections)")
+        }
         let thresholds = Command.stallSampleThresholdMillis
         guard thresholds.contains(stallThresholdMs) else {
             throw ValidationError("--stall-threshold-ms must be \(thresholds.lowerBound)...\(thresholds.upperBound), got \(stallThresholdMs)")
@@ -60,9 +80,15 @@ struct ServerOptions: ParsableArguments {
         c.sampleStallStacks = stallStacks
         c.loopWait = loopWait
         c.metricsEndpoint = metrics
-        c.control = noControl ? nil : ControlConfiguration(directory: controlDir, readOnlyGroup: readOnlyGroup)
+        c.control = noControl ? nil : ControlConfiguration(directory: controlDir, readOnlyGroup: readOnlyGroup, maxConnections: maxControlConnections)
+        c.connections.headerTimeout = .milliseconds(Int64(headerTimeoutMs))
+        c.connections.idleTimeout = .milliseconds(Int64(keepAliveTimeoutMs))
+        c.connections.maxConnections = maxConnections
         return c
     }
+
+    /// A default duration as the whole milliseconds its flag takes.
+    static func millis(_ t: TimeAmount) -> Int { Int(t.nanoseconds / 1_000_000) }
 }
 
 extension LoopWaitMeasurement: ExpressibleByArgument {}

@@ -10,6 +10,10 @@ public enum ClientError: Error, Sendable, Equatable, CustomStringConvertible {
     case server(code: String, message: String)
     /// The connection closed or broke the protocol.
     case disconnected(String)
+    /// The server did not answer in time.
+    case timeout(String)
+    /// The server sent a line this client cannot decode (e.g. a newer schema).
+    case undecodable(String)
 
     public var description: String {
         switch self {
@@ -17,6 +21,8 @@ public enum ClientError: Error, Sendable, Equatable, CustomStringConvertible {
         case .connect(let m): return "cannot connect: \(m)"
         case .server(let code, let message): return "server error \(code): \(message)"
         case .disconnected(let m): return "disconnected: \(m)"
+        case .timeout(let m): return "timed out: \(m)"
+        case .undecodable(let m): return "cannot read the server's answer: \(m)"
         }
     }
 }

@@ -10,6 +10,9 @@ import LoopScopeWire
 /// let snapshot = try await client.snapshot()
 /// try await client.send(.route(method: "GET", path: "/hash", model: .threads))
 /// ```
+/// Every call is bounded in time (`ClientError.timeout`); a line the client cannot decode fails
+/// the request it answers (`ClientError.undecodable`), or, when it answers none (a frame, a
+/// line without an id and nothing waiting), ends the connection with that as `closedReason`.
 /// Thread-safe.
 public final class ControlClient: Sendable {
     /// The server's greeting.
@@ -23,17 +26,25 @@ public final class ControlClient: Sendable {
         var pending: [Int: CheckedContinuation<ServerMessage, any Error>] = [:]
         var frames: AsyncStream<Frame>.Continuation?
         var closed: String?
+        /// Why this client ended the connection itself (no greeting in time, an undecodable line).
+        var failure: ClientError?
     }
 
-    private init(path: String, greeting: Greeting, channel: any Channel, state: NIOLockedValueBox<ClientState>) {
+    /// How long `connect` waits for the greeting and each request for its reply, by default.
+    public static let defaultTimeout: Duration = .seconds(10)
+    /// How long this client's requests wait for their reply.
+    public let timeout: Duration
+
+    private init(path: String, greeting: Greeting, channel: any Channel, state: NIOLockedValueBox<ClientState>, timeout: Duration) {
+        self.timeout = timeout
         self.path = path
         self.greeting = greeting
         self.channel = channel
         self.state = state
     }
 
-    /// Connects, reads the greeting and negotiates the protocol version.
-    public static func connect(path: String, client: String = "loopscope") async throws -> ControlClient {
+    /// Connects, reads the greeting and negotiates the protocol version, each within `timeout`.
+    public static func connect(path: String, client: String = "loopscope", timeout: Duration = ControlClient.defaultTimeout) async throws -> ControlClient {
         let state = NIOLockedValueBox(ClientState())
         let greetingPromise = MultiThreadedEventLoopGroup.singleton.next().makePromise(of: ServerMessage.self)
         let channel: any Channel
@@ -50,22 +61,45 @@ public final class ControlClient: Sendable {
             greetingPromise.fail(error)
             throw ClientError.connect("\(path): \(error)")
         }
-        let first = try await greetingPromise.futureResult.get()
+        let noGreeting = channel.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
+            state.withLockedValue { $0.failure = $0.failure ?? .timeout("\(path) sent no greeting within \(timeout)") }
+            channel.close(promise: nil)
+        }
+        let first: ServerMessage
+        do {
+            first = try await greetingPromise.futureResult.get()
+            noGreeting.cancel()
+        } catch {
+            noGreeting.cancel()
+            channel.close(promise: nil)
+            throw error
+        }
         guard let greeting = first.greeting else {
             channel.close(promise: nil)
             if let e = first.error { throw ClientError.server(code: e.code, message: e.message) }
             throw ClientError.disconnected("the server did not greet")
         }
-        let client = ControlClient(path: path, greeting: greeting, channel: channel, state: state)
-        _ = try await client.send(.hello(versions: ProtocolVersion.supported, client: client.description))
+        let client = ControlClient(path: path, greeting: greeting, channel: channel, state: state, timeout: timeout)
+        do {
+            _ = try await client.send(.hello(versions: ProtocolVersion.supported, client: client.description))
+        } catch {
+            await client.close()
+            throw error
+        }
         return client
     }
 
     private var description: String { "loopscope-client" }
 
-    /// Sends a command and waits for its reply; throws `ClientError.server` with the server's message.
+    /// Sends a command and waits for its reply, at most `timeout` (the client's by default);
+    /// throws `ClientError.server` with the server's message, `.timeout` when no reply came in
+    /// time, `.undecodable` when the reply could not be read.
     @discardableResult
-    public func send(_ command: Command) async throws -> ReplyResult {
+    public func send(_ command: Command, timeout: Duration? = nil) async throws -> ReplyResult {
+        let limit = timeout ?? self.timeout
+        let state = self.state
+        let path = self.path
+        let request = command.request(id: nil).op
         let reply: ServerMessage = try await withCheckedThrowingContinuation { continuation in
             let id: Int? = state.withLockedValue { s in
                 if let why = s.closed {
@@ -78,6 +112,11 @@ public final class ControlClient: Sendable {
                 return id
             }
             guard let id else { return }
+            channel.eventLoop.scheduleTask(in: TimeAmount(limit)) {
+                // A reply that comes later finds no one waiting and is dropped.
+                state.withLockedValue { $0.pending.removeValue(forKey: id) }?
+                    .resume(throwing: ClientError.timeout("no reply to '\(request)' from \(path) within \(limit)"))
+            }
             let line = WireCodec().encodeLine(command.request(id: id))
             var buffer = channel.allocator.buffer(capacity: line.count)
             buffer.writeBytes(line)
@@ -131,7 +170,19 @@ private final class ClientHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         framer.append(unwrapInboundIn(data).readableBytesView)
         while let item = framer.next() {
-            guard case .line(let line) = item, let message = try? codec.decodeServerMessage(line) else { continue }
+            let message: ServerMessage
+            switch item {
+            case .tooLong(let bytes):
+                fail(context: context, ClientError.undecodable("a line of \(bytes) bytes is over this client's limit"), line: nil)
+                continue
+            case .line(let line):
+                do {
+                    message = try codec.decodeServerMessage(line)
+                } catch {
+                    fail(context: context, ClientError.undecodable(error.message), line: line)
+                    continue
+                }
+            }
             if !greeted {
                 greeted = true
                 greeting.succeed(message)
@@ -148,17 +199,40 @@ private final class ClientHandler: ChannelInboundHandler {
         }
     }
 
+    /// A line the client cannot use: it fails the request it answers (by its id); anything
+    /// else (the greeting, a frame, a line with no request to answer) ends the connection, with
+    /// the error as the reason everyone waiting gets.
+    private func fail(context: ChannelHandlerContext, _ error: ClientError, line: [UInt8]?) {
+        let id = line.flatMap(Self.replyID)
+        if greeted, let id, let waiting = state.withLockedValue({ $0.pending.removeValue(forKey: id) }) {
+            waiting.resume(throwing: error)
+            return
+        }
+        state.withLockedValue { $0.failure = $0.failure ?? error }
+        context.close(promise: nil)
+    }
+
+    /// The integer `id` of a server line that did not decode as a whole, if it has one.
+    private static func replyID(_ line: [UInt8]) -> Int? {
+        struct IDOnly: Decodable { var id: Int? }
+        return (try? WireCodec().decode(IDOnly.self, from: line))?.id
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
-        if !greeted { greeting.fail(ClientError.disconnected("closed before the greeting")) }
-        let (pending, frames) = state.withLockedValue { s -> ([CheckedContinuation<ServerMessage, any Error>], AsyncStream<Frame>.Continuation?) in
-            s.closed = s.closed ?? "the server closed the connection"
+        let (pending, frames, failure) = state.withLockedValue { s -> ([CheckedContinuation<ServerMessage, any Error>], AsyncStream<Frame>.Continuation?, ClientError) in
+            let failure = s.failure ?? .disconnected(greeted ? "the server closed the connection" : "closed before the greeting")
+            s.closed = s.closed ?? failure.description
             let p = Array(s.pending.values)
             s.pending.removeAll()
             let f = s.frames
             s.frames = nil
-            return (p, f)
+            return (p, f, failure)
         }
-        for p in pending { p.resume(throwing: ClientError.disconnected("the server closed the connection")) }
+        if !greeted {
+            greeted = true
+            greeting.fail(failure)
+        }
+        for p in pending { p.resume(throwing: failure) }
         frames?.finish()
         context.fireChannelInactive()
     }

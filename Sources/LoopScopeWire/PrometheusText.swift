@@ -72,6 +72,13 @@ public enum PrometheusText {
         family("diagnoses", "gauge", "Current diagnoses by severity.", [Diagnosis.Severity.info, .warning, .critical].map { sev in
             (server + [("severity", sev.rawValue)], Double(s.diagnoses.filter { $0.severity == sev }.count))
         })
+        if let c = s.connections {
+            family("connections_open", "gauge", "HTTP connections open now.", [(server, Double(c.open))])
+            family("connections_limit", "gauge", "HTTP connections served at once; more are answered 503 and closed.", [(server, Double(c.limit))])
+            family("connections_accepted_total", "counter", "HTTP connections accepted, refused ones included.", [(server, Double(c.accepted))])
+            family("connections_closed_total", "counter", "HTTP connections the server closed itself, by reason.",
+                   c.closed.map { (server + [("reason", $0.reason.rawValue)], Double($0.count)) })
+        }
         family("self_recording_seconds_per_request", "gauge", "Mean time spent recording one request's figures.", [(server, s.selfCost.nanosPerRequest / 1e9)])
         family("self_statistics_bytes", "gauge", "Memory held by the statistics.", [(server, Double(s.selfCost.statisticsBytes))])
         return out

@@ -23,12 +23,15 @@ public struct Snapshot: Codable, Sendable, Equatable {
     /// Current diagnoses, worst first.
     public var diagnoses: [Diagnosis]
     public var selfCost: SelfCost
+    /// The HTTP listener's connections. Added later in version 1: absent from older servers'
+    /// snapshots and from servers whose HTTP side is not LoopScope's (an embedded agent).
+    public var connections: ConnectionFigures?
 
     public init(
         schema: Int = Snapshot.currentSchema, sequence: UInt64 = 0, time: Double = 0, server: ServerInfo,
         loops: [LoopFigures] = [], tasks: LoopFigures = LoopFigures(name: "tasks"), pools: [PoolFigures] = [],
         routes: [RouteFigures] = [], events: [ControlEvent] = [], eventsDropped: UInt64 = 0,
-        diagnoses: [Diagnosis] = [], selfCost: SelfCost = SelfCost()
+        diagnoses: [Diagnosis] = [], selfCost: SelfCost = SelfCost(), connections: ConnectionFigures? = nil
     ) {
         self.schema = schema
         self.sequence = sequence
@@ -42,6 +45,7 @@ public struct Snapshot: Codable, Sendable, Equatable {
         self.eventsDropped = eventsDropped
         self.diagnoses = diagnoses
         self.selfCost = selfCost
+        self.connections = connections
     }
 
     /// The schema this build writes.
@@ -88,6 +92,70 @@ public struct ServerInfo: Codable, Sendable, Equatable {
         self.address = address
         self.instrumented = instrumented
         self.cores = cores
+    }
+}
+
+/// The HTTP listener's connections: how many are open, and how many it closed or refused to
+/// keep a slow or idle client from holding it. Counters are since start.
+public struct ConnectionFigures: Codable, Sendable, Equatable {
+    /// Connections open now (refused ones are not counted).
+    public var open: UInt64
+    /// The most connections served at once; more are answered 503 and closed.
+    public var limit: UInt64
+    /// Connections accepted, refused ones included.
+    public var accepted: UInt64
+    /// Closed because a request head was not complete within the header-read timeout.
+    public var closedHeaderTimeout: UInt64
+    /// Closed because no request began within the idle keep-alive timeout after a response.
+    public var closedIdle: UInt64
+    /// Answered 503 and closed because `limit` connections were open.
+    public var refusedOverLimit: UInt64
+    /// Requests answered 413 because their body was over the limit (declared in the head or
+    /// found while reading it); their connection is closed.
+    public var bodyTooLarge: UInt64
+
+    public init(open: UInt64 = 0, limit: UInt64 = 0, accepted: UInt64 = 0, closedHeaderTimeout: UInt64 = 0, closedIdle: UInt64 = 0,
+                refusedOverLimit: UInt64 = 0, bodyTooLarge: UInt64 = 0) {
+        self.open = open
+        self.limit = limit
+        self.accepted = accepted
+        self.closedHeaderTimeout = closedHeaderTimeout
+        self.closedIdle = closedIdle
+        self.refusedOverLimit = refusedOverLimit
+        self.bodyTooLarge = bodyTooLarge
+    }
+
+    /// Connections the server closed, by why: every reason, in the order reports list them.
+    public var closed: [(reason: ConnectionCloseReason, count: UInt64)] {
+        ConnectionCloseReason.allCases.map { ($0, self[keyPath: $0.figure]) }
+    }
+}
+
+/// Why the server closed an HTTP connection itself. The raw value is the Prometheus label.
+public enum ConnectionCloseReason: String, Sendable, CaseIterable {
+    case headerTimeout = "header_timeout"
+    case idleTimeout = "idle_timeout"
+    case overLimit = "over_limit"
+    case bodyTooLarge = "body_too_large"
+
+    /// The counter in `ConnectionFigures`.
+    public var figure: KeyPath<ConnectionFigures, UInt64> & Sendable {
+        switch self {
+        case .headerTimeout: return \.closedHeaderTimeout
+        case .idleTimeout: return \.closedIdle
+        case .overLimit: return \.refusedOverLimit
+        case .bodyTooLarge: return \.bodyTooLarge
+        }
+    }
+
+    /// For people (`dump --format table`, the dashboard).
+    public var label: String {
+        switch self {
+        case .headerTimeout: return "header timeout"
+        case .idleTimeout: return "idle"
+        case .overLimit: return "over limit"
+        case .bodyTooLarge: return "413"
+        }
     }
 }
 

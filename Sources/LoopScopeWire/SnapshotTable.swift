@@ -3,6 +3,10 @@ public enum SnapshotTable {
     public static func render(_ s: Snapshot) -> String {
         var lines: [String] = []
         lines.append("\(s.server.name)  pid \(s.server.pid)  \(s.server.address)  up \(Units.uptime(s.server.uptimeSeconds))  \(Units.rate(s.totalRate)) req/s")
+        if let c = s.connections {
+            lines.append("connections \(c.open) open (limit \(c.limit)), \(c.accepted) accepted; closed by the server: "
+                + c.closed.map { "\($0.reason.label) \($0.count)" }.joined(separator: ", "))
+        }
         lines.append("")
         lines.append(pad("EXECUTOR", 10) + lpad("lag p50", 9) + lpad("p99", 9) + lpad("max", 9) + lpad("stalls", 8) + "  culprit")
         for e in s.loops + [s.tasks] {

@@ -17,6 +17,7 @@ public struct WireError: Error, Sendable, Equatable, CustomStringConvertible {
         case outOfRange = "out_of_range"
         case forbidden = "forbidden"
         case notSubscribed = "not_subscribed"
+        case tooManyConnections = "too_many_connections"
         case unavailable = "unavailable"
         case internalError = "internal"
     }

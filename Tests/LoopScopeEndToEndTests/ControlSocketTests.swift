@@ -273,7 +273,7 @@ final class LineSocket {
         for _ in 0..<16 {
             try await Task.sleep(nanoseconds: 500_000_000)
             let (status, body) = try Binaries.run("/usr/bin/curl", ["-s", "-w", "%{http_code}", "http://127.0.0.1:\(server.port)/hello"])
-            #expect(status == 0 && body.hasSuffix("200"))
+            #expect(status == 0 && body.hasSuffix("200"), "curl exit \(status): \(body)")
         }
         var dropped = 0
         for _ in 0..<400 where dropped == 0 {

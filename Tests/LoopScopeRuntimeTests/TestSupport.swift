@@ -16,7 +16,8 @@ final class TestServer: @unchecked Sendable {
     var port: Int { server.httpPort! }
 
     static func start(loops: Int = 1, threads: Int = 2, processes: Int = 1, threadQueueLimit: Int = 1024, processQueueLimit: Int = 1024,
-                      control: Bool = false, models: [String: ExecutionModel] = [:], extraRoutes: [Route] = []) async throws -> TestServer {
+                      control: Bool = false, models: [String: ExecutionModel] = [:], extraRoutes: [Route] = [],
+                      configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> TestServer {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let upstream = try await UpstreamServer.start(port: 0, delayMs: 20, group: group)
         let client = UpstreamClient(port: upstream.port, group: group)
@@ -33,9 +34,26 @@ final class TestServer: @unchecked Sendable {
         c.processQueueLimit = processQueueLimit
         c.workerCommand = WorkerCommand(executable: TestBinaries.loopscope)
         c.control = control ? ControlConfiguration(directory: dir) : nil
+        configure(&c)
         let server = try LoopScopeServer(configuration: c, routes: routes, extraPools: [], logger: .init(label: "test"))
         try await server.start()
         return TestServer(server: server, upstream: upstream, group: group, controlDir: dir)
+    }
+
+    /// Runs `body` with a started server and stops the server before returning, also when
+    /// `body` throws: no test outlives its server.
+    static func with<T>(loops: Int = 1, control: Bool = false, extraRoutes: [Route] = [], models: [String: ExecutionModel] = [:],
+                        configure: (inout ServerConfiguration) -> Void = { _ in },
+                        _ body: (TestServer) async throws -> T) async throws -> T {
+        let t = try await start(loops: loops, control: control, models: models, extraRoutes: extraRoutes, configure: configure)
+        do {
+            let value = try await body(t)
+            await t.stop()
+            return value
+        } catch {
+            await t.stop()
+            throw error
+        }
     }
 
     private init(server: LoopScopeServer, upstream: UpstreamServer, group: MultiThreadedEventLoopGroup, controlDir: String) {
@@ -102,4 +120,96 @@ func rawHTTP(port: Int, _ request: String, timeoutSeconds: Int = 2, untilClosed:
         if !untilClosed { break }
     }
     return String(decoding: out, as: UTF8.self)
+}
+
+/// Polls `condition` every few milliseconds until it holds or `timeout` passes; returns whether
+/// it held. For waiting on conditions with a deadline, never for deciding by a fixed sleep.
+func eventually(within timeout: Duration = .seconds(5), _ condition: () throws -> Bool) async rethrows -> Bool {
+    let clock = ContinuousClock()
+    let deadline = clock.now + timeout
+    while clock.now < deadline {
+        if try condition() { return true }
+        try? await Task.sleep(for: .milliseconds(5))
+    }
+    return try condition()
+}
+
+/// A raw TCP connection to 127.0.0.1, for sending partial requests and seeing when the server
+/// closes. Blocking calls, each bounded by its timeout.
+final class RawConnection {
+    let fd: Int32
+
+    init(port: Int) throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard rc == 0 else {
+            close(fd)
+            throw RawConnectionError(message: "connect to \(port): errno \(errno)")
+        }
+        self.fd = fd // only now: a failed init must not close the descriptor twice (deinit)
+    }
+
+    deinit { close(fd) }
+
+    func send(_ text: String) {
+        let bytes = Array(text.utf8)
+        _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    }
+
+    /// Reads until the server closes (or resets) the connection or `timeout` passes: what came,
+    /// and after how long the connection ended (nil when it did not).
+    func readUntilClosed(timeout: Duration) -> (text: String, closedAfter: Duration?) {
+        let clock = ContinuousClock()
+        let start = clock.now
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let left = timeout - (clock.now - start)
+            guard left > .zero else { return (String(decoding: out, as: UTF8.self), nil) }
+            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let ms = Int32(max(1, left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000))
+            guard poll(&pfd, 1, ms) > 0 else { continue }
+            let n = read(fd, &chunk, chunk.count)
+            if n <= 0 { return (String(decoding: out, as: UTF8.self), clock.now - start) }
+            out += chunk[..<n]
+        }
+    }
+
+    /// Reads one HTTP response of a keep-alive connection (head and a content-length body).
+    func readResponse(timeout: Duration) -> String? {
+        let clock = ContinuousClock()
+        let start = clock.now
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while clock.now - start < timeout {
+            let text = String(decoding: out, as: UTF8.self)
+            if let end = text.range(of: "\r\n\r\n") {
+                let length = text[..<end.lowerBound].split(separator: "\r\n")
+                    .first { $0.lowercased().hasPrefix("content-length:") }
+                    .flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) } ?? 0
+                if out.count - text[..<end.upperBound].utf8.count >= length { return text }
+            }
+            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&pfd, 1, 50) > 0 else { continue }
+            let n = read(fd, &chunk, chunk.count)
+            if n <= 0 { return nil }
+            out += chunk[..<n]
+        }
+        return nil
+    }
+}
+
+struct RawConnectionError: Error { var message: String }
+
+/// Threads of this process whose name starts with one of `prefixes` (from /proc/self/task).
+func threadCount(named prefixes: [String]) -> Int {
+    let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+    return tasks.filter { tid in
+        let comm = (try? String(contentsOfFile: "/proc/self/task/\(tid)/comm", encoding: .utf8)) ?? ""
+        return prefixes.contains { comm.hasPrefix($0) }
+    }.count
 }

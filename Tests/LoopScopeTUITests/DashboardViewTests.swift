@@ -32,6 +32,17 @@ import LoopScopeWire
         #expect(lines.contains { $0.hasPrefix(" /hash" + String(repeating: " ", count: 67) + "loop") })
     }
 
+    @Test func theHeaderShowsOpenConnectionsAndThoseTheServerClosedWhenThereIsRoom() {
+        var snapshot = Fixtures.snapshot()
+        snapshot.connections = ConnectionFigures(open: 12, limit: 10_000, accepted: 1_530, closedHeaderTimeout: 1_500, closedIdle: 17)
+        var s = DashboardState(target: "demo-app")
+        s.receive(snapshot, dropped: 0, now: 1_000)
+        #expect(text(s, rows: 40, columns: 140)[0].contains("12 conn (1517 closed)"))
+        // At 80 columns the server's name, address and uptime come first.
+        #expect(!text(s)[0].contains("conn"))
+        #expect(text(s)[0].hasPrefix(" loopscope  demo-app pid 4242"))
+    }
+
     @Test func theStallSitesScreenNamesFunctionsAndBlockedCallsAt80x24() {
         var s = Fixtures.live()
         _ = s.handle(.character("t"), now: 1_001)

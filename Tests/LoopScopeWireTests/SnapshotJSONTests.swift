@@ -21,7 +21,8 @@ import LoopScopeWire
         return Snapshot(sequence: 42, time: 1_795_000_000.123, server: ServerInfo(name: "n", pid: 1, startedAt: 2.5, uptimeSeconds: 3, address: "127.0.0.1:1", instrumented: false, cores: 2),
                         loops: [loop], tasks: LoopFigures(name: "tasks"), pools: [pool], routes: [route],
                         events: [ControlEvent(sequence: 1, time: 3.5, kind: .workerDied, subject: "processes", old: "pid 1", new: "restarting", actor: "runtime")],
-                        eventsDropped: 3, diagnoses: diagnoses, selfCost: SelfCost(nanosPerRequest: 180.5, statisticsBytes: 99, framesDropped: 2, snapshotMicros: 0.25))
+                        eventsDropped: 3, diagnoses: diagnoses, selfCost: SelfCost(nanosPerRequest: 180.5, statisticsBytes: 99, framesDropped: 2, snapshotMicros: 0.25),
+                        connections: ConnectionFigures(open: 3, limit: 10, accepted: 20, closedHeaderTimeout: 4, closedIdle: 5, refusedOverLimit: 6, bodyTooLarge: 7))
     }
 
     @Test func theFastEncodingDecodesToTheSameSnapshot() throws {
@@ -29,6 +30,16 @@ import LoopScopeWire
         let decoded = try JSONDecoder().decode(Snapshot.self, from: Data(s.json()))
         #expect(decoded == s)
         #expect(try JSONDecoder().decode(Snapshot.self, from: Data(WireCodec().encode(s))) == s)
+    }
+
+    @Test func aSnapshotFromAnOlderServerWithoutConnectionsStillDecodes() throws {
+        var s = Self.rich()
+        s.connections = nil
+        let text = String(decoding: s.json(), as: UTF8.self)
+        #expect(!text.contains("\"connections\""))
+        let decoded = try WireCodec().decode(Snapshot.self, from: Array(text.utf8))
+        #expect(decoded.connections == nil)
+        #expect(decoded == s)
     }
 }
 
@@ -48,5 +59,29 @@ import LoopScopeWire
         let bytes = JSONStreamEncoder.encode(v)
         #expect(try JSONDecoder().decode(Outer.self, from: Data(bytes)) == v)
         #expect(String(decoding: bytes, as: UTF8.self).hasPrefix(#"{"inner":[{"a":[[1,-2],[],[3]],"c":{"x\"y":1.5}}"#))
+    }
+}
+
+@Suite struct ConnectionReportTests {
+    @Test func prometheusTextHasTheConnectionsWithOneReasonLabelPerCause() {
+        let text = PrometheusText.render(SnapshotJSONTests.rich())
+        #expect(text.contains(#"loopscope_connections_open{server="n"} 3"#))
+        #expect(text.contains(#"loopscope_connections_limit{server="n"} 10"#))
+        #expect(text.contains(#"loopscope_connections_accepted_total{server="n"} 20"#))
+        for (reason, count) in [("header_timeout", 4), ("idle_timeout", 5), ("over_limit", 6), ("body_too_large", 7)] {
+            #expect(text.contains(#"loopscope_connections_closed_total{server="n",reason="\#(reason)"} \#(count)"#))
+        }
+    }
+
+    @Test func aSnapshotWithoutConnectionsExportsNone() {
+        var s = SnapshotJSONTests.rich()
+        s.connections = nil
+        #expect(!PrometheusText.render(s).contains("connections_"))
+        #expect(!SnapshotTable.render(s).contains("connections"))
+    }
+
+    @Test func theTableSaysWhatTheServerClosedWhy() {
+        let table = SnapshotTable.render(SnapshotJSONTests.rich())
+        #expect(table.contains("connections 3 open (limit 10), 20 accepted; closed by the server: header timeout 4, idle 5, over limit 6, 413 7"))
     }
 }

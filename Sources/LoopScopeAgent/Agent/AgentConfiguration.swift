@@ -42,6 +42,12 @@ public struct AgentConfiguration: Sendable {
         guard Command.stallSampleThresholdMillis.contains(Int(stallSampleThreshold.nanoseconds / 1_000_000)) else {
             throw .invalidConfiguration("stall sample threshold must be \(Command.stallSampleThresholdMillis.lowerBound)...\(Command.stallSampleThresholdMillis.upperBound) ms, got \(stallSampleThreshold.nanoseconds / 1_000_000) ms")
         }
+        if let control {
+            let range = ControlConfiguration.maxConnectionsRange
+            guard range.contains(control.maxConnections) else {
+                throw .invalidConfiguration("max control connections must be \(range.lowerBound)...\(range.upperBound), got \(control.maxConnections)")
+            }
+        }
     }
 }
 
@@ -51,9 +57,17 @@ public struct ControlConfiguration: Sendable {
     public var directory: String? = nil
     /// Members of this group may connect read-only (snapshots and streams, no commands).
     public var readOnlyGroup: UInt32? = nil
+    /// Control connections served at once; one more gets a `too_many_connections` error line
+    /// and is closed.
+    public var maxConnections: Int = ControlConfiguration.defaultMaxConnections
 
-    public init(directory: String? = nil, readOnlyGroup: UInt32? = nil) {
+    /// `maxConnections`: its default and range.
+    public static let defaultMaxConnections = 64
+    public static let maxConnectionsRange = 1...4096
+
+    public init(directory: String? = nil, readOnlyGroup: UInt32? = nil, maxConnections: Int = ControlConfiguration.defaultMaxConnections) {
         self.directory = directory
         self.readOnlyGroup = readOnlyGroup
+        self.maxConnections = maxConnections
     }
 }

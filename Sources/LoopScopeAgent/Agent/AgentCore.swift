@@ -57,6 +57,7 @@ package final class AgentCore: Sendable {
     package let offloads = OffloadPoints()
     private let offloadPoolBox = NIOLockedValueBox<ThreadPool?>(nil)
     private let routeControl = NIOLockedValueBox<(any RouteModelControl)?>(nil)
+    private let connectionFigures = NIOLockedValueBox<(@Sendable () -> ConnectionFigures)?>(nil)
     private let sequence = Atomic<UInt64>(0)
     private let selfCostNanos = Atomic<UInt64>(0)
     private let selfCostSamples = Atomic<UInt64>(0)
@@ -86,6 +87,9 @@ package final class AgentCore: Sendable {
 
     /// Who applies route model changes (`route` and `fix` of a reroute).
     package func setRouteControl(_ control: any RouteModelControl) { routeControl.withLockedValue { $0 = control } }
+
+    /// Where the snapshot reads the HTTP listener's connections (set by LoopScope's runtime).
+    package func setConnectionFigures(_ source: @escaping @Sendable () -> ConnectionFigures) { connectionFigures.withLockedValue { $0 = source } }
 
     package func pool(named name: String) -> (any WorkerPool)? { pools.first { $0.name == name } }
 
@@ -207,7 +211,8 @@ package final class AgentCore: Sendable {
                 framesDropped: framesDropped.load(ordering: .relaxed),
                 snapshotMicros: lastSnapshotMicros.withLockedValue { $0 },
                 stallSamples: sampling.samples, stallSampleMicros: sampling.handlerNanos / 1000
-            )
+            ),
+            connections: connectionFigures.withLockedValue { $0 }?()
         )
         snapshot.diagnoses = DiagnosisRules.diagnose(snapshot)
         lastSnapshotMicros.withLockedValue { $0 = Double(Clocks.monotonicNanos() &- t0) / 1000 }

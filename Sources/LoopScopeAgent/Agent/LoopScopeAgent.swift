@@ -44,7 +44,13 @@ public final class LoopScopeAgent: Sendable {
         core.register(pools: [pool])
         core.setOffloadPool(pool)
         let agent = LoopScopeAgent(core: core, ownsOffloadPool: true)
-        try await agent.start(loops: loops)
+        do {
+            try await agent.start(loops: loops)
+        } catch {
+            core.setOffloadPool(nil)
+            await shutDown([pool])
+            throw error
+        }
         return agent
     }
 
@@ -55,7 +61,7 @@ public final class LoopScopeAgent: Sendable {
 
     /// Starts the probes on `loops` (index i is `loop i`), the watchdog, the once-a-second
     /// rollover and the control socket. If the control socket cannot open, everything started
-    /// is stopped again and the error thrown.
+    /// (probes, watchdog) is stopped again, the agent is marked stopped and the error thrown.
     package func start(loops: [any EventLoop]) async throws {
         let config = core.configuration
         let core = self.core
@@ -83,6 +89,7 @@ public final class LoopScopeAgent: Sendable {
                 control = try await ControlServer.start(core: core, configuration: controlConfig)
             } catch {
                 core.watchdog.withLockedValue { $0?.stop() }
+                state.withLockedValue { $0.stopped = true }
                 throw error
             }
         }

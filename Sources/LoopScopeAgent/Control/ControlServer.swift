@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import NIOCore
 import NIOPosix
 import LoopScopeWire
@@ -39,18 +40,26 @@ package final class ControlServer: Sendable {
         let cache = SnapshotCache(core: core)
         let owner = getuid()
         let readOnlyGroup = configuration.readOnlyGroup
+        let admission = ControlAdmission(limit: configuration.maxConnections)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let bootstrap = ServerBootstrap(group: group)
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 64 * 1024, high: 256 * 1024))
             // A slow subscriber holds at most ~320 KiB here before its frames are dropped.
             .childChannelOption(.socketOption(.so_sndbuf), value: 64 * 1024)
             .childChannelInitializer { channel in
-                Self.peer(channel).flatMap { cred in
+                guard admission.admit() else {
+                    return channel.eventLoop.makeCompletedFuture {
+                        let refusal = WireError(.tooManyConnections, "this control socket serves at most \(admission.limit) connections at once; close one and retry")
+                        try channel.pipeline.syncOperations.addHandler(RefusingHandler(refusal))
+                    }
+                }
+                channel.closeFuture.whenComplete { _ in admission.closed() }
+                return Self.peer(channel).flatMap { cred in
                     channel.eventLoop.makeCompletedFuture {
                         let access = Self.access(uid: cred.uid, pid: cred.pid, owner: owner, readOnlyGroup: readOnlyGroup)
                         switch access {
                         case .refused(let why):
-                            try channel.pipeline.syncOperations.addHandler(RefusingHandler(message: why))
+                            try channel.pipeline.syncOperations.addHandler(RefusingHandler(WireError(.forbidden, why)))
                         case .full, .readOnly:
                             let actor = "pid \(cred.pid) uid \(cred.uid)"
                             try channel.pipeline.syncOperations.addHandler(ControlHandler(core: core, cache: cache, readOnly: access == .readOnly, actor: actor))
@@ -58,15 +67,30 @@ package final class ControlServer: Sendable {
                     }
                 }
             }
-        let channel = try await bootstrap.bind(unixDomainSocketPath: socketPath).get()
+        let channel: any Channel
+        do {
+            channel = try await bootstrap.bind(unixDomainSocketPath: socketPath).get()
+        } catch {
+            // The group's thread must not outlive a failed start.
+            try? await group.shutdownGracefully()
+            throw RuntimeError.socket("cannot listen on \(socketPath): \(error)")
+        }
         chmod(socketPath, readOnlyGroup == nil ? 0o600 : 0o660)
         if let gid = readOnlyGroup { chown(socketPath, uid_t.max, gid) }
         let announcement = ServerAnnouncement(name: core.configuration.name, pid: pid, socket: socketPath,
                                               address: core.address.withLockedValue { $0 }, startedAt: core.startedAt)
         let announcementPath = base + ".json"
-        let data = try JSONEncoder().encode(announcement)
-        _ = FileManager.default.createFile(atPath: announcementPath, contents: data, attributes: [.posixPermissions: readOnlyGroup == nil ? 0o600 : 0o640])
-        return ControlServer(socketPath: socketPath, announcementPath: announcementPath, group: group, channel: channel)
+        let server = ControlServer(socketPath: socketPath, announcementPath: announcementPath, group: group, channel: channel)
+        do {
+            let data = try JSONEncoder().encode(announcement)
+            guard FileManager.default.createFile(atPath: announcementPath, contents: data, attributes: [.posixPermissions: readOnlyGroup == nil ? 0o600 : 0o640]) else {
+                throw RuntimeError.socket("cannot write \(announcementPath)")
+            }
+        } catch {
+            await server.stop()
+            throw error
+        }
+        return server
     }
 
     package func stop() async {
@@ -117,16 +141,35 @@ package final class ControlServer: Sendable {
     }
 }
 
+/// Counts the control connections open and admits one more only under the limit. Thread-safe.
+private final class ControlAdmission: Sendable {
+    let limit: Int
+    private let open = Atomic<Int>(0)
+
+    init(limit: Int) { self.limit = limit }
+
+    /// True when the connection may be served (it is then open until `closed()`).
+    func admit() -> Bool {
+        if open.add(1, ordering: .relaxed).newValue > limit {
+            open.subtract(1, ordering: .relaxed)
+            return false
+        }
+        return true
+    }
+
+    func closed() { open.subtract(1, ordering: .relaxed) }
+}
+
 /// Answers a refused peer with one structured error line and closes.
 private final class RefusingHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
-    let message: String
+    let error: WireError
 
-    init(message: String) { self.message = message }
+    init(_ error: WireError) { self.error = error }
 
     func channelActive(context: ChannelHandlerContext) {
-        let line = WireCodec().encodeLine(ServerMessage.failure(id: nil, WireError(.forbidden, message)))
+        let line = WireCodec().encodeLine(ServerMessage.failure(id: nil, error))
         var buffer = context.channel.allocator.buffer(capacity: line.count)
         buffer.writeBytes(line)
         let channel = context.channel

@@ -36,6 +36,8 @@ public final class ProcessPool: WorkerPool {
     /// Live worker slots by slot number.
     private let slots = NIOLockedValueBox<[Int: Slot]>([:])
     private let nextSlot = NIOLockedValueBox(0)
+    /// Driver threads started and not yet ended (a driver may not have spawned its worker yet).
+    private let drivers = NIOLockedValueBox(0)
     private static let idleCheckNanos: UInt64 = 100_000_000
 
     /// `polling`: how long idle drivers and workers poll before sleeping (see `PoolPolling`).
@@ -108,14 +110,17 @@ public final class ProcessPool: WorkerPool {
     public func shutdown(timeoutNanos: UInt64) {
         _ = queue.waitUntilIdle(timeoutNanos: timeoutNanos)
         _ = queue.resize(to: 0)
+        // Waits for the drivers, not only the workers: a driver that had not spawned its worker
+        // yet would spawn it after a shutdown that only saw no workers.
         let deadline = Clocks.monotonicNanos() + 3_000_000_000
-        while !slots.withLockedValue({ $0.isEmpty }), Clocks.monotonicNanos() < deadline { usleep(5000) }
+        while drivers.withLockedValue({ $0 }) > 0, Clocks.monotonicNanos() < deadline { usleep(5000) }
     }
 
     // MARK: - Drivers
 
     private func startDriver() {
         queue.workerStarted()
+        drivers.withLockedValue { $0 += 1 }
         let slot = nextSlot.withLockedValue { n -> Int in n += 1; return n }
         WorkerThread.spawn(name: "ls-\(name)-\(slot)") { [self] in drive(slot: slot) }
     }
@@ -147,6 +152,7 @@ public final class ProcessPool: WorkerPool {
         defer {
             worker?.stop()
             _ = slots.withLockedValue { $0.removeValue(forKey: slot) }
+            drivers.withLockedValue { $0 -= 1 }
         }
         while true {
             switch queue.take(timeoutNanos: Self.idleCheckNanos) {
@@ -177,7 +183,7 @@ public final class ProcessPool: WorkerPool {
                         s[slot]?.jobsDone += 1
                     }
                     if let reply {
-                        outcome = Self.outcome(reply, wall: wall)
+                        outcome = WorkerProtocol.outcome(of: reply, wallNanos: wall)
                     } else {
                         outcome = ComputeOutcome(result: .failure(.workerDied(pid: w.pid)), wallNanos: wall)
                         noteDeath(w, slot: slot)
@@ -197,16 +203,5 @@ public final class ProcessPool: WorkerPool {
     private func noteDeath(_ worker: WorkerProcess, slot: Int) {
         worker.discard()
         events?.append(.workerDied, subject: name, old: "pid \(worker.pid)", new: "restarting", actor: "runtime")
-    }
-
-    private static func outcome(_ reply: WorkerProtocol.Reply, wall: UInt64) -> ComputeOutcome {
-        let body = String(decoding: reply.body, as: UTF8.self)
-        let result: ComputeOutcome.Result
-        switch reply.status {
-        case .ok: result = .output(reply.body)
-        case .badInput: result = .failure(.badInput(body))
-        case .failed, .unknownJob: result = .failure(.failed(body))
-        }
-        return ComputeOutcome(result: result, wallNanos: wall, cpuNanos: reply.cpuNanos)
     }
 }

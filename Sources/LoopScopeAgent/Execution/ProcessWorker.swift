@@ -38,15 +38,7 @@ public enum ProcessWorker {
             let reply: WorkerProtocol.Reply
             if let (name, input) = WorkerProtocol.parseRequest(frame) {
                 if let job = table[name] {
-                    let outcome = job.measuredRun(input)
-                    switch outcome.result {
-                    case .output(let bytes):
-                        reply = .init(status: .ok, cpuNanos: outcome.cpuNanos ?? 0, wallNanos: outcome.wallNanos, body: bytes)
-                    case .failure(.badInput(let m)):
-                        reply = .init(status: .badInput, cpuNanos: outcome.cpuNanos ?? 0, wallNanos: outcome.wallNanos, body: Array(m.utf8))
-                    case .failure(let f):
-                        reply = .init(status: .failed, cpuNanos: outcome.cpuNanos ?? 0, wallNanos: outcome.wallNanos, body: Array(f.message.utf8))
-                    }
+                    reply = WorkerProtocol.reply(for: job.measuredRun(input))
                 } else {
                     reply = .init(status: .unknownJob, cpuNanos: 0, wallNanos: 0, body: Array("no job named '\(name)' in the worker".utf8))
                 }

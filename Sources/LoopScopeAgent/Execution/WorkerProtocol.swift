@@ -36,6 +36,31 @@ package enum WorkerProtocol {
         return out
     }
 
+    /// The reply for a job's outcome in the worker. A failure carries the job's own message,
+    /// not its HTTP text: the server words it once (`outcome(of:wallNanos:)`).
+    package static func reply(for outcome: ComputeOutcome) -> Reply {
+        let (status, body): (Status, [UInt8])
+        switch outcome.result {
+        case .output(let bytes): (status, body) = (.ok, bytes)
+        case .failure(.badInput(let m)): (status, body) = (.badInput, Array(m.utf8))
+        case .failure(.failed(let m)): (status, body) = (.failed, Array(m.utf8))
+        case .failure(let other): (status, body) = (.failed, Array(other.message.utf8)) // not produced by a job's run
+        }
+        return Reply(status: status, cpuNanos: outcome.cpuNanos ?? 0, wallNanos: outcome.wallNanos, body: body)
+    }
+
+    /// The outcome a worker's reply stands for, on the server; `wallNanos` as the server timed it.
+    package static func outcome(of reply: Reply, wallNanos: UInt64) -> ComputeOutcome {
+        let message = String(decoding: reply.body, as: UTF8.self)
+        let result: ComputeOutcome.Result
+        switch reply.status {
+        case .ok: result = .output(reply.body)
+        case .badInput: result = .failure(.badInput(message))
+        case .failed, .unknownJob: result = .failure(.failed(message))
+        }
+        return ComputeOutcome(result: result, wallNanos: wallNanos, cpuNanos: reply.cpuNanos)
+    }
+
     package static func parseReply(_ bytes: [UInt8]) -> Reply? {
         let slice = bytes[...]
         guard let first = slice.first, let status = Status(rawValue: first) else { return nil }

@@ -157,6 +157,9 @@ package final class Watchdog: Sendable {
         running.store(false, ordering: .relaxed)
     }
 
+    /// False once `stop()` was called (its thread ends within one sleep).
+    package var isRunning: Bool { running.load(ordering: .relaxed) }
+
     /// One pass over the executors; returns whether any is stalled.
     @discardableResult
     package func check(now: UInt64) -> Bool {

@@ -16,6 +16,8 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var head: HTTPRequestHead?
     private var body: ByteBuffer?
     private var tooLarge = false
+    /// A request was answered at its head (413) and the connection is ending: read nothing more.
+    private var ending = false
     /// The connection's socket, for reading how long a request waited for the loop; -1 if unknown.
     private var socket: CInt = -1
     /// The current request's loop wait, measured when its head was read.
@@ -33,8 +35,14 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !ending else { return }
         switch unwrapInboundIn(data) {
         case .head(let h):
+            context.triggerUserOutboundEvent(HTTPConnectionEvent.headReceived, promise: nil)
+            if let declared = h.headers.first(name: "content-length").flatMap(Int.init), declared > core.configuration.maxBodyBytes {
+                refuseAtHead(context: context, declared: declared)
+                return
+            }
             head = h
             loopWaitNanos = measureLoopWait()
             body = nil
@@ -53,12 +61,25 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             guard let head else { return }
             self.head = nil
             if tooLarge {
+                core.connections.count(.bodyTooLarge)
                 writeSimple(context: context, status: .payloadTooLarge, text: "request body over \(core.configuration.maxBodyBytes) bytes\n", keepAlive: false)
                 return
             }
             dispatch(context: context, head: head, body: body)
             body = nil
         }
+    }
+
+    /// Answers 413 to a request whose head declares a body over the limit, without reading the
+    /// body, and ends the connection (a lingering close, so the client reads the answer).
+    private func refuseAtHead(context: ChannelHandlerContext, declared: Int) {
+        ending = true
+        head = nil
+        body = nil
+        core.connections.count(.bodyTooLarge)
+        let text = "request body of \(declared) bytes is over the \(core.configuration.maxBodyBytes)-byte limit\n"
+        writeResponse(context: context, status: Int(HTTPResponseStatus.payloadTooLarge.code), contentType: "text/plain; charset=utf-8",
+                      body: Array(text.utf8), keepAlive: false, extra: nil, lingering: true)
     }
 
     /// How long the bytes just read waited in the kernel for this loop: read (a system call)
@@ -186,7 +207,12 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         writeResponse(context: context, status: Int(status.code), contentType: "text/plain; charset=utf-8", body: Array(text.utf8), keepAlive: keepAlive, extra: nil)
     }
 
-    private func writeResponse(context: ChannelHandlerContext, status: Int, contentType: String, body: [UInt8], keepAlive: Bool, extra: (String, String)?) {
+    /// Writes a whole response. With `keepAlive` the connection's guard is told it ended (before
+    /// its end is written: that write releases a pipelined request, whose head must come after);
+    /// otherwise the connection is closed once it is written, or, `lingering`, ended with a
+    /// lingering close.
+    private func writeResponse(context: ChannelHandlerContext, status: Int, contentType: String, body: [UInt8], keepAlive: Bool, extra: (String, String)?,
+                               lingering: Bool = false) {
         var headers = HTTPHeaders()
         headers.reserveCapacity(4)
         headers.add(name: "content-type", value: contentType)
@@ -199,7 +225,11 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         buffer.writeBytes(body)
         context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
         if keepAlive {
+            context.triggerUserOutboundEvent(HTTPConnectionEvent.responseEnded, promise: nil)
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        } else if lingering {
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            LingeringClose.start(context.channel)
         } else {
             let channel = context.channel
             context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }

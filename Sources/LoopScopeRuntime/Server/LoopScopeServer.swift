@@ -44,7 +44,10 @@ public final class LoopScopeServer: Sendable {
     /// Worker process ids of the process pool.
     public var processWorkerPIDs: [Int32] { core.processPool.workerPIDs }
 
-    /// Binds the HTTP port and the control socket and starts the probes.
+    /// Binds the HTTP port and the control socket and starts the probes. If a step fails,
+    /// everything started is released (the listener, the event loops, the probes, the
+    /// watchdog, the control socket and the pools' workers) and the error thrown; the server
+    /// is then stopped for good (make a new one to try again).
     public func start() async throws {
         let config = core.configuration
         let group = MultiThreadedEventLoopGroup(numberOfThreads: config.eventLoops)
@@ -53,29 +56,41 @@ public final class LoopScopeServer: Sendable {
         for (i, l) in loops.enumerated() { index[ObjectIdentifier(l)] = i }
         let loopIndex = index
         let core = self.core
+        let limits = config.connections
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(HTTPHandler(core: core, server: self, loopIndex: loopIndex[ObjectIdentifier(channel.eventLoop)] ?? 0))
+                    let pipeline = channel.pipeline.syncOperations
+                    guard core.connections.admit() else {
+                        try pipeline.addHandler(OverLimitHandler(limit: limits.maxConnections))
+                        return
+                    }
+                    channel.closeFuture.whenComplete { _ in core.connections.closed() }
+                    try pipeline.addHandler(ConnectionGuard(limits: limits, stats: core.connections))
+                    try pipeline.configureHTTPServerPipeline(withErrorHandling: true)
+                    try pipeline.addHandler(HTTPHandler(core: core, server: self, loopIndex: loopIndex[ObjectIdentifier(channel.eventLoop)] ?? 0))
                 }
             }
-        let channel: any Channel
+        var channel: (any Channel)? = nil
+        var agent: LoopScopeAgent? = nil
         do {
-            channel = try await bootstrap.bind(host: config.host, port: config.port).get()
+            do {
+                channel = try await bootstrap.bind(host: config.host, port: config.port).get()
+            } catch {
+                throw RuntimeError.invalidConfiguration("cannot listen on \(config.host):\(config.port): \(error)")
+            }
+            core.agent.address.withLockedValue { $0 = "\(config.host):\(channel?.localAddress?.port ?? config.port)" }
+            let started = LoopScopeAgent(core: core.agent)
+            try await started.start(loops: loops)
+            agent = started
         } catch {
-            try? await group.shutdownGracefully()
-            throw RuntimeError.invalidConfiguration("cannot listen on \(config.host):\(config.port): \(error)")
-        }
-        core.agent.address.withLockedValue { $0 = "\(config.host):\(channel.localAddress?.port ?? config.port)" }
-        let agent = LoopScopeAgent(core: core.agent)
-        do {
-            try await agent.start(loops: loops)
-        } catch {
-            try? await channel.close()
+            // Nothing of a failed start outlives it: `start(loops:)` has stopped what it began.
+            state.withLockedValue { $0.stopped = true }
+            try? await channel?.close()
+            await shutDown(core.pools)
             try? await group.shutdownGracefully()
             throw error
         }
@@ -84,7 +99,7 @@ public final class LoopScopeServer: Sendable {
             s.channel = channel
             s.agent = agent
         }
-        core.logger.info("serving", metadata: ["address": "\(core.agent.address.withLockedValue { $0 })", "control": "\(agent.controlSocketPath ?? "off")"])
+        core.logger.info("serving", metadata: ["address": "\(core.agent.address.withLockedValue { $0 })", "control": "\(agent?.controlSocketPath ?? "off")"])
     }
 
     /// Waits for SIGINT or SIGTERM, then shuts down gracefully.

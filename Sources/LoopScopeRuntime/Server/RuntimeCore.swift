@@ -17,6 +17,8 @@ final class RuntimeCore: RouteModelControl {
     let processPool: ProcessPool
     /// Pools the application registered (e.g. database connections): reported and resizable.
     let extraPools: [any WorkerPool]
+    /// The HTTP listener's connections: admission against the limit and what was closed why.
+    let connections: ConnectionStats
 
     var instrumented: Bool { agent.instrumented }
     var logger: Logger { agent.logger }
@@ -39,6 +41,9 @@ final class RuntimeCore: RouteModelControl {
         self.processPool = ProcessPool(size: configuration.processPoolSize, queueLimit: configuration.processQueueLimit,
                                        command: configuration.workerCommand ?? .currentExecutable, events: agent.events, polling: configuration.poolPolling)
         self.extraPools = extraPools
+        let connections = ConnectionStats(limit: configuration.connections.maxConnections)
+        self.connections = connections
+        agent.setConnectionFigures { connections.figures() }
         agent.register(pools: [threadPool, processPool] + extraPools)
         agent.setOffloadPool(threadPool)
         agent.setRouteControl(self)

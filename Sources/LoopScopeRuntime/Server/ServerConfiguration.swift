@@ -22,8 +22,11 @@ public struct ServerConfiguration: Sendable {
     public var workerCommand: WorkerCommand? = nil
     /// When requests have their loop wait read from the kernel.
     public var loopWait: LoopWaitMeasurement = .whileBusy
-    /// Request bodies larger than this are refused with 413.
+    /// Request bodies larger than this are refused with 413: at the head when its
+    /// `Content-Length` says so (the body is not read), else once the body has grown past it.
     public var maxBodyBytes: Int = 1 << 20
+    /// Header-read and idle keep-alive timeouts and the connection limit.
+    public var connections = ConnectionLimits()
     /// Serve Prometheus text at `GET /metrics` on the HTTP port.
     public var metricsEndpoint: Bool = false
     /// How long shutdown waits for in-flight requests.
@@ -53,6 +56,7 @@ public struct ServerConfiguration: Sendable {
         guard (1...256).contains(processPoolSize) else { throw .invalidConfiguration("process pool size must be 1...256, got \(processPoolSize)") }
         guard threadQueueLimit >= 1, processQueueLimit >= 1 else { throw .invalidConfiguration("queue limits must be at least 1") }
         try agent.validate()
+        try connections.validate()
         guard (0...1_000_000).contains(poolPolling.nanoseconds) else {
             throw .invalidConfiguration("pool polling must be 0...1000 µs, got \(poolPolling.nanoseconds / 1000) µs")
         }

@@ -51,15 +51,21 @@ public struct DashboardView {
         if let s = st.snapshot {
             let loops = s.loops.count
             // Most important first; each part is added only if it fits.
-            let parts = ["\(s.server.name) pid \(s.server.pid)", "up \(Units.uptime(s.server.uptimeSeconds))", "\(Units.rate(s.totalRate)) req/s",
+            var parts = ["\(s.server.name) pid \(s.server.pid)", "up \(Units.uptime(s.server.uptimeSeconds))", "\(Units.rate(s.totalRate)) req/s",
                          "\(loops) loop\(loops == 1 ? "" : "s")", s.server.address]
+            if let c = s.connections {
+                // Open connections, and how many the server closed itself (timeouts, limits).
+                let closed = c.closed.reduce(0) { $0 + $1.count }
+                parts.append("\(c.open) conn" + (closed > 0 ? " (\(closed) closed)" : ""))
+            }
+            let order = [0, 4, 1, 3, 2, 5]
             var chosen: [Int] = []
             var length = left.count
             for (i, p) in parts.enumerated() where length + 2 + p.count <= b.columns - right.count - 2 {
                 chosen.append(i)
                 length += 2 + p.count
             }
-            left += chosen.sorted { [0, 4, 1, 3, 2].firstIndex(of: $0)! < [0, 4, 1, 3, 2].firstIndex(of: $1)! }.map { "  " + parts[$0] }.joined()
+            left += chosen.sorted { order.firstIndex(of: $0)! < order.firstIndex(of: $1)! }.map { "  " + parts[$0] }.joined()
         } else {
             left += "  \(st.target)"
         }

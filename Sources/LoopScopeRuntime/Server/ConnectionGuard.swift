@@ -1,0 +1,117 @@
+import NIOCore
+import LoopScopeWire
+
+/// What `HTTPHandler` tells the connection's `ConnectionGuard`, as outbound user events (they
+/// travel from the handler towards the socket, through the HTTP codec, to the guard).
+enum HTTPConnectionEvent: Sendable {
+    /// A complete request head was decoded.
+    case headReceived
+    /// A response is written in full and the connection stays open for the next request.
+    case responseEnded
+}
+
+/// The first handler of an HTTP connection (next to the socket): applies the header-read and
+/// idle keep-alive timeouts (`ConnectionTimeouts` decides, this does the I/O) and counts the
+/// connections it closes. Sees raw bytes, so the first byte of a request ends an idle spell.
+/// Lives on the connection's event loop.
+final class ConnectionGuard: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundIn = IOData
+    typealias OutboundOut = IOData
+
+    private var timeouts: ConnectionTimeouts
+    private let stats: ConnectionStats
+    private var timer: Scheduled<Void>?
+
+    init(limits: ConnectionLimits, stats: ConnectionStats) {
+        self.timeouts = ConnectionTimeouts(limits: limits)
+        self.stats = stats
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        apply(timeouts.opened(), context: context)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        timer?.cancel()
+        timer = nil
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        apply(timeouts.bytesRead(), context: context)
+        context.fireChannelRead(data)
+    }
+
+    func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+        guard let event = event as? HTTPConnectionEvent else {
+            context.triggerUserOutboundEvent(event, promise: promise)
+            return
+        }
+        switch event {
+        case .headReceived: apply(timeouts.headReceived(), context: context)
+        case .responseEnded: apply(timeouts.responseEnded(), context: context)
+        }
+        promise?.succeed(())
+    }
+
+    private func apply(_ action: ConnectionTimeouts.Action, context: ChannelHandlerContext) {
+        switch action {
+        case .none:
+            break
+        case .disarm:
+            timer?.cancel()
+            timer = nil
+        case .arm(_, let after, let generation):
+            timer?.cancel()
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            timer = context.eventLoop.scheduleTask(in: after) {
+                let (handler, context) = bound.value
+                handler.apply(handler.timeouts.fired(generation: generation), context: context)
+            }
+        case .close(let reason):
+            timer = nil
+            guard context.channel.isActive else { return }
+            stats.count(reason)
+            context.close(promise: nil)
+        }
+    }
+}
+
+/// Ends a connection after its last response without resetting it: closes the output once the
+/// response is written, keeps reading (and dropping) what the client still sends, and closes
+/// when the client does or after `ConnectionLimits.lingerTimeout`.
+enum LingeringClose {
+    /// Call on the channel's event loop, after writing the last response.
+    static func start(_ channel: any Channel) {
+        channel.close(mode: .output, promise: nil)
+        let deadline = channel.eventLoop.scheduleTask(in: ConnectionLimits.lingerTimeout) { channel.close(promise: nil) }
+        channel.closeFuture.whenComplete { _ in deadline.cancel() }
+    }
+}
+
+/// The only handler of a connection accepted over the limit: answers 503 without reading the
+/// request and ends the connection with a lingering close, dropping what it reads.
+final class OverLimitHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+    private let limit: Int
+
+    init(limit: Int) { self.limit = limit }
+
+    func channelActive(context: ChannelHandlerContext) {
+        let body = "over capacity: this server serves at most \(limit) connections at once; retry shortly\n"
+        let response = "HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: \(body.utf8.count)\r\n"
+            + "retry-after: 1\r\nconnection: close\r\n\r\n" + body
+        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(string: response)), promise: nil)
+        LingeringClose.start(context.channel)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+}

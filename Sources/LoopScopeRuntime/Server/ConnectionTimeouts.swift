@@ -1,0 +1,88 @@
+import NIOCore
+import LoopScopeWire
+
+/// Which timeout an HTTP connection is under, and what its handler should do at each event.
+/// Pure: the handler (`ConnectionGuard`) reports events and carries out the actions.
+///
+/// A connection waits for a request head under the header-read timeout (from its accept for
+/// the first request, from the first byte of each later one), is under no timeout while its
+/// requests are being answered, and waits for the next request under the idle timeout.
+struct ConnectionTimeouts: Equatable {
+    enum Phase: Equatable {
+        /// Waiting for a request head to be complete.
+        case awaitingHead
+        /// This many requests have their head and no response yet (more than one when pipelined).
+        case answering(requests: Int)
+        /// Between requests, nothing of the next one received.
+        case idle
+    }
+
+    enum Action: Equatable {
+        case none
+        /// Cancel any armed timer and arm one for `timeout`; tag it with `generation`.
+        case arm(ConnectionCloseReason, after: TimeAmount, generation: Int)
+        /// Cancel any armed timer.
+        case disarm
+        /// Close the connection, counted under this reason.
+        case close(ConnectionCloseReason)
+    }
+
+    let limits: ConnectionLimits
+    private(set) var phase: Phase = .awaitingHead
+    /// Bumped at every arm and disarm: a timer that fires with an older one is stale.
+    private(set) var generation = 0
+
+    init(limits: ConnectionLimits) { self.limits = limits }
+
+    /// The connection is open: its first head is due within the header timeout.
+    mutating func opened() -> Action {
+        phase = .awaitingHead
+        return arm(.headerTimeout, limits.headerTimeout)
+    }
+
+    /// Bytes arrived: the first of a request after an idle spell starts the header timeout.
+    mutating func bytesRead() -> Action {
+        guard phase == .idle else { return .none }
+        phase = .awaitingHead
+        return arm(.headerTimeout, limits.headerTimeout)
+    }
+
+    /// A complete request head was decoded.
+    mutating func headReceived() -> Action {
+        switch phase {
+        case .answering(let n):
+            phase = .answering(requests: n + 1)
+            return .none
+        case .awaitingHead, .idle:
+            phase = .answering(requests: 1)
+            generation += 1
+            return .disarm
+        }
+    }
+
+    /// A response was written in full and the connection stays open.
+    mutating func responseEnded() -> Action {
+        guard case .answering(let n) = phase else { return .none }
+        if n > 1 {
+            phase = .answering(requests: n - 1)
+            return .none
+        }
+        phase = .idle
+        return arm(.idleTimeout, limits.idleTimeout)
+    }
+
+    /// The timer armed with `generation` fired.
+    func fired(generation: Int) -> Action {
+        guard generation == self.generation else { return .none }
+        switch phase {
+        case .awaitingHead: return .close(.headerTimeout)
+        case .idle: return .close(.idleTimeout)
+        case .answering: return .none
+        }
+    }
+
+    private mutating func arm(_ reason: ConnectionCloseReason, _ after: TimeAmount) -> Action {
+        generation += 1
+        return .arm(reason, after: after, generation: generation)
+    }
+}

@@ -1,0 +1,142 @@
+import Foundation
+import Testing
+import NIOCore
+import NIOPosix
+@testable import LoopScopeRuntime
+@testable import LoopScopeAgent
+import LoopScopeDemo
+import LoopScopeWire
+
+/// Clients that send slowly, not at all, too much, or too many connections cannot hold the
+/// server: real sockets, short test timeouts, outcomes awaited with deadlines.
+@Suite(.serialized) struct ConnectionHardeningTests {
+    @Test func aConnectionSendingHalfAHeaderIsClosedWithinTheHeaderTimeoutAndCounted() async throws {
+        try await TestServer.with(configure: { $0.connections.headerTimeout = .milliseconds(300) }) { t in
+            let c = try RawConnection(port: t.port)
+            c.send("GET /hello HTTP/1.1\r\nHost: x\r\n")
+            let (text, closedAfter) = c.readUntilClosed(timeout: .seconds(5))
+            let after = try #require(closedAfter, "the connection was not closed")
+            #expect(text.isEmpty)
+            #expect(after >= .milliseconds(250) && after < .seconds(3), "closed after \(after)")
+            #expect(await eventually { t.server.snapshot().connections?.closedHeaderTimeout == 1 })
+            #expect(t.server.snapshot().connections?.closedIdle == 0)
+        }
+    }
+
+    @Test func anIdleKeepAliveConnectionIsClosedAfterTheIdleTimeoutAndCounted() async throws {
+        try await TestServer.with(configure: { $0.connections.idleTimeout = .milliseconds(300) }) { t in
+            let c = try RawConnection(port: t.port)
+            c.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+            let response = try #require(c.readResponse(timeout: .seconds(5)))
+            #expect(response.hasPrefix("HTTP/1.1 200"))
+            let (_, closedAfter) = c.readUntilClosed(timeout: .seconds(5))
+            let after = try #require(closedAfter, "the idle connection was not closed")
+            #expect(after >= .milliseconds(250) && after < .seconds(3), "closed after \(after)")
+            #expect(await eventually { t.server.snapshot().connections?.closedIdle == 1 })
+            let figures = try #require(t.server.snapshot().connections)
+            #expect(figures.closedHeaderTimeout == 0)
+            #expect(await eventually { t.server.snapshot().connections?.open == 0 })
+        }
+    }
+
+    @Test func aKeepAliveConnectionInUseIsNotClosed() async throws {
+        try await TestServer.with(configure: { $0.connections.idleTimeout = .milliseconds(300) }) { t in
+            let c = try RawConnection(port: t.port)
+            // Five requests 100 ms apart span longer than the idle timeout; none is idle that long.
+            for _ in 0..<5 {
+                c.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+                let response = try #require(c.readResponse(timeout: .seconds(5)))
+                #expect(response.hasPrefix("HTTP/1.1 200"))
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(t.server.snapshot().connections?.closedIdle == 0)
+        }
+    }
+
+    @Test func connectionsOverTheLimitGet503AndAreCountedWhileHelloKeepsAnswering() async throws {
+        try await TestServer.with(configure: { $0.connections.maxConnections = 3 }) { t in
+            // Two slowloris connections and one keep-alive client fill the limit.
+            let held = try (0..<2).map { _ in try RawConnection(port: t.port) }
+            for h in held { h.send("GET /hello HTTP/1.1\r\n") }
+            let client = try RawConnection(port: t.port)
+            client.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(client.readResponse(timeout: .seconds(5))?.hasPrefix("HTTP/1.1 200") == true)
+            #expect(await eventually { t.server.snapshot().connections?.open == 3 })
+
+            let over = try RawConnection(port: t.port)
+            let (text, closedAfter) = over.readUntilClosed(timeout: .seconds(5))
+            #expect(text.hasPrefix("HTTP/1.1 503"), "\(text)")
+            #expect(text.lowercased().contains("retry-after: 1"))
+            #expect(closedAfter != nil)
+            let figures = try #require(t.server.snapshot().connections)
+            #expect(figures.refusedOverLimit == 1)
+            #expect(figures.limit == 3)
+
+            // The client inside the limit is still served.
+            client.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(client.readResponse(timeout: .seconds(5))?.hasPrefix("HTTP/1.1 200") == true)
+        }
+    }
+
+    @Test func aDeclaredBodyOverTheLimitIsAnswered413AtItsHeadWithoutSendingTheBody() async throws {
+        try await TestServer.with { t in
+            let c = try RawConnection(port: t.port)
+            let clock = ContinuousClock()
+            let start = clock.now
+            c.send("POST /hello HTTP/1.1\r\nHost: x\r\nContent-Length: 5000000\r\n\r\n")
+            let response = try #require(c.readResponse(timeout: .seconds(5)), "no answer before the body")
+            let elapsed = clock.now - start
+            #expect(response.hasPrefix("HTTP/1.1 413"), "\(response)")
+            #expect(elapsed < .milliseconds(500), "413 after \(elapsed)")
+            print("413 on the head after \(elapsed)")
+            // The server ends the connection; it closes when the client does.
+            let (_, closedAfter) = c.readUntilClosed(timeout: .seconds(5))
+            #expect(closedAfter != nil)
+            #expect(await eventually { t.server.snapshot().connections?.bodyTooLarge == 1 })
+        }
+    }
+
+    @Test func aJobThrowingInAWorkerProcessIsAnsweredWithItsMessageOnce() async throws {
+        let route = try Route("/fail", model: .processes, job: DemoJobs.fail)
+        try await TestServer.with(extraRoutes: [route]) { t in
+            let (status, body) = try await t.get("/fail")
+            #expect(status == 500)
+            #expect(body == "internal error: this route always fails\n")
+        }
+    }
+
+    @Test func aServerWhoseControlSocketCannotBindLeavesNothingRunning() async throws {
+        let names = ["ls-watchdog", "ls-ticker", "ls-threads", "ls-processes", "NIO-ELT"]
+        let routes = try DemoApp.routes(upstream: UpstreamClient(port: 1, group: MultiThreadedEventLoopGroup.singleton))
+        let before = threadCount(named: names)
+        // A socket path longer than a Unix socket address holds (108 bytes) cannot be bound.
+        let dir = NSTemporaryDirectory() + "loopscope-test-" + String(repeating: "d", count: 120)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var c = ServerConfiguration()
+        c.name = "bindfail"
+        c.port = 0
+        c.eventLoops = 2
+        c.processPoolSize = 1
+        c.workerCommand = WorkerCommand(executable: TestBinaries.loopscope)
+        c.control = ControlConfiguration(directory: dir)
+        let server = try LoopScopeServer(configuration: c, routes: routes, logger: .init(label: "test"))
+        await #expect(throws: RuntimeError.self) { try await server.start() }
+        let dog = server.core.agent.watchdog.withLockedValue { $0 }
+        #expect(dog?.isRunning != true)
+        #expect(server.processWorkerPIDs.isEmpty)
+        #expect(await eventually { threadCount(named: names) <= before }, "threads left: \(threadCount(named: names)) (before: \(before))")
+    }
+
+    @Test func anAgentWhoseControlSocketCannotBindLeavesNothingRunning() async throws {
+        let names = ["ls-watchdog", "ls-ticker", "ls-threads", "NIO-ELT"]
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let before = threadCount(named: names)
+        let dir = NSTemporaryDirectory() + "loopscope-test-" + String(repeating: "a", count: 120)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var c = AgentConfiguration(name: "bindfail")
+        c.control = ControlConfiguration(directory: dir)
+        await #expect(throws: RuntimeError.self) { _ = try await LoopScopeAgent.start(c, watching: group, logger: .init(label: "test")) }
+        #expect(await eventually { threadCount(named: names) <= before }, "threads left: \(threadCount(named: names)) (before: \(before))")
+        try await group.shutdownGracefully()
+    }
+}

@@ -1,0 +1,52 @@
+import Testing
+import NIOCore
+@testable import LoopScopeRuntime
+import LoopScopeWire
+
+/// The connection timeouts' state machine, without sockets or clocks.
+@Suite struct ConnectionTimeoutsTests {
+    static var limits: ConnectionLimits {
+        var l = ConnectionLimits()
+        l.headerTimeout = .milliseconds(300)
+        l.idleTimeout = .milliseconds(200)
+        return l
+    }
+
+    @Test func aNewConnectionMustCompleteItsHeadWithinTheHeaderTimeout() {
+        var t = ConnectionTimeouts(limits: Self.limits)
+        guard case .arm(.headerTimeout, .milliseconds(300), let g) = t.opened() else { Issue.record("header timer not armed"); return }
+        // Bytes that trickle in do not restart it.
+        #expect(t.bytesRead() == .none)
+        #expect(t.fired(generation: g) == .close(.headerTimeout))
+    }
+
+    @Test func aRequestBeingAnsweredIsUnderNoTimeoutAndThenTheIdleOneApplies() {
+        var t = ConnectionTimeouts(limits: Self.limits)
+        guard case .arm(_, _, let header) = t.opened() else { Issue.record("not armed"); return }
+        #expect(t.headReceived() == .disarm)
+        #expect(t.fired(generation: header) == .none)
+        guard case .arm(.idleTimeout, .milliseconds(200), let idle) = t.responseEnded() else { Issue.record("idle timer not armed"); return }
+        #expect(t.fired(generation: idle) == .close(.idleTimeout))
+    }
+
+    @Test func theFirstByteAfterAnIdleSpellStartsTheHeaderTimeout() {
+        var t = ConnectionTimeouts(limits: Self.limits)
+        _ = t.opened()
+        _ = t.headReceived()
+        guard case .arm(.idleTimeout, _, let idle) = t.responseEnded() else { Issue.record("idle timer not armed"); return }
+        guard case .arm(.headerTimeout, .milliseconds(300), let header) = t.bytesRead() else { Issue.record("header timer not armed"); return }
+        #expect(t.fired(generation: idle) == .none)
+        #expect(t.fired(generation: header) == .close(.headerTimeout))
+    }
+
+    @Test func pipelinedRequestsKeepTheConnectionBusyUntilTheLastResponse() {
+        var t = ConnectionTimeouts(limits: Self.limits)
+        _ = t.opened()
+        #expect(t.headReceived() == .disarm)
+        #expect(t.headReceived() == .none)
+        #expect(t.responseEnded() == .none)
+        #expect(t.phase == .answering(requests: 1))
+        guard case .arm(.idleTimeout, _, _) = t.responseEnded() else { Issue.record("idle timer not armed"); return }
+        #expect(t.phase == .idle)
+    }
+}
