@@ -169,8 +169,9 @@ enum StallFixtures {
         await t.stop()
         let serverMicros = Double(hello.latency.last1s.max)
         #expect(hello.split.loopWaitMicros >= 25_000, "loop wait \(hello.split.loopWaitMicros) µs")
-        // The client's time includes connection round trips; the server's estimate is ± half a tick.
-        #expect(serverMicros >= Double(clientNanos / 1000) * 0.6 && serverMicros <= Double(clientNanos / 1000) + 3_000,
+        // The client's time includes connection round trips; the server's estimate is ± half a
+        // tick, a whole tick (4 ms) more when the kernel's jiffies lag (tickless idle CPUs).
+        #expect(serverMicros >= Double(clientNanos / 1000) * 0.6 && serverMicros <= Double(clientNanos / 1000) + 5_000,
                 "server \(serverMicros) µs, client \(clientNanos / 1000) µs")
     }
 }

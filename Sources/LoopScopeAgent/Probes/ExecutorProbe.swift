@@ -35,9 +35,12 @@ package final class ExecutorProbe: Sendable {
     }
 
     /// Sends a job unless one is still waiting. Called by the watchdog's thread only.
-    package func send(now: UInt64) {
+    /// `since` (at most `now`) dates it earlier when the executor is known to have been busy
+    /// since then (a stage seen running on a loop from that moment): a job sent then would
+    /// have waited that long.
+    package func send(now: UInt64, since: UInt64? = nil) {
         guard pendingSince.load(ordering: .relaxed) == 0 else { return }
-        pendingSince.store(now, ordering: .relaxed)
+        pendingSince.store(min(since ?? now, now), ordering: .relaxed)
         enqueue { [self] in
             let ran = Clocks.monotonicNanos()
             let lag = ran &- pendingSince.load(ordering: .relaxed)
@@ -49,23 +52,27 @@ package final class ExecutorProbe: Sendable {
 }
 
 /// When the watchdog sends an executor's probe: every `lagInterval` (5 ms) while the executor
-/// is active — its threads used more than 2 % of a core over the last 10 ms or more (beyond
-/// an allowance for the probes themselves), or it was seen busy (lag, a held stage of 1 ms or
-/// more, or a stage running on a loop for 1 ms now) — and for two seconds after; every
-/// `quietInterval` (50 ms) otherwise, so an idle server is not woken 200 times a second per
+/// is active — its threads used more than 2 % of a core over the last 20 ms or more (beyond
+/// an allowance for the probes themselves), or it was seen busy (lag, a held stage of 2 ms or
+/// more, or a stage running on a loop for 2 ms now) — and for two seconds after; every
+/// `quietInterval` (50 ms; sent on the watchdog's look before it is due, so 40–50 ms)
+/// otherwise, so an idle server is not woken 200 times a second per
 /// executor. A CPU-bound stall, or a stage that blocks a loop, makes its executor active at the
-/// watchdog's next look (within 10 ms); what the quiet cadence can miss is a blocking call on a
+/// watchdog's next look (within 20 ms); what the quiet cadence can miss is a blocking call on a
 /// quiet executor outside any stage LoopScope knows of (an embedding app's own channel
 /// handler), seen up to one quiet interval late. A plain value owned by the watchdog's thread.
 package struct ProbeCadence {
     /// How often the watchdog looks at the executors' CPU time, at most.
-    package static let lookNanos: UInt64 = 10_000_000
+    package static let lookNanos: UInt64 = 20_000_000
     package static let activeShare = 0.02
     /// CPU time a probe may cost its executor (waking a sleeping thread included) without
     /// making it look active.
     package static let probeAllowanceNanos: Int64 = 100_000
-    /// Probes due this soon are sent with the others of the same pass.
-    package static let slackNanos: UInt64 = 1_000_000
+    /// Probes due this soon are sent with the others of the same pass: a fast one within a
+    /// millisecond; a quiet one rides on the watchdog's looks (the pass before it is due, if
+    /// that is within half a look), so an idle server's watchdog wakes only to look.
+    package static let fastSlackNanos: UInt64 = 1_000_000
+    package static let quietSlackNanos: UInt64 = lookNanos / 2
 
     let fastNanos: UInt64
     let quietNanos: UInt64
@@ -102,7 +109,12 @@ package struct ProbeCadence {
     package func nextSend(now: UInt64) -> UInt64 { lastSent &+ (active(now: now) ? fastNanos : quietNanos) }
 
     /// Whether a probe is due now (or so soon that it goes with this pass's).
-    package func due(now: UInt64) -> Bool { nextSend(now: now) <= now &+ Self.slackNanos }
+    package func due(now: UInt64) -> Bool {
+        nextSend(now: now) <= now &+ (active(now: now) ? Self.fastSlackNanos : Self.quietSlackNanos)
+    }
+
+    /// When the watchdog must wake to send the next probe: nil while quiet (the looks do).
+    package func wake(now: UInt64) -> UInt64? { active(now: now) ? nextSend(now: now) : nil }
 
     /// Notes a probe sent at `now`.
     package mutating func sent(now: UInt64) {

@@ -15,7 +15,7 @@ import CLoopScopeSys
 /// running one, the system call of a blocked one — and charges the time since its last look to
 /// what it saw (stall sites), so long stalls weigh by duration. Past the report threshold it
 /// publishes the stall in progress and logs one event. Without a stall a pass reads each
-/// executor's threads' CPU clocks and the probes' send times: every 10 ms on an idle server,
+/// executor's threads' CPU clocks and the probes' send times: every 20 ms on an idle server,
 /// at the probes' cadence on a busy one. Thread-safe.
 package final class Watchdog: Sendable {
     /// What the watchdog watches: an executor's probe, how to find its running stage, and its
@@ -97,31 +97,44 @@ package final class Watchdog: Sendable {
         WorkerThread.spawn(name: "ls-watchdog") { [self] in
             while running.load(ordering: .relaxed) {
                 let now = Clocks.monotonicNanos()
-                let nextProbe = sendProbes(now: now)
+                let until = sendProbes(now: now)
                 let stalled = check(now: now)
-                usleep(stalled ? Self.stalledPeriodMicros : sleepMicros(now: now, nextProbe: nextProbe))
+                usleep(stalled ? Self.stalledPeriodMicros : sleepMicros(now: now, until: until))
             }
         }
     }
 
     /// Looks at each executor's activity and sends the probes that are due; returns when the
-    /// next one is due (probes still waiting are the stall check's business).
+    /// watchdog must look next for an active executor: its next probe, or the moment its
+    /// waiting probe passes the sampling threshold. A quiet executor's waiting probe is seen at
+    /// the next look (a stall is then dated from when the probe was sent all the same).
     @discardableResult
     package func sendProbes(now: UInt64) -> UInt64 {
-        looking.withLockedValue { l in
+        let threshold = sampleThresholdNanos.load(ordering: .relaxed)
+        return looking.withLockedValue { l in
             var earliest = UInt64.max
             for (i, w) in watched.enumerated() {
-                // A stage running on a loop for a millisecond makes it busy now, CPU or not (a
-                // blocking call on a quiet loop uses none).
-                let stageRunning = w.routeOnThread == nil && w.runningStage().map { now &- $0.start >= ExecutorStats.busyNanos } == true
-                if stageRunning { w.stats.noteBusy(nanos: ExecutorStats.busyNanos, now: now) }
+                // A stage running on a loop for 2 ms makes it busy now, CPU or not (a blocking
+                // call on a quiet loop uses none). On a loop that was quiet, a probe goes at
+                // once, dated from the stage's start (a job sent then would have waited that
+                // long); on an active one the cadence's probes sample it as they come.
+                let stageStart = w.routeOnThread == nil ? w.runningStage().map(\.start).flatMap { now &- $0 >= ExecutorStats.busyNanos ? $0 : nil } : nil
+                let wasActive = l.cadences[i].active(now: now)
+                if stageStart != nil { w.stats.noteBusy(nanos: ExecutorStats.busyNanos, now: now) }
                 l.cadences[i].look(now: now, cpuNanos: Self.cpuNanos(of: w.threads()), busy: w.stats.seenBusyLately(now: now))
-                guard w.probe.pendingSince.load(ordering: .relaxed) == 0 else { continue }
-                if l.cadences[i].due(now: now) {
-                    w.probe.send(now: now)
-                    l.cadences[i].sent(now: now)
+                let active = l.cadences[i].active(now: now)
+                let pending = w.probe.pendingSince.load(ordering: .relaxed)
+                guard pending == 0 else {
+                    if active { earliest = min(earliest, pending &+ threshold) }
+                    continue
                 }
-                earliest = min(earliest, l.cadences[i].nextSend(now: now))
+                let wakenByStage = stageStart != nil && !wasActive
+                if wakenByStage || l.cadences[i].due(now: now) {
+                    w.probe.send(now: now, since: wakenByStage ? stageStart : nil)
+                    l.cadences[i].sent(now: now)
+                    if active { earliest = min(earliest, now &+ threshold) }
+                }
+                if let wake = l.cadences[i].wake(now: now) { earliest = min(earliest, wake) }
             }
             return earliest
         }
@@ -139,16 +152,10 @@ package final class Watchdog: Sendable {
         return total
     }
 
-    /// With nothing stalled, the watchdog sleeps until the next probe is due, a waiting probe
-    /// could pass the sampling threshold, or the next look at the executors' activity —
-    /// whichever comes first, at least 1 ms.
-    func sleepMicros(now: UInt64, nextProbe: UInt64) -> UInt32 {
-        let threshold = sampleThresholdNanos.load(ordering: .relaxed)
-        var earliest = min(nextProbe, now &+ ProbeCadence.lookNanos)
-        for w in watched {
-            let pending = w.probe.pendingSince.load(ordering: .relaxed)
-            if pending > 0 { earliest = min(earliest, pending &+ threshold) }
-        }
+    /// With nothing stalled, the watchdog sleeps until `until` (from `sendProbes`) or its next
+    /// look at the executors' activity, whichever comes first, at least 1 ms.
+    func sleepMicros(now: UInt64, until: UInt64) -> UInt32 {
+        let earliest = min(until, now &+ ProbeCadence.lookNanos)
         let wait = earliest > now ? (earliest - now) / 1000 : 0
         return UInt32(min(max(wait, 1_000), ProbeCadence.lookNanos / 1000))
     }

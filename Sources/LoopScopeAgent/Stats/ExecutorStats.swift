@@ -25,13 +25,15 @@ package final class ExecutorStats: Sendable {
     package let heldThresholdNanos: UInt64
     private let state: NIOLockedValueBox<State>
     /// Until when (monotonic nanoseconds) the executor counts as seen busy lately: set whenever
-    /// it is seen busy (lag or a held stage of 1 ms or more). While it is, requests read on a
+    /// it is seen busy (lag or a held stage of 2 ms or more). While it is, requests read on a
     /// loop have their loop wait measured and the probes run at their fast cadence.
     private let busyUntil = Atomic<UInt64>(0)
 
-    /// How long a busy sighting lasts, and what counts as busy.
+    /// How long a busy sighting lasts, and what counts as busy: 2 ms, loop wait's resolution
+    /// (and more than an idle virtual CPU usually takes to wake, which a 1 ms bar mistook for
+    /// work).
     package static let busyHoldNanos: UInt64 = 2_000_000_000
-    package static let busyNanos: UInt64 = 1_000_000
+    package static let busyNanos: UInt64 = 2_000_000
 
     package init(name: String, routeCount: Int, stallThresholdNanos: UInt64, heldThresholdNanos: UInt64) {
         self.name = name
