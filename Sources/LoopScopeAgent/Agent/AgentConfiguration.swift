@@ -12,7 +12,7 @@ public struct AgentConfiguration: Sendable {
     public var lagInterval: TimeAmount = .milliseconds(5)
     /// How often they run while it is quiet, so an idle server stays idle; set it to
     /// `lagInterval` to probe at one rate always.
-    public var quietLagInterval: TimeAmount = .milliseconds(50)
+    public var quietLagInterval: TimeAmount = .milliseconds(100)
     /// Probe lag at or above this counts as a stall.
     public var stallThreshold: TimeAmount = .milliseconds(2)
     /// Work holding a loop or a cooperative-pool thread at least this long is charged to its route.

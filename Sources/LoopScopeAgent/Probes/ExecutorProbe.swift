@@ -55,7 +55,7 @@ package final class ExecutorProbe: Sendable {
 /// is active — its threads used more than 2 % of a core over the last 20 ms or more (beyond
 /// an allowance for the probes themselves), or it was seen busy (lag, a held stage of 2 ms or
 /// more, or a stage running on a loop for 2 ms now) — and for two seconds after; every
-/// `quietInterval` (50 ms; sent on the watchdog's look before it is due, so 40–50 ms)
+/// `quietInterval` (100 ms; sent on the watchdog's look before it is due, so 80–100 ms)
 /// otherwise, so an idle server is not woken 200 times a second per
 /// executor. A CPU-bound stall, or a stage that blocks a loop, makes its executor active at the
 /// watchdog's next look (within 20 ms); what the quiet cadence can miss is a blocking call on a
