@@ -82,3 +82,23 @@ import LoopScopeWire
         }
     }
 }
+
+/// The load generator keeps keep-alive connections the server closed apart from failed
+/// requests: it reopens them, and no request is lost.
+@Suite struct LoadGeneratorConnectionTests {
+    @Test func connectionsTheServerClosesWhileIdleAreReopenedAndNoRequestIsLost() async throws {
+        try await TestServer.with(configure: { $0.connections.idleTimeout = .milliseconds(150); $0.connections.headerTimeout = .milliseconds(150) }) { t in
+            // Poisson arrivals over 16 connections at 100/s: the higher ones sit idle past the
+            // server's 150 ms timeouts and are closed between requests.
+            var plan = LoadPlan(port: t.port, mix: [LoadPlan.Entry(path: "/hello", weight: 1)], mode: .open(rate: 100), connections: 16,
+                                durationSeconds: 3, poisson: true)
+            plan.perSecond = true
+            let report = try await LoadGenerator(plan: plan, group: t.group).run()
+            let hello = try #require(report.row("/hello"))
+            #expect(hello.errors == 0, "\(report.errors)")
+            #expect((240...360).contains(hello.requests), "\(hello.requests) requests")
+            #expect((report.reopened ?? 0) > 0)
+            #expect(report.seconds < 5, "nothing left waiting for an answer that never comes")
+        }
+    }
+}

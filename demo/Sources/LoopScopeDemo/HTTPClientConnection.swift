@@ -14,6 +14,12 @@ public final class HTTPClientConnection: Sendable {
     public let channel: any Channel
     private let host: String
 
+    /// The connection closed (by the server, or the network) before a request's response: the
+    /// request may or may not have reached the server.
+    public struct Closed: Error, CustomStringConvertible {
+        public var description: String { "the connection closed before the response" }
+    }
+
     private init(channel: any Channel, host: String) {
         self.channel = channel
         self.host = host
@@ -34,13 +40,17 @@ public final class HTTPClientConnection: Sendable {
             .map { HTTPClientConnection(channel: $0, host: host) }
     }
 
-    /// Sends `GET path`; the future completes with the response or fails if the connection closes first.
+    /// Sends `GET path`; the future completes with the response, or fails with `Closed` if the
+    /// connection closes first (also when it was closed before the request could be written).
     public func get(_ path: String) -> EventLoopFuture<Response> {
         let promise = channel.eventLoop.makePromise(of: Response.self)
         var headers = HTTPHeaders()
         headers.add(name: "host", value: host)
         let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: headers)
-        channel.writeAndFlush(ResponseHandler.Outbound(head: head, promise: promise), promise: nil)
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        // A write to a closed channel never reaches the handler that holds the response promise.
+        written.futureResult.whenFailure { _ in promise.fail(Closed()) }
+        channel.writeAndFlush(ResponseHandler.Outbound(head: head, promise: promise), promise: written)
         return promise.futureResult
     }
 
@@ -87,7 +97,7 @@ private final class ResponseHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        while let p = pending.popFirst() { p.fail(ChannelError.ioOnClosedChannel) }
+        while let p = pending.popFirst() { p.fail(HTTPClientConnection.Closed()) }
         context.fireChannelInactive()
     }
 

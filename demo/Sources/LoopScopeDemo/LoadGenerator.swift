@@ -65,8 +65,11 @@ public final class LoadGenerator: Sendable {
         return stats.withLockedValue { s in s.report(plan: plan, elapsed: s.elapsed()) }
     }
 
-    private func closedLoop(_ c: HTTPClientConnection, stats worker: NIOLockedValueBox<LoadStats>, deadline: NIODeadline, done: CheckedContinuation<Void, Never>) {
+    /// `reopened`: `c` was opened by this worker (the run closes the others).
+    private func closedLoop(_ c: HTTPClientConnection, stats worker: NIOLockedValueBox<LoadStats>, deadline: NIODeadline, done: CheckedContinuation<Void, Never>,
+                            reopened: Bool = false) {
         guard NIODeadline.now() < deadline, let index = claim() else {
+            if reopened { c.close() }
             done.resume()
             return
         }
@@ -75,15 +78,33 @@ public final class LoadGenerator: Sendable {
             switch result {
             case .success(let r):
                 worker.withLockedValue { $0.record(index, status: r.status, micros: UInt64(max((NIODeadline.now() - sent).nanoseconds, 0)) / 1000) }
-                closedLoop(c, stats: worker, deadline: deadline, done: done)
+                closedLoop(c, stats: worker, deadline: deadline, done: done, reopened: reopened)
             case .failure(let e):
-                worker.withLockedValue { $0.error(index, "connection: \(e)") }
-                done.resume()
+                worker.withLockedValue { $0.error(index, Self.errorKind(e)) }
+                // A connection the server closed is reopened, as a keep-alive client does.
+                guard !c.isActive, NIODeadline.now() < deadline else { return done.resume() }
+                HTTPClientConnection.connect(host: plan.host, port: plan.port, group: group).whenComplete { [self] reopened in
+                    switch reopened {
+                    case .success(let fresh):
+                        worker.withLockedValue { $0.reopened += 1 }
+                        closedLoop(fresh, stats: worker, deadline: deadline, done: done, reopened: true)
+                    case .failure(let e):
+                        worker.withLockedValue { $0.error(index, "connect: \(e)") }
+                        done.resume()
+                    }
+                }
             }
         }
     }
 
-    private func openLoop(_ connections: [HTTPClientConnection], rate: Double, deadline: NIODeadline) async throws {
+    /// How a failed request is counted: a connection the server closed before answering is
+    /// told apart from other failures.
+    static func errorKind(_ error: any Error) -> String {
+        error is HTTPClientConnection.Closed ? "closed by the server before answering" : "connection: \(error)"
+    }
+
+    private func openLoop(_ initial: [HTTPClientConnection], rate: Double, deadline: NIODeadline) async throws {
+        var connections = initial
         let start = NIODeadline.now()
         let interval = 1e9 / rate
         var sent = 0
@@ -105,6 +126,18 @@ public final class LoadGenerator: Sendable {
                 }
                 inFlight = pending.withLockedValue { $0 }
                 let pick = inFlight.indices.min { inFlight[$0] < inFlight[$1] } ?? 0
+                if !connections[pick].isActive {
+                    // The server closed it (an idle keep-alive timeout): reopen it, as a
+                    // keep-alive client does, and count it apart from failed requests.
+                    do {
+                        connections[pick] = try await HTTPClientConnection.connect(host: plan.host, port: plan.port, group: group).get()
+                        stats.withLockedValue { $0.reopened += 1 }
+                    } catch {
+                        recordError(index, "connect: \(error)")
+                        sent += 1
+                        continue
+                    }
+                }
                 pending.withLockedValue { $0[pick] += 1 }
                 let chosen = index
                 let path = plan.mix[chosen].path
@@ -112,7 +145,7 @@ public final class LoadGenerator: Sendable {
                     pending.withLockedValue { $0[pick] -= 1 }
                     switch result {
                     case .success(let r): record(chosen, status: r.status, latency: NIODeadline.now() - intended)
-                    case .failure(let e): recordError(chosen, "connection: \(e)")
+                    case .failure(let e): recordError(chosen, Self.errorKind(e))
                     }
                 }
                 sent += 1
@@ -125,6 +158,7 @@ public final class LoadGenerator: Sendable {
         while pending.withLockedValue({ $0.reduce(0, +) }) > 0, NIODeadline.now() < drainUntil {
             try await Task.sleep(nanoseconds: 2_000_000)
         }
+        for c in connections where !initial.contains(where: { $0 === c }) { c.close() }
     }
 
     private let issued = NIOLockedValueBox(0)
@@ -171,6 +205,8 @@ struct LoadStats {
     var errors: [String: Int] = [:]
     var errorsByPath: [Int]
     var completed = 0
+    /// Connections the server closed that were reopened.
+    var reopened = 0
     var start = NIODeadline.now()
     /// Per path, per second since `start`, the latencies that completed then (when kept).
     var seconds: [[[UInt64]]]?
@@ -209,6 +245,7 @@ struct LoadStats {
         total.add(o.total)
         for (k, v) in o.errors { errors[k, default: 0] += v }
         completed += o.completed
+        reopened += o.reopened
     }
 
     /// The median of the whole seconds' p99s over the second half of a run of `elapsed` seconds.
@@ -236,6 +273,6 @@ struct LoadStats {
             return r
         }
         rows.append(row("all", total, errors: errorsByPath.reduce(0, +)))
-        return LoadReport(mode: plan.mode, seconds: elapsed, rows: rows, errors: errors)
+        return LoadReport(mode: plan.mode, seconds: elapsed, rows: rows, errors: errors, reopened: reopened)
     }
 }

@@ -21,8 +21,10 @@ public struct LoadReport: Sendable, Codable, Equatable {
     public var mode: LoadPlan.Mode
     public var seconds: Double
     public var rows: [Row]
-    /// Errors by kind: `HTTP 503`, `connection: …`.
+    /// Errors by kind: `HTTP 503`, `closed by the server before answering`, `connection: …`.
     public var errors: [String: Int]
+    /// Keep-alive connections the server closed between requests, reopened (not errors).
+    public var reopened: Int? = nil
 
     /// The `all` row.
     public var total: Row { rows.last! }
@@ -44,6 +46,7 @@ public struct LoadReport: Sendable, Codable, Equatable {
                 + Units.padLeft(Units.micros(r.p99), 9) + Units.padLeft(Units.micros(r.p999), 9) + Units.padLeft(Units.micros(r.max), 9) + Units.padLeft(String(r.errors), 8))
         }
         for (kind, n) in errors.sorted(by: { $0.value > $1.value }) { lines.append("  \(n) × \(kind)") }
+        if let n = reopened, n > 0 { lines.append("  \(n) connection\(n == 1 ? "" : "s") the server closed between requests, reopened") }
         return lines.joined(separator: "\n") + "\n"
     }
 
