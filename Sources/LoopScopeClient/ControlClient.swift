@@ -100,6 +100,9 @@ public final class ControlClient: Sendable {
         let state = self.state
         let path = self.path
         let request = command.request(id: nil).op
+        // The timer goes once the request is answered (a poller would pile them up otherwise).
+        let timer = NIOLockedValueBox<Scheduled<Void>?>(nil)
+        defer { timer.withLockedValue { $0?.cancel() } }
         let reply: ServerMessage = try await withCheckedThrowingContinuation { continuation in
             let id: Int? = state.withLockedValue { s in
                 if let why = s.closed {
@@ -112,11 +115,12 @@ public final class ControlClient: Sendable {
                 return id
             }
             guard let id else { return }
-            channel.eventLoop.scheduleTask(in: TimeAmount(limit)) {
+            let scheduled = channel.eventLoop.scheduleTask(in: TimeAmount(limit)) { () -> Void in
                 // A reply that comes later finds no one waiting and is dropped.
                 state.withLockedValue { $0.pending.removeValue(forKey: id) }?
                     .resume(throwing: ClientError.timeout("no reply to '\(request)' from \(path) within \(limit)"))
             }
+            timer.withLockedValue { $0 = scheduled }
             let line = WireCodec().encodeLine(command.request(id: id))
             var buffer = channel.allocator.buffer(capacity: line.count)
             buffer.writeBytes(line)

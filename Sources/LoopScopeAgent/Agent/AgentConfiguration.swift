@@ -10,8 +10,8 @@ public struct AgentConfiguration: Sendable {
     public var instrumented: Bool = true
     /// How often the lag probes run while their executor is active (`ProbeCadence`).
     public var lagInterval: TimeAmount = .milliseconds(5)
-    /// How often they run while it is quiet, so an idle server stays idle; set it to
-    /// `lagInterval` to probe at one rate always.
+    /// How often they run while it is quiet, so an idle server stays idle (never more often
+    /// than `lagInterval`); set it to `lagInterval` to probe at one rate always.
     public var quietLagInterval: TimeAmount = .milliseconds(100)
     /// Probe lag at or above this counts as a stall.
     public var stallThreshold: TimeAmount = .milliseconds(2)
@@ -38,7 +38,6 @@ public struct AgentConfiguration: Sendable {
     /// Throws for values no agent can run with.
     public func validate() throws(RuntimeError) {
         guard lagInterval.nanoseconds >= 1_000_000 else { throw .invalidConfiguration("lag interval must be at least 1 ms") }
-        guard quietLagInterval >= lagInterval else { throw .invalidConfiguration("quiet lag interval must be at least the lag interval") }
         guard Command.stallSampleThresholdMillis.contains(Int(stallSampleThreshold.nanoseconds / 1_000_000)) else {
             throw .invalidConfiguration("stall sample threshold must be \(Command.stallSampleThresholdMillis.lowerBound)...\(Command.stallSampleThresholdMillis.upperBound) ms, got \(stallSampleThreshold.nanoseconds / 1_000_000) ms")
         }

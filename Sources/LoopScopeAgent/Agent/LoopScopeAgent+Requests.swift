@@ -32,6 +32,10 @@ extension LoopScopeAgent {
         let start = Clocks.monotonicNanos()
         let plan = core.asyncRequestStarted(route: route.index, now: start)
         guard plan.measure else {
+            // On the activity board all the same, so a stall on its thread names its route.
+            core.threads.noteCooperativeThread()
+            let token = core.board.enterTask(route: route.index, now: start)
+            defer { core.board.exitTask(token) }
             do {
                 let value = try await body()
                 finish(route, status: status(value), start: start, reading: nil, weight: 0)

@@ -47,16 +47,19 @@ package final class ControlServer: Sendable {
             // A slow subscriber holds at most ~320 KiB here before its frames are dropped.
             .childChannelOption(.socketOption(.so_sndbuf), value: 64 * 1024)
             .childChannelInitializer { channel in
-                guard admission.admit() else {
-                    return channel.eventLoop.makeCompletedFuture {
-                        let refusal = WireError(.tooManyConnections, "this control socket serves at most \(admission.limit) connections at once; close one and retry")
-                        try channel.pipeline.syncOperations.addHandler(RefusingHandler(refusal))
-                    }
-                }
-                channel.closeFuture.whenComplete { _ in admission.closed() }
-                return Self.peer(channel).flatMap { cred in
+                // Who it is first: read-only peers may not take the places kept for the owner.
+                Self.peer(channel).flatMap { cred in
                     channel.eventLoop.makeCompletedFuture {
                         let access = Self.access(uid: cred.uid, pid: cred.pid, owner: owner, readOnlyGroup: readOnlyGroup)
+                        if case .refused = access {
+                            // Answered and closed below; it takes no place.
+                        } else if !admission.admit(readOnly: access == .readOnly) {
+                            let refusal = WireError(.tooManyConnections, "this control socket serves at most \(admission.limit) connections at once; close one and retry")
+                            try channel.pipeline.syncOperations.addHandler(RefusingHandler(refusal))
+                            return
+                        } else {
+                            channel.closeFuture.whenComplete { _ in admission.closed() }
+                        }
                         switch access {
                         case .refused(let why):
                             try channel.pipeline.syncOperations.addHandler(RefusingHandler(WireError(.forbidden, why)))
@@ -148,9 +151,13 @@ private final class ControlAdmission: Sendable {
 
     init(limit: Int) { self.limit = limit }
 
+    /// Places only the owner's (full-access) connections may take, so read-only peers cannot
+    /// lock the owner out.
+    var ownerReserve: Int { min(8, limit / 4) }
+
     /// True when the connection may be served (it is then open until `closed()`).
-    func admit() -> Bool {
-        if open.add(1, ordering: .relaxed).newValue > limit {
+    func admit(readOnly: Bool) -> Bool {
+        if open.add(1, ordering: .relaxed).newValue > (readOnly ? limit - ownerReserve : limit) {
             open.subtract(1, ordering: .relaxed)
             return false
         }

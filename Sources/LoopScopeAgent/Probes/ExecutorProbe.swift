@@ -113,8 +113,9 @@ package struct ProbeCadence {
         nextSend(now: now) <= now &+ (active(now: now) ? Self.fastSlackNanos : Self.quietSlackNanos)
     }
 
-    /// When the watchdog must wake to send the next probe: nil while quiet (the looks do).
-    package func wake(now: UInt64) -> UInt64? { active(now: now) ? nextSend(now: now) : nil }
+    /// When the watchdog must wake to send the next probe: nil while quiet (the looks do),
+    /// unless the quiet interval is shorter than a look.
+    package func wake(now: UInt64) -> UInt64? { active(now: now) || quietNanos < Self.lookNanos ? nextSend(now: now) : nil }
 
     /// Notes a probe sent at `now`.
     package mutating func sent(now: UInt64) {

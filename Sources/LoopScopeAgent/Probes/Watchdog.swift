@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Dispatch
 import NIOCore
 import NIOConcurrencyHelpers
 import Synchronization
@@ -93,7 +94,12 @@ package final class Watchdog: Sendable {
         return (n, unanswered.load(ordering: .relaxed), n > 0 ? Double(handlerNanos.load(ordering: .relaxed)) / Double(n) : 0)
     }
 
+    /// Signalled when the watchdog's thread has finished its last pass.
+    private let exited = DispatchSemaphore(value: 0)
+    private let started = Synchronization.Atomic<Bool>(false)
+
     package func start() {
+        started.store(true, ordering: .relaxed)
         WorkerThread.spawn(name: "ls-watchdog") { [self] in
             while running.load(ordering: .relaxed) {
                 let now = Clocks.monotonicNanos()
@@ -101,6 +107,7 @@ package final class Watchdog: Sendable {
                 let stalled = check(now: now)
                 usleep(stalled ? Self.stalledPeriodMicros : sleepMicros(now: now, until: until))
             }
+            exited.signal()
         }
     }
 
@@ -121,7 +128,7 @@ package final class Watchdog: Sendable {
                 let stageStart = w.routeOnThread == nil ? w.runningStage().map(\.start).flatMap { now &- $0 >= ExecutorStats.busyNanos ? $0 : nil } : nil
                 let wasActive = l.cadences[i].active(now: now)
                 if stageStart != nil { w.stats.noteBusy(nanos: ExecutorStats.busyNanos, now: now) }
-                l.cadences[i].look(now: now, cpuNanos: Self.cpuNanos(of: w.threads()), busy: w.stats.seenBusyLately(now: now))
+                l.cadences[i].look(now: now, cpuNanos: Self.cpuNanos(of: w), busy: w.stats.seenBusyLately(now: now))
                 let active = l.cadences[i].active(now: now)
                 let pending = w.probe.pendingSince.load(ordering: .relaxed)
                 guard pending == 0 else {
@@ -140,16 +147,19 @@ package final class Watchdog: Sendable {
         }
     }
 
-    /// The CPU time the threads have used so far; nil when there are none or one is gone.
-    private static func cpuNanos(of threads: [Int32]) -> Int64? {
+    /// The CPU time the executor's threads have used so far; nil when it has none, or when one
+    /// has exited (cooperative-pool threads do after idling): that one is forgotten, and the
+    /// sum, which just lost its share, starts a new window.
+    private static func cpuNanos(of w: Watched) -> Int64? {
+        let threads = w.threads()
         guard !threads.isEmpty else { return nil }
         var total: Int64 = 0
+        var lost = false
         for tid in threads {
             let t = loopscope_thread_cpu_nanos(tid)
-            guard t >= 0 else { return nil }
-            total += t
+            if t >= 0 { total += t } else { lost = true; w.forget(tid) }
         }
-        return total
+        return lost ? nil : total
     }
 
     /// With nothing stalled, the watchdog sleeps until `until` (from `sendProbes`) or its next
@@ -160,8 +170,11 @@ package final class Watchdog: Sendable {
         return UInt32(min(max(wait, 1_000), ProbeCadence.lookNanos / 1000))
     }
 
+    /// Stops the watchdog and waits (up to a second) for its thread's last pass, so no probe
+    /// is sent to a loop after this returns (its owner may shut the loops down next).
     package func stop() {
-        running.store(false, ordering: .relaxed)
+        guard running.exchange(false, ordering: .relaxed), started.load(ordering: .relaxed) else { return }
+        _ = exited.wait(timeout: .now() + 1)
     }
 
     /// False once `stop()` was called (its thread ends within one sleep).

@@ -70,11 +70,13 @@ package final class ExecutorStats: Sendable {
     }
 
     /// Charges time a route's work held this executor, when it held it at least the held
-    /// threshold (shorter holds are nobody's fault); a sampled request's `weight` times. Checked before the lock: the common case
+    /// threshold (shorter holds are nobody's fault); a sampled request's `weight` times. Such a
+    /// hold also marks the executor busy (`noteBusy`). Checked before the lock: the common case
     /// on a request path costs a comparison.
     @inline(__always)
     package func recordHeld(route: Int, nanos: UInt64, weight: Int = 1) {
         guard nanos >= heldThresholdNanos else { return }
+        noteBusy(nanos: nanos, now: Clocks.monotonicNanos())
         state.withLockedValue { s in
             if route < s.heldNow.count { s.heldNow[route] &+= nanos &* UInt64(weight) }
         }

@@ -101,7 +101,9 @@ package final class LoopTally: Sendable {
             s[route].counters.inFlight += 1
             s[route].started &+= 1
             s[route].sinceMeasured += 1
-            guard s[route].measured == 0 || now &- s[route].lastMeasuredNanos >= Self.asyncMeasureGapNanos else {
+            // A thread that read the clock before another took the lock has an older `now`:
+            // that is within the gap, not a wrapped-around eternity.
+            guard s[route].measured == 0 || (now > s[route].lastMeasuredNanos && now - s[route].lastMeasuredNanos >= Self.asyncMeasureGapNanos) else {
                 return AsyncPlan(measure: false, measureCPU: false, weight: 0)
             }
             s[route].lastMeasuredNanos = now

@@ -20,17 +20,15 @@ package struct RequestRecord: Sendable {
     package var asyncHeldNanos: UInt64 = 0
     /// Whether the compute stage ran (false for requests refused before it).
     package var computed: Bool = true
-    /// Whether the split and held figures above were measured. Async requests are measured
-    /// one at a time per route and millisecond (`LoopTally.measureAsync`); the others carry
-    /// latency and status only.
-    package var measured: Bool = true
-    /// The requests a measured one stands for (itself and the unmeasured ones since the last
-    /// measured one of its route): its held time is charged that many times.
+    /// The requests this one's split and held figures stand for: 1 for a request measured in
+    /// full; for a sampled async one (`LoopTally.startedAsync`) itself and the unmeasured ones
+    /// since the last measured one of its route (its held time is charged that many times);
+    /// 0 for an unmeasured one, which carries latency and status only.
     package var weight: Int = 1
 
     package init(status: Int, latencyNanos: UInt64, loopWaitNanos: UInt64 = 0, queueNanos: UInt64 = 0, computeNanos: UInt64 = 0, cpuNanos: UInt64? = nil,
                  ioNanos: UInt64 = 0, heldNanos: UInt64 = 0, asyncHeldNanos: UInt64 = 0, computed: Bool = true,
-                 measured: Bool = true, weight: Int = 1) {
+                 weight: Int = 1) {
         self.status = status
         self.latencyNanos = latencyNanos
         self.loopWaitNanos = loopWaitNanos
@@ -41,12 +39,11 @@ package struct RequestRecord: Sendable {
         self.heldNanos = heldNanos
         self.asyncHeldNanos = asyncHeldNanos
         self.computed = computed
-        self.measured = measured
         self.weight = weight
     }
 
     /// A request whose latency and status are all that was measured.
     package static func unmeasured(status: Int, latencyNanos: UInt64) -> RequestRecord {
-        RequestRecord(status: status, latencyNanos: latencyNanos, computed: false, measured: false)
+        RequestRecord(status: status, latencyNanos: latencyNanos, computed: false, weight: 0)
     }
 }

@@ -29,7 +29,7 @@ package struct RequestSums: Summable {
     @inline(__always)
     package mutating func add(_ r: RequestRecord) {
         requests += 1
-        guard r.measured else { return }
+        guard r.weight > 0 else { return }
         measured += 1
         loopWait += Double(r.loopWaitNanos)
         queue += Double(r.queueNanos)

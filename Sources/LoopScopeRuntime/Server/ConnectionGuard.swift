@@ -74,6 +74,12 @@ final class ConnectionGuard: ChannelDuplexHandler {
         case .close(let reason):
             timer = nil
             guard context.channel.isActive else { return }
+            // The last response may still be on its way to a slow reader: an idle connection is
+            // one with nothing left to send, so wait again.
+            if reason == .idleTimeout, let unsent = try? context.channel.syncOptions?.getOption(.bufferedWritableBytes), unsent > 0 {
+                apply(timeouts.stillSending(), context: context)
+                return
+            }
             stats.count(reason)
             context.close(promise: nil)
         }

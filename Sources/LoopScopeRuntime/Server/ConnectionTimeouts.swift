@@ -71,6 +71,13 @@ struct ConnectionTimeouts: Equatable {
         return arm(.idleTimeout, limits.idleTimeout)
     }
 
+    /// The idle timer fired while the last response was still being written (a slow reader):
+    /// the connection is not idle yet; wait another idle timeout.
+    mutating func stillSending() -> Action {
+        guard phase == .idle else { return .none }
+        return arm(.idleTimeout, limits.idleTimeout)
+    }
+
     /// The timer armed with `generation` fired.
     func fired(generation: Int) -> Action {
         guard generation == self.generation else { return .none }

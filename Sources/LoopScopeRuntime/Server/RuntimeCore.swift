@@ -96,7 +96,6 @@ final class RuntimeCore: RouteModelControl {
         board.exitLoop(loopIndex)
         outcome.heldNanos = outcome.wallNanos
         loopStats[loopIndex].recordHeld(route: rt.index, nanos: outcome.wallNanos)
-        loopStats[loopIndex].noteBusy(nanos: outcome.wallNanos, now: now &+ outcome.wallNanos)
         return outcome
     }
 

@@ -40,6 +40,7 @@ public final class LoadGenerator: Sendable {
         }
         stats.withLockedValue { $0.start = NIODeadline.now() }
         let deadline = NIODeadline.now() + .nanoseconds(Int64(plan.durationSeconds * 1e9))
+        defer { for c in connections { c.close() } }
         switch plan.mode {
         case .closed(let concurrency):
             // Each worker chains its next request in the completion of the previous one, on
@@ -61,7 +62,6 @@ public final class LoadGenerator: Sendable {
         case .open(let rate):
             try await openLoop(connections, rate: rate, deadline: deadline)
         }
-        for c in connections { c.close() }
         return stats.withLockedValue { s in s.report(plan: plan, elapsed: s.elapsed()) }
     }
 
@@ -82,7 +82,10 @@ public final class LoadGenerator: Sendable {
             case .failure(let e):
                 worker.withLockedValue { $0.error(index, Self.errorKind(e)) }
                 // A connection the server closed is reopened, as a keep-alive client does.
-                guard !c.isActive, NIODeadline.now() < deadline else { return done.resume() }
+                guard !c.isActive, NIODeadline.now() < deadline else {
+                    if reopened { c.close() }
+                    return done.resume()
+                }
                 HTTPClientConnection.connect(host: plan.host, port: plan.port, group: group).whenComplete { [self] reopened in
                     switch reopened {
                     case .success(let fresh):
@@ -97,6 +100,13 @@ public final class LoadGenerator: Sendable {
         }
     }
 
+    /// `GET path` on a connection of its own, closed after the answer.
+    private func retryOnce(_ path: String) -> EventLoopFuture<HTTPClientConnection.Response> {
+        HTTPClientConnection.connect(host: plan.host, port: plan.port, group: group).flatMap { c in
+            c.get(path).always { _ in c.close() }
+        }
+    }
+
     /// How a failed request is counted: a connection the server closed before answering is
     /// told apart from other failures.
     static func errorKind(_ error: any Error) -> String {
@@ -105,6 +115,8 @@ public final class LoadGenerator: Sendable {
 
     private func openLoop(_ initial: [HTTPClientConnection], rate: Double, deadline: NIODeadline) async throws {
         var connections = initial
+        // The ones reopened here are closed here (`run` closes the initial ones), also on a throw.
+        defer { for c in connections where !initial.contains(where: { $0 === c }) { c.close() } }
         let start = NIODeadline.now()
         let interval = 1e9 / rate
         var sent = 0
@@ -142,10 +154,26 @@ public final class LoadGenerator: Sendable {
                 let chosen = index
                 let path = plan.mix[chosen].path
                 connections[pick].get(path).whenComplete { [self] result in
-                    pending.withLockedValue { $0[pick] -= 1 }
                     switch result {
-                    case .success(let r): record(chosen, status: r.status, latency: NIODeadline.now() - intended)
-                    case .failure(let e): recordError(chosen, Self.errorKind(e))
+                    case .success(let r):
+                        pending.withLockedValue { $0[pick] -= 1 }
+                        record(chosen, status: r.status, latency: NIODeadline.now() - intended)
+                    case .failure(let e) where e is HTTPClientConnection.Closed:
+                        // The server closed the connection as the request went out (its
+                        // keep-alive timeout racing the write): a GET is retried once on a
+                        // fresh connection, as HTTP clients do; latency still counts from the
+                        // intended send time.
+                        stats.withLockedValue { $0.reopened += 1 }
+                        retryOnce(path).whenComplete { [self] retried in
+                            pending.withLockedValue { $0[pick] -= 1 }
+                            switch retried {
+                            case .success(let r): record(chosen, status: r.status, latency: NIODeadline.now() - intended)
+                            case .failure(let e): recordError(chosen, Self.errorKind(e))
+                            }
+                        }
+                    case .failure(let e):
+                        pending.withLockedValue { $0[pick] -= 1 }
+                        recordError(chosen, Self.errorKind(e))
                     }
                 }
                 sent += 1
@@ -158,7 +186,6 @@ public final class LoadGenerator: Sendable {
         while pending.withLockedValue({ $0.reduce(0, +) }) > 0, NIODeadline.now() < drainUntil {
             try await Task.sleep(nanoseconds: 2_000_000)
         }
-        for c in connections where !initial.contains(where: { $0 === c }) { c.close() }
     }
 
     private let issued = NIOLockedValueBox(0)

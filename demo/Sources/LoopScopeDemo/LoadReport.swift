@@ -23,7 +23,8 @@ public struct LoadReport: Sendable, Codable, Equatable {
     public var rows: [Row]
     /// Errors by kind: `HTTP 503`, `closed by the server before answering`, `connection: …`.
     public var errors: [String: Int]
-    /// Keep-alive connections the server closed between requests, reopened (not errors).
+    /// Keep-alive connections the server closed, reopened (not errors): between requests, or
+    /// as a request went out (that GET then retried once on a fresh connection).
     public var reopened: Int? = nil
 
     /// The `all` row.
@@ -46,7 +47,7 @@ public struct LoadReport: Sendable, Codable, Equatable {
                 + Units.padLeft(Units.micros(r.p99), 9) + Units.padLeft(Units.micros(r.p999), 9) + Units.padLeft(Units.micros(r.max), 9) + Units.padLeft(String(r.errors), 8))
         }
         for (kind, n) in errors.sorted(by: { $0.value > $1.value }) { lines.append("  \(n) × \(kind)") }
-        if let n = reopened, n > 0 { lines.append("  \(n) connection\(n == 1 ? "" : "s") the server closed between requests, reopened") }
+        if let n = reopened, n > 0 { lines.append("  \(n) connection\(n == 1 ? "" : "s") the server closed, reopened (a request caught in the close retried once)") }
         return lines.joined(separator: "\n") + "\n"
     }
 
