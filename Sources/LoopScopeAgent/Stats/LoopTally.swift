@@ -52,6 +52,9 @@ package final class LoopTally: Sendable {
         /// Latency of the requests finished in the current second, microseconds.
         var latency = WindowedDistribution.emptySecond()
         var sums = RequestSums.zero
+
+        /// One stage in this many reads thread CPU time, by how long the route's stages last.
+        var cpuSampleEvery: UInt64 { lastComputeNanos < LoopTally.shortStageNanos ? LoopTally.cpuSampleEveryShort : LoopTally.cpuSampleEvery }
     }
 
     /// Stages holding their executor this long or more are counted as held.
@@ -110,8 +113,7 @@ package final class LoopTally: Sendable {
             s[route].measured &+= 1
             let weight = s[route].sinceMeasured
             s[route].sinceMeasured = 0
-            let every = s[route].lastComputeNanos < Self.shortStageNanos ? Self.cpuSampleEveryShort : Self.cpuSampleEvery
-            return AsyncPlan(measure: true, measureCPU: s[route].measured % every == 1, weight: weight)
+            return AsyncPlan(measure: true, measureCPU: s[route].measured % s[route].cpuSampleEvery == 1, weight: weight)
         }
     }
 
@@ -122,8 +124,7 @@ package final class LoopTally: Sendable {
         slots.withLockedValue { s in
             s[route].counters.inFlight += 1
             s[route].started &+= 1
-            let every = s[route].lastComputeNanos < Self.shortStageNanos ? Self.cpuSampleEveryShort : Self.cpuSampleEvery
-            return s[route].started % every == 1
+            return s[route].started % s[route].cpuSampleEvery == 1
         }
     }
 
