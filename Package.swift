@@ -117,7 +117,7 @@ let package = Package(
         .executableTarget(
             name: "LoopScopeCLI",
             dependencies: [
-                "LoopScopeRuntime", "LoopScopeClient", "LoopScopeWire", "LoopScopeTUI",
+                "LoopScopeRuntime", "LoopScopeAgent", "LoopScopeClient", "LoopScopeWire", "LoopScopeTUI",
                 "LoopScopeCurses", "LoopScopeDemo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

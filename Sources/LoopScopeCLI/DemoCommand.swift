@@ -11,6 +11,8 @@ import LoopScopeRuntime
 import LoopScopeTUI
 import LoopScopeWire
 
+extension StoryApp: ExpressibleByArgument {}
+
 /// `loopscope demo`: server, upstream, load and dashboard in one command, walking through the article's lessons.
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,8 +20,10 @@ struct DemoCommand: AsyncParsableCommand {
         abstract: "Run the demo story: starts the server, the upstream stub and the load, attaches the dashboard and walks through each scenario."
     )
 
-    @Option(help: "Scenarios to play, comma-separated (fake-async, blocking-call, saturation, mixed, worker-crash).")
-    var scenario = "fake-async,blocking-call,saturation,mixed,worker-crash"
+    @Option(help: "The application the story plays against: loopscope (LoopScope's own runtime, in this process) or hummingbird (demo/hummingbird's service with the agent embedded, started beside this executable).")
+    var app: StoryApp = .loopscope
+    @Option(help: "Scenarios to play, comma-separated (default: the app's whole story; loopscope: fake-async, blocking-call, saturation, mixed, worker-crash; hummingbird: fake-async, blocking-call).")
+    var scenario: String?
     @Flag(help: "No dashboard: autopilot plays the scenarios, prints a table per phase and a verdict per expectation; exits non-zero if one fails.")
     var headless = false
     @Flag(help: "Interactive mode: autopilot acts at once instead of waiting for you.") var autopilot = false
@@ -31,7 +35,7 @@ struct DemoCommand: AsyncParsableCommand {
     @Flag(help: "No colours (also when NO_COLOR is set).") var noColor = false
 
     func validate() throws {
-        for name in scenario.split(separator: ",") { _ = try Scenario.named(String(name)) }
+        for name in scenarioNames { _ = try Scenario.named(name, app: app) }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
         guard grace >= 0, grace <= 600 else { throw ValidationError("--grace must be 0...600 seconds") }
         guard !withholdFix || headless else { throw ValidationError("--withhold-fix needs --headless") }
@@ -43,19 +47,29 @@ struct DemoCommand: AsyncParsableCommand {
             throw CLIError(why + " (or run `loopscope demo --headless`)")
         }
         LoggingSetup.bootstrap(toFile: headless ? nil : "/tmp/loopscope-demo-\(getuid()).log", level: headless ? .warning : .info)
-        let scenarios = try scenario.split(separator: ",").map { try Scenario.named(String($0)) }.map { short ? $0.scaled(0.5) : $0 }
+        let scenarios = try scenarioNames.map { try Scenario.named($0, app: app) }.map { short ? $0.scaled(0.5) : $0 }
         let controlDir = NSTemporaryDirectory() + "loopscope-demo-\(getpid())"
-        var options = try ServerOptions.parse(["--name", "loopscope-demo", "--port", "\(port)", "--upstream-port", "0", "--loops", "1", "--threads", "\(Self.threads)", "--processes", "2", "--control-dir", controlDir])
-        options.uninstrumented = false
-        let running = try await DemoServer.start(options: options, logger: Logger(label: "loopscope.demo"))
-        let loadGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         defer { try? FileManager.default.removeItem(atPath: controlDir) }
-        guard let socket = running.server.controlSocketPath, let httpPort = running.server.httpPort else { throw CLIError("the demo server did not start") }
-        let client = try await ControlClient.connect(path: socket)
+        let target: StoryTarget
+        switch app {
+        case .loopscope: target = try await StoryTarget.loopscope(port: port, controlDir: controlDir, threads: Self.threads)
+        case .hummingbird: target = try await StoryTarget.hummingbird(port: port, controlDir: controlDir, threads: Self.threads)
+        }
+        let loadGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let socket = target.socket, httpPort = target.httpPort
+        let client: ControlClient
+        do {
+            client = try await ControlClient.connect(path: socket)
+        } catch {
+            await target.stop()
+            throw error
+        }
+        // Between scenarios every route, offload point and pool goes back to how it started.
+        let start = try await client.snapshot()
         var allPassed = true
         if headless {
             for s in scenarios {
-                try await resetServer(client)
+                try await resetServer(client, to: start)
                 let runner = ScenarioRunner(scenario: s, client: client, port: httpPort, group: loadGroup, withholdActions: withholdFix)
                 print("\n== \(s.name): \(s.title)\n\(s.story)")
                 let (_, passed) = try await runner.run(observer: HeadlessPrinter.observer(phases: s.phases.count))
@@ -66,7 +80,7 @@ struct DemoCommand: AsyncParsableCommand {
             let guide = NIOLockedValueBox<[String]>(["starting the demo…"])
             let play = Task {
                 for (n, s) in scenarios.enumerated() {
-                    try await resetServer(client)
+                    try await resetServer(client, to: start)
                     guide.withLockedValue { $0 = ["scenario \(n + 1)/\(scenarios.count) \(s.name): \(s.title)", s.story] }
                     try await Task.sleep(nanoseconds: 4_000_000_000)
                     let runner = ScenarioRunner(scenario: s, client: client, port: httpPort, group: loadGroup, userGraceSeconds: autopilot ? nil : grace)
@@ -81,15 +95,13 @@ struct DemoCommand: AsyncParsableCommand {
                     }
                     _ = try await runner.run(observer: observer)
                 }
-                guide.withLockedValue { $0 = ["the story is over: a steady mixed load keeps running; every route is back on the loop", "explore: move routes (1-4), resize pools (Tab, +/-), apply fixes (f), details (Enter); q quits"] }
-                try await resetServer(client)
-                let steady = LoadPlan(port: httpPort, mix: [.init(path: "/hello", weight: 100), .init(path: "/hash", weight: 40), .init(path: "/fanout", weight: 20),
-                                                            .init(path: "/db", weight: 10), .init(path: "/sleep", weight: 10), .init(path: "/mixed", weight: 20)],
-                                      mode: .open(rate: 200), connections: 16, durationSeconds: 3600, poisson: true)
+                guide.withLockedValue { $0 = ["the story is over: a steady mixed load keeps running; everything is back where it started", "explore: move routes (1-4), resize pools (Tab, +/-), apply fixes (f), details (Enter); q quits"] }
+                try await resetServer(client, to: start)
+                let steady = LoadPlan(port: httpPort, mix: app.steadyMix, mode: .open(rate: 200), connections: 16, durationSeconds: 3600, poisson: true)
                 _ = try await LoadGenerator(plan: steady, group: loadGroup).run()
             }
             let feed = SnapshotFeed(intervalMs: 100) { socket }
-            var state = DashboardState(target: "loopscope-demo")
+            var state = DashboardState(target: start.server.name)
             state.now = Date().timeIntervalSince1970
             let glyphs: Glyphs = ascii || !TerminalLocale.isUTF8() ? .ascii : .unicode
             let color = !noColor && (env["NO_COLOR"] ?? "").isEmpty
@@ -97,7 +109,7 @@ struct DemoCommand: AsyncParsableCommand {
             play.cancel()
         }
         await client.close()
-        await running.stop()
+        await target.stop()
         try? await loadGroup.shutdownGracefully()
         if !allPassed { throw ExitCode(1) }
     }
@@ -106,13 +118,19 @@ struct DemoCommand: AsyncParsableCommand {
     /// would make the loop wait for a time slice).
     static var threads: Int { max(1, System.coreCount - 1) }
 
-    /// Every route back on the loop and the pools at their start sizes, between scenarios.
-    private func resetServer(_ client: ControlClient) async throws {
+    private var scenarioNames: [String] { scenario.map { $0.split(separator: ",").map(String.init) } ?? app.story }
+
+    /// Every route and offload point back on the model it started on, every pool at its start
+    /// size and queue limit.
+    private func resetServer(_ client: ControlClient, to start: Snapshot) async throws {
         let s = try await client.snapshot()
-        for r in s.routes where r.model != .loop { try await client.send(.route(method: r.method, path: r.path, model: .loop)) }
-        for (pool, size, limit) in [("threads", Self.threads, 1024), ("processes", 2, 1024)] {
-            if s.pool(pool)?.size != size { try await client.send(.resize(pool: pool, size: size)) }
-            if s.pool(pool)?.queueLimit != limit { try await client.send(.limit(pool: pool, limit: limit)) }
+        for r in s.routes {
+            if let was = start.route(r.path, method: r.method)?.model, was != r.model { try await client.send(.route(method: r.method, path: r.path, model: was)) }
+        }
+        for p in s.pools {
+            guard let was = start.pool(p.name) else { continue }
+            if p.size != was.size { try await client.send(.resize(pool: p.name, size: was.size)) }
+            if p.queueLimit != was.queueLimit { try await client.send(.limit(pool: p.name, limit: was.queueLimit)) }
         }
         try await Task.sleep(nanoseconds: 1_500_000_000)
     }
@@ -131,7 +149,7 @@ enum HeadlessPrinter {
             // same route over its last 10 s, the wait for a busy loop included.
             print("   " + Units.padRight("path", 16) + Units.padLeft("req/s", 8) + Units.padLeft("p50", 9) + Units.padLeft("p99", 9) + Units.padLeft("max", 9) + Units.padLeft("errors", 8) + Units.padLeft("server p99 10s", 16))
             for row in result.report.rows {
-                let server = result.snapshot.route(row.path).map { Units.micros($0.latency.last10s.p99) } ?? ""
+                let server = result.snapshot.route(serving: row.path).map { Units.micros($0.latency.last10s.p99) } ?? ""
                 print("   " + Units.padRight(row.path, 16) + Units.padLeft(Units.rate(row.rate), 8) + Units.padLeft(Units.micros(row.p50), 9) + Units.padLeft(Units.micros(row.p99), 9) + Units.padLeft(Units.micros(row.max), 9) + Units.padLeft(String(row.errors), 8) + Units.padLeft(server, 16))
             }
             for e in result.snapshot.loops + [result.snapshot.tasks] {
@@ -141,7 +159,8 @@ enum HeadlessPrinter {
                 print("   stall site \(e.name): \(site.function)\(below) — \(Units.micros(site.last60s.micros)) stalled in \(site.last60s.stalls) stalls over 60 s\(site.route.map { ", \($0)" } ?? ""), last seen \(age) s ago")
             }
             let pools = result.snapshot.pools.map { "\($0.name) size \($0.size) queue \($0.queued) rejected \($0.rejected)" }.joined(separator: " · ")
-            print("   loop lag p99 \(Units.micros(result.loopLagP99Micros, empty: "0ms")) · \(pools)")
+            let lags = Expectation.LagExecutor.allCases.map { "\($0.title) p99 \(Units.micros(result.lagP99Micros[$0] ?? 0, empty: "0ms"))" }.joined(separator: " · ")
+            print("   \(lags) · \(pools)")
             for v in verdicts { print("   \(v.passed ? "✔" : "✘") \(v.description)") }
         }
         return o

@@ -26,6 +26,8 @@ public enum PrometheusText {
         }
         family("lag_seconds", "gauge", "How late the executor's probe timer fired, windowed percentiles (100 = max).", lag)
         family("stalls_total", "counter", "Probe firings later than the stall threshold.", executors.map { (server + [("executor", $0.name)], Double($0.stalls)) })
+        family("executor_cpu_ratio", "gauge", "Share of the last second (window 1s) or ten (10s) the executor's threads ran on a CPU, per thread.",
+               executors.flatMap { e in [("1s", e.cpu), ("10s", e.cpu10s)].compactMap { w, v in v.map { (server + [("executor", e.name), ("window", w)], $0) } } })
 
         let pools = s.pools
         family("pool_size", "gauge", "Workers the pool is sized to.", pools.map { (server + [("pool", $0.name)], Double($0.size)) })

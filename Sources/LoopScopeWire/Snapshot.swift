@@ -59,6 +59,31 @@ public struct Snapshot: Codable, Sendable, Equatable {
         routes.first { $0.path == path && (method == nil || $0.method == method) }
     }
 
+    /// The route a request for `requestPath` (its query ignored) is counted under: the route
+    /// with that exact path, else the first whose template matches it segment by segment
+    /// (`{id}`, `:id` and `*` match one segment, `**` the rest), as Hummingbird's router
+    /// templates read.
+    public func route(serving requestTarget: String, method: String = "GET") -> RouteFigures? {
+        let requestPath = requestTarget.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? requestTarget
+        let candidates = routes.filter { $0.method == method }
+        if let exact = candidates.first(where: { $0.path == requestPath }) { return exact }
+        let segments = requestPath.split(separator: "/", omittingEmptySubsequences: true)
+        return candidates.first { Self.template($0.path, matches: segments) }
+    }
+
+    static func template(_ template: String, matches segments: [Substring]) -> Bool {
+        let parts = template.split(separator: "/", omittingEmptySubsequences: true)
+        var i = 0
+        for part in parts {
+            if part == "**" { return true }
+            guard i < segments.count else { return false }
+            let wildcard = part == "*" || part.hasPrefix(":") || (part.hasPrefix("{") && part.hasSuffix("}"))
+            guard wildcard || part == segments[i] else { return false }
+            i += 1
+        }
+        return i == segments.count
+    }
+
     /// The pool with this name.
     public func pool(_ name: String) -> PoolFigures? { pools.first { $0.name == name } }
 
@@ -180,9 +205,15 @@ public struct LoopFigures: Codable, Sendable, Equatable {
     public var stallSites: [StallSite]
     /// Distinct sites seen beyond those kept, since start.
     public var stallSitesOmitted: UInt64
+    /// Share of the last second the executor's threads ran on a CPU, 0...1 (their thread CPU
+    /// clocks; for the cooperative pool, summed over its threads and divided by their number).
+    /// Absent until measured, and for a second in which a pool thread exited.
+    public var cpu: Double?
+    /// The mean of the last ten seconds' shares.
+    public var cpu10s: Double?
 
     public init(name: String, lag: WindowedPercentiles = .init(), stalls: UInt64 = 0, culprit: String? = nil, culpritHeldMicros: UInt64 = 0, lagHistory: [UInt64] = [], stallInProgress: StallInProgress? = nil,
-                stallSites: [StallSite] = [], stallSitesOmitted: UInt64 = 0) {
+                stallSites: [StallSite] = [], stallSitesOmitted: UInt64 = 0, cpu: Double? = nil, cpu10s: Double? = nil) {
         self.name = name
         self.lag = lag
         self.stalls = stalls
@@ -192,6 +223,8 @@ public struct LoopFigures: Codable, Sendable, Equatable {
         self.stallInProgress = stallInProgress
         self.stallSites = stallSites
         self.stallSitesOmitted = stallSitesOmitted
+        self.cpu = cpu
+        self.cpu10s = cpu10s
     }
 
     public init(from decoder: any Decoder) throws {
@@ -206,6 +239,8 @@ public struct LoopFigures: Codable, Sendable, Equatable {
         // Added later in version 1: absent from older servers' snapshots.
         stallSites = try c.decodeIfPresent([StallSite].self, forKey: .stallSites) ?? []
         stallSitesOmitted = try c.decodeIfPresent(UInt64.self, forKey: .stallSitesOmitted) ?? 0
+        cpu = try c.decodeIfPresent(Double.self, forKey: .cpu)
+        cpu10s = try c.decodeIfPresent(Double.self, forKey: .cpu10s)
     }
 }
 

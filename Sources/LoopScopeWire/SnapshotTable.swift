@@ -8,11 +8,11 @@ public enum SnapshotTable {
                 + c.closed.map { "\($0.reason.label) \($0.count)" }.joined(separator: ", "))
         }
         lines.append("")
-        lines.append(pad("EXECUTOR", 10) + lpad("lag p50", 9) + lpad("p99", 9) + lpad("max", 9) + lpad("stalls", 8) + "  culprit")
+        lines.append(pad("EXECUTOR", 10) + lpad("lag p50", 9) + lpad("p99", 9) + lpad("max", 9) + lpad("cpu 10s", 8) + lpad("stalls", 8) + "  culprit")
         for e in s.loops + [s.tasks] {
             let l = e.lag.last10s
             let culprit = e.stallInProgress.map { "STALLED \(Units.micros($0.heldMicros)) by \($0.route ?? "?")" } ?? (e.culprit ?? "")
-            lines.append(pad(e.name, 10) + lpad(Units.micros(l.p50), 9) + lpad(Units.micros(l.p99), 9) + lpad(Units.micros(l.max), 9) + lpad(String(e.stalls), 8) + "  " + culprit)
+            lines.append(pad(e.name, 10) + lpad(Units.micros(l.p50), 9) + lpad(Units.micros(l.p99), 9) + lpad(Units.micros(l.max), 9) + lpad(Units.percent(e.cpu10s), 8) + lpad(String(e.stalls), 8) + "  " + culprit)
         }
         lines.append("")
         lines.append(pad("POOL", 12) + lpad("size", 5) + lpad("busy", 5) + lpad("queue", 7) + lpad("limit", 7) + lpad("wait p99", 10) + lpad("done/s", 8) + lpad("rejected", 9) + lpad("failed", 7))

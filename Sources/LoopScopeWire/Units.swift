@@ -48,6 +48,11 @@ public enum Units {
     }
 
     /// `s` left-aligned in `n` columns (at least one space after it).
+    /// A share (0…1) as a whole percentage, `73%`; `empty` when unknown.
+    public static func percent(_ share: Double?, empty: String = "-") -> String {
+        share.map { "\(Int(($0 * 100).rounded()))%" } ?? empty
+    }
+
     public static func padRight(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
 
     /// `s` right-aligned in `n` columns (at least one space before it).

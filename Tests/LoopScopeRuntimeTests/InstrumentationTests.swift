@@ -25,6 +25,22 @@ import LoopScopeWire
         #expect(s.loops[0].stalls >= 1)
     }
 
+    @Test func aLoopBurningCPUReadsItsThreadsCPUShareAndAnIdleOneDoesNot() async throws {
+        try await TestServer.with(loops: 1) { (t: TestServer) async throws -> Void in
+            // /hash on the loop back to back: the loop runs nearly all the time.
+            let deadline = Date().addingTimeInterval(10)
+            var cpu: Double? = nil
+            while Date() < deadline, (cpu ?? 0) < 0.5 {
+                _ = try await t.get("/hash?ms=50")
+                cpu = t.server.snapshot().loops[0].cpu
+            }
+            #expect((cpu ?? 0) >= 0.5, "cpu \(String(describing: cpu)) under back-to-back CPU work")
+            // Idle again: the probes alone keep it far from busy.
+            let idle = waitUntil(seconds: 5) { (t.server.snapshot().loops[0].cpu ?? 1) < 0.2 }
+            #expect(idle, "cpu \(String(describing: t.server.snapshot().loops[0].cpu)) idle")
+        }
+    }
+
     @Test func classifiesCPUBlockingAndIOWork() async throws {
         let t = try await TestServer.start(loops: 1)
         defer { Task { await t.stop() } }

@@ -15,13 +15,13 @@ import LoopScopeWire
         var row = LoadReport.Row(path: "/hello", requests: 3000, errors: 0, rate: 300, p50: 1, p90: 1, p99: helloP99, p999: helloP99, max: helloP99)
         row.typicalP99 = typical
         return LoopScopeDemo.Expectation.PhaseResult(name: name, report: LoadReport(mode: .open(rate: 300), seconds: 10, rows: [row], errors: [:]),
-                                       snapshot: Self.emptySnapshot, loopLagP99Micros: lagMicros)
+                                       snapshot: Self.emptySnapshot, lagP99Micros: [.loops: lagMicros, .tasks: lagMicros / 2])
     }
 
     func expectation(_ json: String) throws -> LoopScopeDemo.Expectation { try JSONDecoder().decode(LoopScopeDemo.Expectation.self, from: Data(json.utf8)) }
 
     @Test func loopLagDropIsARatioAgainstTheBaselinePhase() throws {
-        let drop = try expectation(#"{"figure":"loop_lag_drop","baseline":"before","atLeast":4}"#)
+        let drop = try expectation(#"{"figure":"lag_drop","baseline":"before","atLeast":4}"#)
         let before = phase("before", lagMicros: 20_000, helloP99: 20_000, typical: nil)
         #expect(drop.evaluate(phase("after", lagMicros: 1_000, helloP99: 1_000, typical: nil), earlier: [before]).passed)
         // The fix withheld: the loop stays as busy.
@@ -30,6 +30,11 @@ import LoopScopeWire
         #expect(withheld.value == 20_000.0 / 15_000.0)
         // No baseline phase: no data, not a pass.
         #expect(!drop.evaluate(phase("after", lagMicros: 1_000, helloP99: 1_000, typical: nil), earlier: []).passed)
+        // The cooperative pool's lag, not the loops', when the expectation names it.
+        let tasks = try expectation(#"{"figure":"lag_p99","executor":"tasks","atLeast":12}"#)
+        let verdict = tasks.evaluate(before, earlier: [])
+        #expect(verdict.value == 10 && !verdict.passed)
+        #expect(verdict.description.hasPrefix("cooperative pool lag p99"))
     }
 
     @Test func p99DropComparesTypicalSecondsWhenKept() throws {
@@ -71,15 +76,38 @@ import LoopScopeWire
         #expect(throws: LoadError.self) { try scenario(#"{"hash":0.5}"#) }
     }
 
-    @Test func everyShippedScenarioReads() throws {
-        for name in ["fake-async", "blocking-call", "saturation", "mixed", "worker-crash"] {
-            let s = try Scenario.named(name)
+    @Test func everyShippedScenarioOfEveryAppReads() throws {
+        for app in StoryApp.allCases {
+            let dir = Scenario.directory(for: app)
+            let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }
+            #expect(Set(files) == Set(app.story), "\(app): the story names every scenario in \(dir)")
+        }
+        for app in StoryApp.allCases {
+            for name in app.story {
+            let s = try Scenario.named(name, app: app)
             for p in s.phases {
                 for e in p.expect where e.baseline != nil {
                     #expect(s.phases.contains { $0.name == e.baseline }, "\(name): baseline \(e.baseline ?? "") is a phase")
                 }
             }
+            }
         }
+    }
+
+    @Test func requestPathsFindTheRouteTemplateServingThem() {
+        var s = Self.emptySnapshot
+        func route(_ path: String, _ method: String = "GET") -> RouteFigures { RouteFigures(method: method, path: path, model: .task) }
+        s.routes = [route("/invoices/{id}"), route("/users/:id/orders"), route("/files/**"), route("/hello"), route("/hello/{name}"),
+                    route("render-invoice", "OFFLOAD")]
+        #expect(s.route(serving: "/invoices/7")?.path == "/invoices/{id}")
+        #expect(s.route(serving: "/invoices")?.path == nil)
+        #expect(s.route(serving: "/invoices/7/8")?.path == nil)
+        #expect(s.route(serving: "/users/3/orders")?.path == "/users/:id/orders")
+        #expect(s.route(serving: "/files/a/b/c")?.path == "/files/**")
+        #expect(s.route(serving: "/hello")?.path == "/hello")
+        #expect(s.route(serving: "/hello/ann")?.path == "/hello/{name}")
+        #expect(s.route(serving: "render-invoice", method: "OFFLOAD")?.path == "render-invoice")
+        #expect(s.route(serving: "/invoices/7", method: "POST") == nil)
     }
 }
 

@@ -7,6 +7,8 @@ enum Fixtures {
         var loop = LoopFigures(name: "loop 0", lag: WindowedPercentiles(last1s: Percentiles(count: 200, p50: 300, p90: 20_000, p99: 41_200, p999: 50_000, max: 52_000, mean: 4_000),
                                                                        last10s: Percentiles(count: 2000, p50: 300, p90: 20_000, p99: 41_200, p999: 50_000, max: 52_000, mean: 4_000)),
                                stalls: 318, culprit: "/hash", culpritHeldMicros: 900_000, lagHistory: [100, 200, 30_000, 52_000, 48_000])
+        loop.cpu = 0.93
+        loop.cpu10s = 0.9
         if stalled { loop.stallInProgress = StallInProgress(route: "/report", heldMicros: 340_000) }
         loop.stallSites = [
             StallSite(function: "CPUWork.mix(rounds:seed:)", frames: ["CPUWork.mix(rounds:seed:)", "CPUWork.hash(milliseconds:seed:)", "closure #1 in DemoJobs.hash"],

@@ -2,8 +2,10 @@
 // Hummingbird handlers, and LoopScope embedded in a few lines (marked ★).
 //
 //   loopscope-hummingbird-demo [--port 8090] [--name hummingbird-demo] [--control-dir DIR] [--upstream-delay-ms 20]
+//                              [--offload-threads N] [--exit-on-stdin-eof] [--without-loopscope]
 //
-// Then `loopscope attach` (or `loopscope list`) in another terminal.
+// Then `loopscope attach` (or `loopscope list`) in another terminal; `loopscope demo --app
+// hummingbird` starts it and plays the story against it.
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -23,6 +25,10 @@ struct Options {
     var name = "hummingbird-demo"
     var controlDir: String? = nil
     var upstreamDelayMs = 20
+    /// Threads of the pool offload points move to (nil: the agent's default, one per core).
+    var offloadThreads: Int? = nil
+    /// Shut down gracefully when standard input ends (the process that started us is gone).
+    var exitOnStdinEOF = false
     /// The same app without the agent and the middleware (to measure what they cost).
     var withoutLoopScope = false
 
@@ -39,9 +45,11 @@ struct Options {
             case "--name": name = try value()
             case "--control-dir": controlDir = try value()
             case "--upstream-delay-ms": upstreamDelayMs = try Self.integer(try value(), "--upstream-delay-ms", 0...10_000)
+            case "--offload-threads": offloadThreads = try Self.integer(try value(), "--offload-threads", 1...256)
+            case "--exit-on-stdin-eof": exitOnStdinEOF = true
             case "--without-loopscope": withoutLoopScope = true
             case "-h", "--help":
-                print("usage: loopscope-hummingbird-demo [--port 8090] [--name hummingbird-demo] [--control-dir DIR] [--upstream-delay-ms 20] [--without-loopscope]")
+                print("usage: loopscope-hummingbird-demo [--port 8090 (0: a free one)] [--name hummingbird-demo] [--control-dir DIR] [--upstream-delay-ms 20] [--offload-threads N] [--exit-on-stdin-eof] [--without-loopscope]")
                 exit(0)
             default: throw DemoError("unknown option \(arguments[i]); see --help")
             }
@@ -69,11 +77,15 @@ enum Handlers {
         return "hash \(String(digest, radix: 16)) after \(ms) ms of CPU\n"
     }
 
-    /// A blocking call inside an async handler: a synchronous client that sleeps.
-    static func legacy(_ request: Request, _ context: some RequestContext) async throws -> String {
-        let ms = try Self.milliseconds(request, default: 10)
-        usleep(useconds_t(ms * 1000))
-        return "legacy answer after \(ms) ms (blocking)\n"
+    /// A blocking call inside an async handler: a synchronous client that sleeps, behind an
+    /// offload point (inline, i.e. blocking a cooperative-pool thread, until moved to threads).
+    static func legacy(_ agent: LoopScopeAgent?) -> @Sendable (Request, BasicRequestContext) async throws -> String {
+        { request, _ in
+            let ms = try Self.milliseconds(request, default: 10)
+            let call: @Sendable () -> Void = { usleep(useconds_t(ms * 1000)) }
+            try await agent?.offload("legacy-client", call) ?? call()                     // ★
+            return "legacy answer after \(ms) ms (blocking)\n"
+        }
     }
 
     /// Real async I/O: three upstream calls in parallel with `async let`.
@@ -135,22 +147,44 @@ enum HummingbirdDemo {
 
         var config = AgentConfiguration(name: options.name)                          // ★
         config.control = ControlConfiguration(directory: options.controlDir)          // ★
+        if let n = options.offloadThreads { config.offloadThreads = n }
         let agent = options.withoutLoopScope ? nil : try await LoopScopeAgent.start(config, watching: group, logger: logger)  // ★
 
         let router = Router()
         if let agent { router.add(middleware: LoopScopeMiddleware(agent: agent)) }   // ★
         router.get("hello") { _, _ in "hello\n" }
         router.get("hash", use: Handlers.hash)
-        router.get("legacy", use: Handlers.legacy)
+        router.get("legacy", use: Handlers.legacy(agent))
         router.get("fanout", use: Handlers.fanout(upstream))
         router.get("reports/{id}", use: Handlers.report(upstream))
         router.get("invoices/{id}", use: Handlers.invoice(agent))
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: options.port)), logger: logger)
-        agent?.setAddress("127.0.0.1:\(options.port)")
-        print("serving \(options.name) on http://127.0.0.1:\(options.port)  control: \(agent?.controlSocketPath ?? "off")")
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: options.port)),
+                              onServerRunning: { channel in
+                                  let port = channel.localAddress?.port ?? options.port
+                                  agent?.setAddress("127.0.0.1:\(port)")                  // ★ (optional)
+                                  print("serving \(options.name) on http://127.0.0.1:\(port)  control: \(agent?.controlSocketPath ?? "off")")
+                                  fflush(nil)
+                              },
+                              logger: logger)
+        if options.exitOnStdinEOF { Self.terminateAtEndOfInput() }
 
         let services = ServiceGroup(configuration: .init(services: (agent.map { [$0] } ?? []) + [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))  // ★ agent
         try await services.run()
         await upstreamServer.stop()
+    }
+
+    /// Raises SIGTERM (a graceful shutdown through the service group) once standard input
+    /// ends: the parent that holds its other end exited or closed it.
+    static func terminateAtEndOfInput() {
+        let thread = Thread {
+            var byte: UInt8 = 0
+            while true {
+                let n = read(0, &byte, 1)
+                if n == 0 || (n < 0 && errno != EINTR) { break }
+            }
+            kill(getpid(), SIGTERM)
+        }
+        thread.name = "stdin-eof"
+        thread.start()
     }
 }

@@ -80,6 +80,7 @@ public final class LoopScopeAgent: Sendable {
                                sampleThresholdNanos: UInt64(config.stallSampleThreshold.nanoseconds),
                                reportThresholdNanos: UInt64(config.watchdogThreshold.nanoseconds), sampleStacks: config.sampleStallStacks,
                                routeName: { core.routeName($0) }, events: core.events)
+            for w in watched { w.stats.measureCPU { Watchdog.cpuReading(of: w) } }
             dog.start()
             core.watchdog.withLockedValue { $0 = dog }
         }

@@ -150,7 +150,10 @@ package final class Watchdog: Sendable {
     /// The CPU time the executor's threads have used so far; nil when it has none, or when one
     /// has exited (cooperative-pool threads do after idling): that one is forgotten, and the
     /// sum, which just lost its share, starts a new window.
-    private static func cpuNanos(of w: Watched) -> Int64? {
+    private static func cpuNanos(of w: Watched) -> Int64? { cpuReading(of: w)?.nanos }
+
+    /// `cpuNanos` with the number of threads summed.
+    package static func cpuReading(of w: Watched) -> ExecutorStats.CPUReading? {
         let threads = w.threads()
         guard !threads.isEmpty else { return nil }
         var total: Int64 = 0
@@ -159,7 +162,7 @@ package final class Watchdog: Sendable {
             let t = loopscope_thread_cpu_nanos(tid)
             if t >= 0 { total += t } else { lost = true; w.forget(tid) }
         }
-        return lost ? nil : total
+        return lost ? nil : ExecutorStats.CPUReading(nanos: total, threads: threads.count)
     }
 
     /// With nothing stalled, the watchdog sleeps until `until` (from `sendProbes`) or its next

@@ -15,6 +15,11 @@ package final class ExecutorStats: Sendable {
         var culprit: Int?
         var culpritHeldNanos: UInt64 = 0
         var sites = StallSiteTable()
+        /// Reads the executor's threads' CPU time so far; nil: not measured.
+        var cpuRead: (@Sendable () -> CPUReading?)?
+        var cpuBefore: (reading: CPUReading, at: UInt64)?
+        /// On-CPU shares of the last ten seconds, newest last.
+        var cpuRing: [Double] = []
     }
 
     /// `loop 0`, …, or `tasks`.
@@ -88,10 +93,33 @@ package final class ExecutorStats: Sendable {
         state.withLockedValue { $0.sites.record(sample, second: second, wallTime: wallTime) }
     }
 
+    /// CPU time an executor's threads have used so far, summed, and how many they are.
+    package struct CPUReading: Sendable {
+        var nanos: Int64
+        var threads: Int
+    }
+
+    /// Measures the share of each second the executor's threads ran on a CPU from `read`
+    /// (nil while it has no threads, or when one just exited), read at each rollover.
+    package func measureCPU(_ read: @escaping @Sendable () -> CPUReading?) {
+        state.withLockedValue { $0.cpuRead = read }
+    }
+
     /// Closes the current second and recomputes the culprit.
     package func rollover() {
         state.withLockedValue { s in
             s.lag.rollover()
+            if let read = s.cpuRead {
+                let now = Clocks.monotonicNanos()
+                let reading = read()
+                // A second is measured when both ends read the same threads (none exited).
+                if let reading, let before = s.cpuBefore, now > before.at, reading.nanos >= before.reading.nanos, reading.threads == before.reading.threads {
+                    let share = Double(reading.nanos - before.reading.nanos) / (Double(now - before.at) * Double(max(1, reading.threads)))
+                    s.cpuRing.append(min(1, share))
+                    if s.cpuRing.count > 10 { s.cpuRing.removeFirst() }
+                }
+                s.cpuBefore = reading.map { ($0, now) }
+            }
             s.heldRing[s.ringNext] = s.heldNow
             s.ringNext = (s.ringNext + 1) % s.heldRing.count
             for i in s.heldNow.indices { s.heldNow[i] = 0 }
@@ -113,7 +141,8 @@ package final class ExecutorStats: Sendable {
                 name: name, lag: s.lag.summary, stalls: s.stalls,
                 culprit: s.culprit.map(routeName), culpritHeldMicros: s.culpritHeldNanos / 1000,
                 lagHistory: s.lag.history, stallInProgress: stall,
-                stallSites: s.sites.sites(second: second), stallSitesOmitted: s.sites.omittedCount()
+                stallSites: s.sites.sites(second: second), stallSitesOmitted: s.sites.omittedCount(),
+                cpu: s.cpuRing.last, cpu10s: s.cpuRing.isEmpty ? nil : s.cpuRing.reduce(0, +) / Double(s.cpuRing.count)
             )
         }
     }

@@ -132,8 +132,8 @@ public struct DashboardView {
         let w = b.columns
         var row = 1
         // Event loops and the cooperative pool.
-        let sparkW = max(8, w - 60)
-        b.write(row, 0, " EVENT LOOPS  lag p99      max  stalls  culprit          " + Columns.left("lag max, last 60 s", sparkW), .heading)
+        let sparkW = max(8, w - 66)
+        b.write(row, 0, " EVENT LOOPS  lag p99      max   cpu  stalls  culprit          " + Columns.left("lag max, last 60 s", sparkW), .heading)
         row += 1
         for e in s.loops + [s.tasks] {
             loopRow(&b, row, e, sparkW: sparkW)
@@ -211,6 +211,8 @@ public struct DashboardView {
         var c = b.write(row, 0, "  " + Columns.left(e.name, 11))
         c = b.write(row, c, Columns.right(Units.micros(l.p99), 8), Theme.lag(l.p99))
         c = b.write(row, c, Columns.right(Units.micros(l.max), 9), Theme.lag(l.max))
+        // Share of the last second its threads ran on a CPU; "-" until measured.
+        c = b.write(row, c, Columns.right(Units.percent(e.cpu), 6), (e.cpu ?? 0) >= 0.8 ? .warn : .plain)
         c = b.write(row, c, Columns.right(String(e.stalls), 8))
         c = b.write(row, c, "  ")
         if let stall = e.stallInProgress {

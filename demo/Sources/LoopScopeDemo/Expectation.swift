@@ -8,10 +8,11 @@ public struct Expectation: Codable, Sendable, Equatable {
         case p99, p50
         /// Of `route` (or `all`), from the load report.
         case errors, rate
-        /// From the server: the worst loop's per-second lag p99, median over the phase's second half (ms).
-        case loopLagP99 = "loop_lag_p99"
-        /// How many times lower `loop_lag_p99` is than in phase `baseline`.
-        case loopLagDrop = "loop_lag_drop"
+        /// From the server: `executor`'s per-second lag p99 (the worst loop's for `loops`),
+        /// median over the phase's second half (ms).
+        case lagP99 = "lag_p99"
+        /// How many times lower `lag_p99` (of the same `executor`) is than in phase `baseline`.
+        case lagDrop = "lag_drop"
         /// Of `pool`, from the server.
         case rejected, queued, size
         /// How many times lower `route`'s client p99 is than in phase `baseline` (a typical
@@ -26,9 +27,30 @@ public struct Expectation: Codable, Sendable, Equatable {
         case stallSite = "stall_site"
     }
 
+    /// Whose lag `lag_p99` and `lag_drop` read.
+    public enum LagExecutor: String, Codable, Sendable, CaseIterable {
+        /// The event loops (the worst one each second): where LoopScope's own routes run.
+        case loops
+        /// The cooperative pool: where Hummingbird's async handlers run.
+        case tasks
+
+        public var title: String { self == .loops ? "loop lag" : "cooperative pool lag" }
+
+        /// Its lag p99 over the last second in `s`, µs.
+        public func lastSecondP99(_ s: Snapshot) -> UInt64 {
+            switch self {
+            case .loops: return s.loops.map(\.lag.last1s.p99).max() ?? 0
+            case .tasks: return s.tasks.lag.last1s.p99
+            }
+        }
+    }
+
     public var figure: Figure
+    /// A request path (`/invoices/7`); server figures read the route serving it (`/invoices/{id}`).
     public var route: String?
     public var pool: String?
+    /// For `lag_p99` and `lag_drop` (default `loops`).
+    public var executor: LagExecutor?
     public var baseline: String?
     /// Pass when the figure is below this (ms for latencies).
     public var below: Double?
@@ -49,16 +71,19 @@ public struct Expectation: Codable, Sendable, Equatable {
         public var name: String
         public var report: LoadReport
         public var snapshot: Snapshot
-        /// The worst loop's per-second lag p99, median over the phase's second half, µs.
-        public var loopLagP99Micros: UInt64
+        /// Each executor's per-second lag p99, median over the phase's second half, µs.
+        public var lagP99Micros: [LagExecutor: UInt64]
 
-        public init(name: String, report: LoadReport, snapshot: Snapshot, loopLagP99Micros: UInt64) {
+        public init(name: String, report: LoadReport, snapshot: Snapshot, lagP99Micros: [LagExecutor: UInt64]) {
             self.name = name
             self.report = report
             self.snapshot = snapshot
-            self.loopLagP99Micros = loopLagP99Micros
+            self.lagP99Micros = lagP99Micros
         }
     }
+
+    /// The server's route for `route` in `s`.
+    private func serverRoute(_ s: Snapshot) -> RouteFigures? { s.route(serving: route ?? "") }
 
     public func evaluate(_ r: PhaseResult, earlier: [PhaseResult]) -> Verdict {
         let value: Double?
@@ -68,11 +93,11 @@ public struct Expectation: Codable, Sendable, Equatable {
         case .p50: value = r.report.row(route ?? "")?.p50.millis
         case .errors: value = r.report.row(route ?? "all").map { Double($0.errors) }; unit = ""
         case .rate: value = r.report.row(route ?? "all")?.rate; unit = "/s"
-        case .loopLagP99: value = r.loopLagP99Micros.millis
-        case .loopLagDrop:
+        case .lagP99: value = r.lagP99Micros[lagExecutor]?.millis
+        case .lagDrop:
             unit = "×"
-            if let base = earlier.first(where: { $0.name == baseline })?.loopLagP99Micros {
-                value = Double(base) / Double(max(r.loopLagP99Micros, 1))
+            if let base = earlier.first(where: { $0.name == baseline })?.lagP99Micros[lagExecutor], let now = r.lagP99Micros[lagExecutor] {
+                value = Double(base) / Double(max(now, 1))
             } else {
                 value = nil
             }
@@ -90,21 +115,21 @@ public struct Expectation: Codable, Sendable, Equatable {
             }
         case .serverP99Ratio:
             unit = "×"
-            if let client = r.report.row(route ?? "")?.p99, client > 0, let server = r.snapshot.route(route ?? "")?.latency.last10s.p99, server > 0 {
+            if let client = r.report.row(route ?? "")?.p99, client > 0, let server = serverRoute(r.snapshot)?.latency.last10s.p99, server > 0 {
                 value = Double(server) / Double(client)
             } else {
                 value = nil
             }
         case .serverP99Drop:
             unit = "×"
-            let history = r.snapshot.route(route ?? "")?.p99History.suffix(3).sorted() ?? []
-            if let base = earlier.first(where: { $0.name == baseline })?.snapshot.route(route ?? "")?.latency.last10s.p99, !history.isEmpty {
+            let history = serverRoute(r.snapshot)?.p99History.suffix(3).sorted() ?? []
+            if let base = earlier.first(where: { $0.name == baseline }).flatMap({ serverRoute($0.snapshot) })?.latency.last10s.p99, !history.isEmpty {
                 value = Double(base) / Double(max(history[history.count / 2], 1))
             } else {
                 value = nil
             }
         case .stallSite:
-            let site = r.snapshot.stallSites(of: route ?? "").first { $0.site.isApplicationCode }
+            let site = r.snapshot.stallSites(of: serverRoute(r.snapshot)?.path ?? route ?? "").first { $0.site.isApplicationCode }
             let found = site.map { $0.site.function }
             let passed = found.map { f in names.map { f.contains($0) } ?? true } ?? false
             let described = site.map { "\($0.executor) \($0.site.function) (\(Units.micros($0.site.last60s.micros)) in \($0.site.last60s.stalls) stalls)" } ?? "none"
@@ -114,7 +139,8 @@ public struct Expectation: Codable, Sendable, Equatable {
         let name: String
         switch figure {
         case .p99Drop: name = "\(subject)p99 (typical second) \(baseline ?? "?") ÷ now"
-        case .loopLagDrop: name = "loop lag p99 \(baseline ?? "?") ÷ now"
+        case .lagP99: name = "\(lagExecutor.title) p99"
+        case .lagDrop: name = "\(lagExecutor.title) p99 \(baseline ?? "?") ÷ now"
         case .serverP99Ratio: name = "\(subject)p99 server (with loop wait) ÷ client"
         case .serverP99Drop: name = "\(subject)server p99 \(baseline ?? "?") ÷ now"
         default: name = "\(subject)\(figure.rawValue)"
@@ -126,6 +152,8 @@ public struct Expectation: Codable, Sendable, Equatable {
         if let below { passed = passed && value < below; bound += (atLeast == nil ? "" : " and") + " < \(fmt(below))\(unit)" }
         return Verdict(description: "\(name) \(unit.isEmpty ? fmt(value) : Units.fixed1(value))\(unit), expected\(bound)", value: value, passed: passed)
     }
+
+    private var lagExecutor: LagExecutor { executor ?? .loops }
 
     /// Whole numbers as such, others with one decimal, or two when one would change the value.
     private func fmt(_ v: Double) -> String {

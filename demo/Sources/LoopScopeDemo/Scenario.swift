@@ -49,23 +49,28 @@ public struct Scenario: Codable, Sendable, Equatable {
         return s
     }
 
-    /// The scenario files shipped in `demo/scenarios`, by name.
-    public static func directory() -> String {
-        if let env = ProcessInfo.processInfo.environment["LOOPSCOPE_SCENARIOS"] { return env }
-        // Next to the sources (a checkout), else next to the executable.
-        let candidates = [
-            URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("scenarios").path,
-            FileManager.default.currentDirectoryPath + "/demo/scenarios",
-        ]
-        return candidates.first { FileManager.default.fileExists(atPath: $0) } ?? candidates[1]
+    /// The scenario files shipped in `demo/scenarios` (for `app`: its subdirectory), by name.
+    public static func directory(for app: StoryApp = .loopscope) -> String {
+        let base: String
+        if let env = ProcessInfo.processInfo.environment["LOOPSCOPE_SCENARIOS"] {
+            base = env
+        } else {
+            // Next to the sources (a checkout), else in the working directory's checkout.
+            let candidates = [
+                URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("scenarios").path,
+                FileManager.default.currentDirectoryPath + "/demo/scenarios",
+            ]
+            base = candidates.first { FileManager.default.fileExists(atPath: $0) } ?? candidates[1]
+        }
+        return app.scenarioSubdirectory.map { "\(base)/\($0)" } ?? base
     }
 
-    public static func named(_ name: String) throws -> Scenario {
-        let dir = directory()
+    public static func named(_ name: String, app: StoryApp = .loopscope) throws -> Scenario {
+        let dir = directory(for: app)
         let path = name.hasSuffix(".json") ? name : "\(dir)/\(name).json"
         guard FileManager.default.fileExists(atPath: path) else {
             let known = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }.sorted()
-            throw LoadError("no scenario '\(name)'; scenarios: \(known.joined(separator: ", "))")
+            throw LoadError("no scenario '\(name)' for the \(app.rawValue) app; its scenarios: \(known.joined(separator: ", "))")
         }
         return try load(path: path)
     }
@@ -78,11 +83,46 @@ public struct Scenario: Codable, Sendable, Equatable {
     }
 }
 
+/// The application a story plays against.
+public enum StoryApp: String, Codable, Sendable, CaseIterable {
+    /// LoopScope's own runtime (`DemoApp.routes`): routes move between execution models.
+    case loopscope
+    /// The Hummingbird service in `demo/hummingbird` with the agent embedded: fake async in
+    /// async handlers, fixed by moving an offload point.
+    case hummingbird
+
+    /// Where its scenarios are, under `demo/scenarios` (nil: there).
+    var scenarioSubdirectory: String? { self == .loopscope ? nil : rawValue }
+
+    /// Its story: the scenarios in the order they are told.
+    public var story: [String] {
+        switch self {
+        case .loopscope: return ["fake-async", "blocking-call", "saturation", "mixed", "worker-crash"]
+        case .hummingbird: return ["fake-async", "blocking-call"]
+        }
+    }
+
+    /// The steady load left running after an interactive story, to explore with.
+    public var steadyMix: [LoadPlan.Entry] {
+        switch self {
+        case .loopscope:
+            return [.init(path: "/hello", weight: 100), .init(path: "/hash", weight: 40), .init(path: "/fanout", weight: 20),
+                    .init(path: "/db", weight: 10), .init(path: "/sleep", weight: 10), .init(path: "/mixed", weight: 20)]
+        case .hummingbird:
+            return [.init(path: "/hello", weight: 100), .init(path: "/hash?ms=2", weight: 20), .init(path: "/fanout", weight: 20),
+                    .init(path: "/reports/7", weight: 20), .init(path: "/invoices/7?ms=4", weight: 20), .init(path: "/legacy?ms=2", weight: 5)]
+        }
+    }
+}
+
 /// Something autopilot (or the user) does to the server.
 public struct ScenarioAction: Codable, Sendable, Equatable {
     /// `route`, `resize`, `limit`, `kill-worker` or `fix`.
     public var kind: String
+    /// For `route`: a request path (`/hash`), or an offload point's name with method `OFFLOAD`.
     public var route: String?
+    /// For `route`: the route's method (default GET).
+    public var method: String?
     public var model: ExecutionModel?
     public var pool: String?
     public var size: Int?
@@ -90,7 +130,7 @@ public struct ScenarioAction: Codable, Sendable, Equatable {
 
     public var summary: String {
         switch kind {
-        case "route": return "move \(route ?? "?") to \(model?.rawValue ?? "?")"
+        case "route": return "move \(method == "OFFLOAD" ? "offload point " : "")\(route ?? "?") to \(model?.rawValue ?? "?")"
         case "resize": return "resize \(pool ?? "?") to \(size ?? 0)"
         case "limit": return "set \(pool ?? "?") queue limit to \(limit ?? 0)"
         case "kill-worker": return "kill -9 a busy \(pool ?? "processes") worker"
@@ -102,17 +142,19 @@ public struct ScenarioAction: Codable, Sendable, Equatable {
     /// The control command, for actions that are one.
     public var command: Command? {
         switch kind {
-        case "route": return route.flatMap { r in model.map { .route(method: "GET", path: r, model: $0) } }
+        case "route": return route.flatMap { r in model.map { .route(method: routeMethod, path: r, model: $0) } }
         case "resize": return pool.flatMap { p in size.map { .resize(pool: p, size: $0) } }
         case "limit": return pool.flatMap { p in limit.map { .limit(pool: p, limit: $0) } }
         default: return nil
         }
     }
 
+    private var routeMethod: String { method ?? "GET" }
+
     /// Whether the server already shows this action's effect (the user did it).
     public func isVisible(in s: Snapshot) -> Bool {
         switch kind {
-        case "route": return s.route(route ?? "")?.model == model
+        case "route": return s.route(serving: route ?? "", method: routeMethod)?.model == model
         case "resize": return s.pool(pool ?? "")?.size == size
         case "limit": return s.pool(pool ?? "")?.queueLimit == limit
         default: return false

@@ -60,7 +60,7 @@ public final class ScenarioRunner: Sendable {
         let snapshot = try await client.snapshot()
         var calibrated: [String: Double] = [:]
         for (path, share) in shares.sorted(by: { $0.key < $1.key }) {
-            guard let cost = snapshot.route(path)?.compute.wallMicros, cost > 0 else {
+            guard let cost = snapshot.route(serving: path)?.compute.wallMicros, cost > 0 else {
                 throw LoadError("calibration: no compute time measured for \(path)")
             }
             let rate = min(max(share * 1_000_000 / Double(cost), Self.calibratedRates.lowerBound), Self.calibratedRates.upperBound)
@@ -95,7 +95,7 @@ public final class ScenarioRunner: Sendable {
             let report = try await load.value
             let lag = try await sampler.value
             let snapshot = try await client.snapshot()
-            let result = Expectation.PhaseResult(name: phase.name, report: report, snapshot: snapshot, loopLagP99Micros: lag)
+            let result = Expectation.PhaseResult(name: phase.name, report: report, snapshot: snapshot, lagP99Micros: lag)
             let verdicts = phase.expect.map { $0.evaluate(result, earlier: results) }
             passed = passed && verdicts.allSatisfy(\.passed)
             results.append(result)
@@ -104,18 +104,18 @@ public final class ScenarioRunner: Sendable {
         return (results, passed)
     }
 
-    /// The median, over the phase's second half, of the worst loop's per-second lag p99.
-    private func sampleLag(seconds: Double) async throws -> UInt64 {
-        var samples: [UInt64] = []
+    /// The median, over the phase's second half, of each executor's per-second lag p99 (the
+    /// worst loop's for the loops).
+    private func sampleLag(seconds: Double) async throws -> [Expectation.LagExecutor: UInt64] {
+        var samples: [Expectation.LagExecutor: [UInt64]] = [:]
         let start = Date()
         while Date().timeIntervalSince(start) < seconds {
             try await Task.sleep(nanoseconds: 1_000_000_000)
             if Date().timeIntervalSince(start) >= seconds / 2, let s = try? await client.snapshot() {
-                samples.append(s.loops.map(\.lag.last1s.p99).max() ?? 0)
+                for e in Expectation.LagExecutor.allCases { samples[e, default: []].append(e.lastSecondP99(s)) }
             }
         }
-        guard !samples.isEmpty else { return 0 }
-        return samples.sorted()[samples.count / 2]
+        return samples.mapValues { $0.sorted()[$0.count / 2] }
     }
 
     private func perform(_ action: ScenarioAction, observer: Observer) async throws {
