@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "loopscope", targets: ["LoopScopeCLI"]),
         .library(name: "LoopScopeRuntime", targets: ["LoopScopeRuntime"]),
         .library(name: "LoopScopeAgent", targets: ["LoopScopeAgent"]),
+        .library(name: "LoopScopeNIO", targets: ["LoopScopeNIO"]),
         .library(name: "LoopScopeHummingbird", targets: ["LoopScopeHummingbird"]),
         .executable(name: "loopscope-hummingbird-demo", targets: ["LoopScopeHummingbirdDemo"]),
         .library(name: "LoopScopeClient", targets: ["LoopScopeClient"]),
@@ -54,6 +55,16 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // Plain SwiftNIO HTTP/1 servers: a channel handler recording routes with the agent.
+        .target(
+            name: "LoopScopeNIO",
+            dependencies: [
+                "LoopScopeAgent", "CLoopScopeSys",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
 
@@ -143,7 +154,7 @@ let package = Package(
         .testTarget(
             name: "LoopScopeRuntimeTests",
             dependencies: [
-                "LoopScopeRuntime", "LoopScopeAgent", "LoopScopeWire", "LoopScopeDemo",
+                "LoopScopeRuntime", "LoopScopeAgent", "LoopScopeNIO", "LoopScopeWire", "LoopScopeDemo",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

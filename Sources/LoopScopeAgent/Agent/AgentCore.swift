@@ -46,6 +46,8 @@ package final class AgentCore: Sendable {
     package let startedAt = Clocks.wallSeconds()
     /// The service's address, shown in the header (e.g. the HTTP listener).
     package let address = NIOLockedValueBox("")
+    /// The watched event loops' indices (`loop i`), by identity; set when the probes start.
+    package let loopIndices = NIOLockedValueBox<[ObjectIdentifier: Int]>([:])
     package let watchdog = NIOLockedValueBox<Watchdog?>(nil)
     package let framesDropped = Atomic<UInt64>(0)
     private let routeTable: NIOLockedValueBox<(list: [AgentRoute], index: [String: Int])>

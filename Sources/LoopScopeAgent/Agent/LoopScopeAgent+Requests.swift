@@ -1,4 +1,5 @@
 import LoopScopeWire
+import NIOCore
 
 extension LoopScopeAgent {
     /// A route of your server, by method and template (`/users/{id}`, never a raw path).
@@ -10,6 +11,69 @@ extension LoopScopeAgent {
     /// a dictionary lookup). Its work is shown as running on the cooperative pool (`task`).
     public func route(method: String, template: String) -> RouteID {
         RouteID(index: core.route(method: method, path: template, model: { .task }))
+    }
+
+    /// The route `method template` whose work runs on the event loop that read it (a plain
+    /// SwiftNIO handler), as `LoopScopeHTTPHandler` registers them.
+    package func loopRoute(method: String, template: String) -> RouteID {
+        RouteID(index: core.route(method: method, path: template, model: { .loop }))
+    }
+
+    /// The index (`loop i`) of a watched event loop; nil for a loop the agent does not watch.
+    package func loopIndex(of loop: any EventLoop) -> Int? {
+        core.loopIndices.withLockedValue { $0[ObjectIdentifier(loop)] }
+    }
+
+    // MARK: requests handled on an event loop (LoopScopeHTTPHandler)
+
+    /// Whether request paths are measured (off only to measure what measuring costs).
+    package var isInstrumented: Bool { core.instrumented }
+
+    /// The monotonic clock the figures use, nanoseconds.
+    package func now() -> UInt64 { Clocks.monotonicNanos() }
+
+    /// Whether `loop i` was seen busy lately (worth reading how long requests waited for it).
+    package func loopSeenBusyLately(_ loop: Int) -> Bool { core.loopStats[loop].seenBusyLately(now: Clocks.monotonicNanos()) }
+
+    /// A request of `route` was read on `loop` (nil: a loop the agent does not watch); returns
+    /// whether its time on the loop should read thread CPU time.
+    package func loopRequestStarted(_ route: RouteID, loop: Int?) -> Bool {
+        core.requestStarted(route: route.index, loopIndex: loop ?? core.offLoopTally)
+    }
+
+    /// Code of `route` begins to run on `loop`, holding it (see `exitLoop`).
+    package struct LoopHold {
+        let loop: Int
+        let route: Int
+        let start: UInt64
+        let cpuStart: UInt64?
+    }
+
+    package func enterLoop(_ loop: Int, route: RouteID, sampleCPU: Bool) -> LoopHold {
+        let now = Clocks.monotonicNanos()
+        core.board.enterLoop(loop, route: route.index, now: now)
+        return LoopHold(loop: loop, route: route.index, start: now, cpuStart: sampleCPU ? Clocks.threadCPUNanos() : nil)
+    }
+
+    /// The code entered with `hold` returned: charges the time it held the loop to its route
+    /// (when over the held threshold) and returns it, with its CPU time (0 unless sampled).
+    package func exitLoop(_ hold: LoopHold) -> (heldNanos: UInt64, cpuNanos: UInt64) {
+        core.board.exitLoop(hold.loop)
+        let held = Clocks.monotonicNanos() &- hold.start
+        core.loopStats[hold.loop].recordHeld(route: hold.route, nanos: held)
+        return (held, hold.cpuStart.map { Clocks.threadCPUNanos() &- $0 } ?? 0)
+    }
+
+    /// The response of a request of `route` read on `loop` ended: latency from when its bytes
+    /// arrived (`start` on the loop, plus `loopWait` before it), the time it held the loop as
+    /// compute, the rest as I/O.
+    package func loopRequestFinished(_ route: RouteID, loop: Int?, status: Int, start: UInt64, loopWait: UInt64, heldNanos: UInt64, cpuNanos: UInt64?) {
+        let onLoop = Clocks.monotonicNanos() &- start
+        let held = min(heldNanos, onLoop)
+        core.requestFinished(route: route.index, loopIndex: loop ?? core.offLoopTally, RequestRecord(
+            status: status, latencyNanos: onLoop &+ loopWait, loopWaitNanos: loopWait, computeNanos: held, cpuNanos: cpuNanos,
+            ioNanos: onLoop &- held, heldNanos: held
+        ))
     }
 
     /// Measures one request of `route` handled by async code (a Hummingbird or Vapor handler),

@@ -65,6 +65,9 @@ public final class LoopScopeAgent: Sendable {
     package func start(loops: [any EventLoop]) async throws {
         let config = core.configuration
         let core = self.core
+        core.loopIndices.withLockedValue { index in
+            for (i, loop) in loops.enumerated() { index[ObjectIdentifier(loop)] = i }
+        }
         if config.instrumented {
             for (i, loop) in loops.enumerated() { loop.execute { core.threads.register(executor: i) } }
             let threads = core.threads
