@@ -35,6 +35,8 @@ struct ServerOptions: ParsableArguments {
     var keepAliveTimeoutMs = ServerOptions.millis(ConnectionLimits().idleTimeout)
     @Option(parsing: .unconditional, help: "HTTP connections served at once; more are answered 503 (Retry-After) and closed without being read.")
     var maxConnections = ConnectionLimits().maxConnections
+    @Option(parsing: .unconditional, help: "A thread- or process-pool job running longer is answered 504; its worker process is killed and replaced, its thread written off and replaced (0: no timeout).")
+    var jobTimeoutMs = ServerOptions.millis(ServerConfiguration().jobTimeout ?? .zero)
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535, got \(port)") }
@@ -49,6 +51,10 @@ struct ServerOptions: ParsableArguments {
         let timeouts = ConnectionLimits.timeoutMillisRange
         for (flag, value) in [("--header-timeout-ms", headerTimeoutMs), ("--keep-alive-timeout-ms", keepAliveTimeoutMs)] where !timeouts.contains(value) {
             throw ValidationError("\(flag) must be \(timeouts.lowerBound)...\(timeouts.upperBound), got \(value)")
+        }
+        let jobTimeouts = ServerConfiguration.jobTimeoutMillisRange
+        guard jobTimeoutMs == 0 || jobTimeouts.contains(jobTimeoutMs) else {
+            throw ValidationError("--job-timeout-ms must be 0 (none) or \(jobTimeouts.lowerBound)...\(jobTimeouts.upperBound), got \(jobTimeoutMs)")
         }
         let connections = ConnectionLimits.maxConnectionsRange
         guard connections.contains(maxConnections) else {
@@ -84,6 +90,7 @@ struct ServerOptions: ParsableArguments {
         c.connections.headerTimeout = .milliseconds(Int64(headerTimeoutMs))
         c.connections.idleTimeout = .milliseconds(Int64(keepAliveTimeoutMs))
         c.connections.maxConnections = maxConnections
+        c.jobTimeout = jobTimeoutMs == 0 ? nil : .milliseconds(Int64(jobTimeoutMs))
         return c
     }
 

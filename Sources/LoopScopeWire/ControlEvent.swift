@@ -14,6 +14,8 @@ public struct ControlEvent: Codable, Sendable, Equatable {
 
     public enum Kind: String, Codable, Sendable {
         case route, resize, limit, workerDied, workerStarted, stall, stallThreshold
+        /// A pool job ran past its timeout: `old` the job, `new` what was done to its worker.
+        case jobTimedOut
     }
 
     public init(sequence: UInt64, time: Double, kind: Kind, subject: String, old: String, new: String, actor: String) {

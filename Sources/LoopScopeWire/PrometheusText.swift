@@ -37,6 +37,8 @@ public enum PrometheusText {
         family("pool_completed_total", "counter", "Jobs completed.", pools.map { (server + [("pool", $0.name)], Double($0.completed)) })
         family("pool_rejected_total", "counter", "Jobs refused because the queue was full.", pools.map { (server + [("pool", $0.name)], Double($0.rejected)) })
         family("pool_failed_total", "counter", "Jobs that failed in a worker.", pools.map { (server + [("pool", $0.name)], Double($0.failed)) })
+        family("pool_timed_out_total", "counter", "Jobs answered 504 at the pool's job timeout (their worker replaced).",
+               pools.compactMap { p in p.timedOut.map { (server + [("pool", p.name)], Double($0)) } })
         var wait: [([(String, String)], Double)] = []
         for p in pools { for (q, v) in quantiles(p.queueWait.last10s) { wait.append((server + [("pool", p.name), ("window", "10s"), ("percentile", q)], Double(v) / 1e6)) } }
         family("pool_queue_wait_seconds", "gauge", "Time jobs waited for a worker, windowed percentiles (100 = max).", wait)

@@ -340,8 +340,12 @@ public struct PoolFigures: Codable, Sendable, Equatable {
     public var completed: UInt64
     /// Jobs refused because the queue was full.
     public var rejected: UInt64
-    /// Jobs that failed in a worker (threw, or the worker died).
+    /// Jobs that failed in a worker (threw, the worker died, or it ran past the timeout).
     public var failed: UInt64
+    /// Jobs that ran past the pool's job timeout (answered 504, their worker process killed
+    /// and replaced, or their thread written off and replaced), since start. Absent for pools
+    /// without a job timeout.
+    public var timedOut: UInt64?
     /// Completions per second over the last second.
     public var completedPerSecond: Double
     /// Time from submission to a worker taking the job, microseconds.

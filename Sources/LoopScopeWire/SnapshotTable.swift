@@ -15,10 +15,10 @@ public enum SnapshotTable {
             lines.append(pad(e.name, 10) + lpad(Units.micros(l.p50), 9) + lpad(Units.micros(l.p99), 9) + lpad(Units.micros(l.max), 9) + lpad(Units.percent(e.cpu10s), 8) + lpad(String(e.stalls), 8) + "  " + culprit)
         }
         lines.append("")
-        lines.append(pad("POOL", 12) + lpad("size", 5) + lpad("busy", 5) + lpad("queue", 7) + lpad("limit", 7) + lpad("wait p99", 10) + lpad("done/s", 8) + lpad("rejected", 9) + lpad("failed", 7))
+        lines.append(pad("POOL", 12) + lpad("size", 5) + lpad("busy", 5) + lpad("queue", 7) + lpad("limit", 7) + lpad("wait p99", 10) + lpad("done/s", 8) + lpad("rejected", 9) + lpad("failed", 7) + lpad("timeout", 8))
         for p in s.pools {
             lines.append(pad(p.name, 12) + lpad(String(p.size), 5) + lpad(String(p.busy), 5) + lpad(String(p.queued), 7) + lpad(String(p.queueLimit), 7)
-                + lpad(Units.micros(p.queueWait.last10s.p99), 10) + lpad(Units.rate(p.completedPerSecond), 8) + lpad(String(p.rejected), 9) + lpad(String(p.failed), 7))
+                + lpad(Units.micros(p.queueWait.last10s.p99), 10) + lpad(Units.rate(p.completedPerSecond), 8) + lpad(String(p.rejected), 9) + lpad(String(p.failed), 7) + lpad(p.timedOut.map(String.init) ?? "-", 8))
         }
         lines.append("")
         let columns = RouteColumn.all.compactMap { c in c.table.map { (c, $0) } }

@@ -39,6 +39,9 @@ package enum ComputeFailure: Error, Sendable, Equatable {
     case workerDied(pid: Int32)
     /// 503: the pool is stopping.
     case unavailable(String)
+    /// 504: the job ran past its pool's timeout (the worker process was killed and replaced,
+    /// or the thread written off and replaced).
+    case timedOut(pool: String, afterMillis: Int)
 
     package var status: Int {
         switch self {
@@ -46,6 +49,7 @@ package enum ComputeFailure: Error, Sendable, Equatable {
         case .failed: return 500
         case .queueFull, .unavailable: return 503
         case .workerDied: return 502
+        case .timedOut: return 504
         }
     }
 
@@ -56,6 +60,7 @@ package enum ComputeFailure: Error, Sendable, Equatable {
         case .queueFull(let pool): return "overloaded: the \(pool) pool's queue is full"
         case .workerDied(let pid): return "bad gateway: worker process \(pid) died while running the job"
         case .unavailable(let m): return "unavailable: \(m)"
+        case .timedOut(let pool, let ms): return "gateway timeout: the job ran past the \(pool) pool's \(ms) ms job timeout"
         }
     }
 

@@ -40,6 +40,20 @@ package enum PipeIO {
         PoolPolling.spin(for: nanos) { poll(&p, 1, 0) != 0 }
     }
 
+    /// Sleeps until `fd` is readable (or at end of file, or failed) or the monotonic clock
+    /// reaches `deadline`; false when the deadline came first.
+    package static func waitReadable(_ fd: Int32, until deadline: UInt64) -> Bool {
+        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        while true {
+            let now = Clocks.monotonicNanos()
+            if now >= deadline { return poll(&p, 1, 0) != 0 }
+            let millis = Int32(min((deadline - now + 999_999) / 1_000_000, 60_000))
+            let r = poll(&p, 1, millis)
+            if r > 0 { return true }
+            if r < 0 && errno != EINTR { return true }   // let the read report it
+        }
+    }
+
     package static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
         bytes.withUnsafeBytes { raw in
             var offset = 0

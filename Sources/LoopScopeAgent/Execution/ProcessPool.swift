@@ -11,7 +11,9 @@ import LoopScopeWire
 ///
 /// Each worker has a driver thread in the server that takes jobs from the shared queue and
 /// talks to its process over pipes. A worker that dies is replaced at once, and the job it
-/// held fails with `.workerDied` (HTTP 502); no job waits on a dead worker. Thread-safe.
+/// held fails with `.workerDied` (HTTP 502); no job waits on a dead worker. A job running past
+/// the job timeout fails with `.timedOut` (504) and its worker is killed and replaced.
+/// Thread-safe.
 public final class ProcessPool: WorkerPool {
     struct Job: Sendable {
         var job: ComputeJob
@@ -29,6 +31,8 @@ public final class ProcessPool: WorkerPool {
     public let name: String
     private let command: WorkerCommand
     private let spinNanos: UInt64
+    /// Jobs running longer are answered 504 and their worker killed (0: no timeout).
+    private let jobTimeoutNanos: UInt64
     private let queue: WorkQueue<Job>
     let stats = PoolStats()
     public var statisticsFootprintBytes: Int { stats.footprintBytes }
@@ -40,11 +44,13 @@ public final class ProcessPool: WorkerPool {
     private let drivers = NIOLockedValueBox(0)
     private static let idleCheckNanos: UInt64 = 100_000_000
 
-    /// `polling`: how long idle drivers and workers poll before sleeping (see `PoolPolling`).
+    /// `polling`: how long idle drivers and workers poll before sleeping (see `PoolPolling`);
+    /// `jobTimeout`: jobs running longer are answered 504 and their worker replaced (nil: none).
     public init(name: String = "processes", size: Int, queueLimit: Int, command: WorkerCommand, events: EventLog? = nil,
-                polling: TimeAmount = PoolPolling.defaultWindow) {
+                polling: TimeAmount = PoolPolling.defaultWindow, jobTimeout: TimeAmount? = nil) {
         signal(SIGPIPE, SIG_IGN)
         self.name = name
+        self.jobTimeoutNanos = UInt64(max(0, jobTimeout?.nanoseconds ?? 0))
         self.spinNanos = PoolPolling.nanos(polling)
         self.command = command
         self.events = events
@@ -100,6 +106,7 @@ public final class ProcessPool: WorkerPool {
         }
         var f = PoolFigures(name: name, kind: "processes", size: g.size, live: workers.count, busy: g.busy, queued: g.queued, queueLimit: g.limit, workers: workers)
         stats.fill(&f)
+        if jobTimeoutNanos == 0 { f.timedOut = nil }
         return f
     }
 
@@ -176,24 +183,37 @@ public final class ProcessPool: WorkerPool {
                 if let w = worker {
                     slots.withLockedValue { $0[slot]?.busy = true }
                     let t0 = Clocks.monotonicNanos()
-                    let reply = w.call(WorkerProtocol.request(job: entry.item.job.name, input: entry.item.input))
+                    let result = w.call(WorkerProtocol.request(job: entry.item.job.name, input: entry.item.input), timeoutNanos: jobTimeoutNanos)
                     let wall = Clocks.monotonicNanos() &- t0
                     slots.withLockedValue { s in
                         s[slot]?.busy = false
                         s[slot]?.jobsDone += 1
                     }
-                    if let reply {
+                    switch result {
+                    case .reply(let reply):
                         outcome = WorkerProtocol.outcome(of: reply, wallNanos: wall)
-                    } else {
+                    case .died:
                         outcome = ComputeOutcome(result: .failure(.workerDied(pid: w.pid)), wallNanos: wall)
                         noteDeath(w, slot: slot)
+                        worker = spawnWorker(slot: slot, restart: true)
+                    case .timedOut:
+                        let millis = Int(jobTimeoutNanos / 1_000_000)
+                        outcome = ComputeOutcome(result: .failure(.timedOut(pool: name, afterMillis: millis)), wallNanos: wall)
+                        kill(w.pid, SIGKILL)
+                        w.discard()
+                        events?.append(.jobTimedOut, subject: name, old: "job \(entry.item.job.name) over \(millis) ms",
+                                       new: "worker pid \(w.pid) killed, another started", actor: "runtime")
                         worker = spawnWorker(slot: slot, restart: true)
                     }
                 } else {
                     outcome = ComputeOutcome(result: .failure(.unavailable("no worker process could be started")), ran: false)
                 }
                 outcome.queueNanos = wait
-                stats.recordFinish(outcome)
+                if case .failure(.timedOut) = outcome.result {
+                    stats.recordTimedOut(afterNanos: outcome.wallNanos)
+                } else {
+                    stats.recordFinish(outcome)
+                }
                 queue.finished()
                 entry.item.completion(outcome)
             }

@@ -4,11 +4,18 @@ import LoopScopeWire
 /// A resizable pool of dedicated OS threads with a bounded queue.
 ///
 /// Unlike `NIOThreadPool`, it can be resized at runtime without losing queued work and it
-/// exposes its queue depth. Thread-safe.
+/// exposes its queue depth. A compute job (`run`) that runs past the job timeout is answered
+/// with `.timedOut` (504) at its deadline and its thread written off: another starts in its
+/// place, the written-off one exits when the job returns. Thread-safe.
 public final class ThreadPool: WorkerPool {
-    typealias Job = @Sendable (_ queueWaitNanos: UInt64) -> Void
+    /// Runs a job with its queue wait; returns false when its thread was written off (the job
+    /// ran past its timeout), which then exits.
+    typealias Job = @Sendable (_ queueWaitNanos: UInt64) -> Bool
 
     public let name: String
+    /// Compute jobs running longer are answered 504 (0: no timeout).
+    private let jobTimeoutNanos: UInt64
+    private let events: EventLog?
     private let queue: WorkQueue<Job>
     let stats = PoolStats()
     public var statisticsFootprintBytes: Int { stats.footprintBytes }
@@ -18,8 +25,13 @@ public final class ThreadPool: WorkerPool {
     ///   - size: threads to start.
     ///   - queueLimit: jobs that may wait; more are refused.
     ///   - polling: how long an idle thread polls for work before sleeping (see `PoolPolling`).
-    public init(name: String = "threads", size: Int, queueLimit: Int, polling: TimeAmount = PoolPolling.defaultWindow) {
+    ///   - jobTimeout: compute jobs (`run`) running longer are answered 504 and their thread
+    ///     replaced; nil for none.
+    public init(name: String = "threads", size: Int, queueLimit: Int, polling: TimeAmount = PoolPolling.defaultWindow,
+                jobTimeout: TimeAmount? = nil, events: EventLog? = nil) {
         self.name = name
+        self.jobTimeoutNanos = UInt64(max(0, jobTimeout?.nanoseconds ?? 0))
+        self.events = events
         self.queue = WorkQueue(size: 0, limit: queueLimit, spinNanos: PoolPolling.nanos(polling))
         resize(to: size)
     }
@@ -33,16 +45,24 @@ public final class ThreadPool: WorkerPool {
         _ = queue.setLimit(limit)
     }
 
-    /// Runs `job` on a pool thread; `completion` is called on that thread. Refused with
+    /// Runs `job` on a pool thread; `completion` is called on that thread, or — when the job
+    /// runs past the job timeout — on the deadline thread with `.timedOut`. Refused with
     /// `.queueFull` when the queue is at its limit.
     package func run(_ job: ComputeJob, input: JobInput, completion: @escaping @Sendable (ComputeOutcome) -> Void) {
         let stats = self.stats
-        let accepted = queue.submit { wait in
+        let timeout = jobTimeoutNanos
+        let accepted = queue.submit { [self] wait in
             stats.recordStart(queueWaitNanos: wait)
+            let deadline = timeout == 0 ? nil : JobDeadlines.shared.watch(deadline: Clocks.monotonicNanos() &+ timeout) { [self] in
+                expired(job, queueNanos: wait, completion: completion)
+            }
             var outcome = job.measuredRun(input)
+            // Answered at its deadline already: this thread was written off.
+            if let deadline, !JobDeadlines.shared.unwatch(deadline) { return false }
             outcome.queueNanos = wait
             stats.recordFinish(outcome)
             completion(outcome)
+            return true
         }
         if accepted {
             stats.observeQueue(queue.gauges.queued)
@@ -50,6 +70,15 @@ public final class ThreadPool: WorkerPool {
             stats.recordRejected()
             completion(ComputeOutcome(result: .failure(.queueFull(pool: name)), ran: false))
         }
+    }
+
+    /// A job ran past the timeout: answers it, writes its thread off and starts another.
+    private func expired(_ job: ComputeJob, queueNanos: UInt64, completion: @Sendable (ComputeOutcome) -> Void) {
+        let millis = Int(jobTimeoutNanos / 1_000_000)
+        stats.recordTimedOut(afterNanos: jobTimeoutNanos)
+        if queue.writeOff() { startWorker() }
+        events?.append(.jobTimedOut, subject: name, old: "job \(job.name) over \(millis) ms", new: "thread written off, another started", actor: "runtime")
+        completion(ComputeOutcome(result: .failure(.timedOut(pool: name, afterMillis: millis)), queueNanos: queueNanos, wallNanos: jobTimeoutNanos))
     }
 
     /// Runs `work` on a pool thread with its queue wait, records its run time (from the
@@ -64,6 +93,7 @@ public final class ThreadPool: WorkerPool {
             let done = work(wait)
             stats.recordFinish(runNanos: done.wallNanos, failed: done.failed)
             then()
+            return true
         }
         if accepted {
             stats.observeQueue(queue.gauges.queued)
@@ -75,13 +105,17 @@ public final class ThreadPool: WorkerPool {
 
     /// Runs an arbitrary closure on a pool thread (for benchmarks and tests). False when refused.
     public func submit(_ body: @escaping @Sendable () -> Void) -> Bool {
-        queue.submit { _ in body() }
+        queue.submit { _ in
+            body()
+            return true
+        }
     }
 
     public func figures() -> PoolFigures {
         let g = queue.gauges
         var f = PoolFigures(name: name, kind: "threads", size: g.size, live: g.live, busy: g.busy, queued: g.queued, queueLimit: g.limit)
         stats.fill(&f)
+        if jobTimeoutNanos == 0 { f.timedOut = nil }
         return f
     }
 
@@ -101,7 +135,7 @@ public final class ThreadPool: WorkerPool {
             while true {
                 switch queue.take(timeoutNanos: Self.idleTimeoutNanos) {
                 case .job(let entry):
-                    entry.item(Clocks.monotonicNanos() &- entry.enqueuedNanos)
+                    guard entry.item(Clocks.monotonicNanos() &- entry.enqueuedNanos) else { return }
                     queue.finished()
                 case .retire:
                     return

@@ -112,6 +112,17 @@ package final class WorkQueue<Item: Sendable>: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// Writes off a worker holding a job that will not end in time: it counts neither as busy
+    /// nor as live from now on (it exits when its job returns, without `finished()`). Returns
+    /// whether a replacement should start (the pool is below its size without it).
+    package func writeOff() -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        busy -= 1
+        live -= 1
+        return live < size
+    }
+
     /// Registers a worker that is about to start calling `take`.
     package func workerStarted() {
         condition.lock()

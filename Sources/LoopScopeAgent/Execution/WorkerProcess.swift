@@ -76,16 +76,30 @@ package final class WorkerProcess {
         return WorkerProcess(pid: pid, toWorker: input[1], fromWorker: output[0], spinNanos: spinNanos)
     }
 
-    /// Sends a job and blocks for the reply. Nil when the worker died or broke the protocol.
-    /// Called by one driver thread at a time. Polls for the reply before sleeping only while the
-    /// last call was within the polling window, so short jobs round-trip without sleeps and
+    /// How a call ended.
+    package enum CallResult {
+        case reply(WorkerProtocol.Reply)
+        /// The worker died or broke the protocol.
+        case died
+        /// No reply within the timeout (the worker is still running the job).
+        case timedOut
+    }
+
+    /// Sends a job and blocks for the reply, at most `timeoutNanos` (0: no limit). Called by
+    /// one driver thread at a time. Polls for the reply before sleeping only while the last
+    /// call was within the polling window, so short jobs round-trip without sleeps and
     /// wake-ups and long ones cost no polling.
-    package func call(_ request: [UInt8]) -> WorkerProtocol.Reply? {
+    package func call(_ request: [UInt8], timeoutNanos: UInt64 = 0) -> CallResult {
         let t0 = Clocks.monotonicNanos()
         let spin = PoolPolling.window(spinNanos, afterWaitOf: lastCallNanos)
-        guard PipeIO.writeFrame(toWorker, request), let frame = PipeIO.readFrame(fromWorker, spinNanos: spin) else { return nil }
+        guard PipeIO.writeFrame(toWorker, request) else { return .died }
+        if timeoutNanos > 0 {
+            if spin > 0 { PipeIO.spinUntilReadable(fromWorker, nanos: spin) }
+            guard PipeIO.waitReadable(fromWorker, until: t0 &+ timeoutNanos) else { return .timedOut }
+        }
+        guard let frame = PipeIO.readFrame(fromWorker, spinNanos: timeoutNanos > 0 ? 0 : spin), let reply = WorkerProtocol.parseReply(frame) else { return .died }
         lastCallNanos = Clocks.monotonicNanos() &- t0
-        return WorkerProtocol.parseReply(frame)
+        return .reply(reply)
     }
 
     /// Whether the process is still running (reaps it if it exited).

@@ -9,6 +9,7 @@ package final class PoolStats: Sendable {
         var completed: UInt64 = 0
         var rejected: UInt64 = 0
         var failed: UInt64 = 0
+        var timedOut: UInt64 = 0
         var completedThisSecond: UInt64 = 0
         var completedLastSecond: UInt64 = 0
         var maxQueuedThisSecond = 0
@@ -41,6 +42,12 @@ package final class PoolStats: Sendable {
         }
     }
 
+    /// A job ran past the pool's timeout: answered as failed, its worker replaced.
+    package func recordTimedOut(afterNanos: UInt64) {
+        state.withLockedValue { $0.timedOut &+= 1 }
+        recordFinish(runNanos: afterNanos, failed: true)
+    }
+
     package func recordRejected() {
         state.withLockedValue { $0.rejected &+= 1 }
     }
@@ -67,6 +74,7 @@ package final class PoolStats: Sendable {
             figures.completed = s.completed
             figures.rejected = s.rejected
             figures.failed = s.failed
+            figures.timedOut = s.timedOut
             figures.completedPerSecond = Double(s.completedLastSecond)
             figures.queueWait = s.queueWait.summary
             figures.runTime = s.runTime.summary

@@ -37,9 +37,11 @@ final class RuntimeCore: RouteModelControl {
                                   routes: runtimes.map { rt in AgentRoute(method: rt.route.method, path: rt.name, stats: rt.stats, model: { rt.model }) },
                                   logger: logger)
         self.agent = agent
-        self.threadPool = ThreadPool(size: configuration.threadPoolSize, queueLimit: configuration.threadQueueLimit, polling: configuration.poolPolling)
+        self.threadPool = ThreadPool(size: configuration.threadPoolSize, queueLimit: configuration.threadQueueLimit, polling: configuration.poolPolling,
+                                     jobTimeout: configuration.jobTimeout, events: agent.events)
         self.processPool = ProcessPool(size: configuration.processPoolSize, queueLimit: configuration.processQueueLimit,
-                                       command: configuration.workerCommand ?? .currentExecutable, events: agent.events, polling: configuration.poolPolling)
+                                       command: configuration.workerCommand ?? .currentExecutable, events: agent.events, polling: configuration.poolPolling,
+                                       jobTimeout: configuration.jobTimeout)
         self.extraPools = extraPools
         let connections = ConnectionStats(limit: configuration.connections.maxConnections)
         self.connections = connections

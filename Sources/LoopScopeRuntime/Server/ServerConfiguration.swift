@@ -34,6 +34,11 @@ public struct ServerConfiguration: Sendable {
     /// How long idle pool workers poll for the next job before sleeping, while jobs keep coming
     /// that fast (see `PoolPolling`); zero turns polling off.
     public var poolPolling: TimeAmount = PoolPolling.defaultWindow
+    /// A job of the thread or process pool running longer is answered 504 (the worker process
+    /// killed and replaced, the thread written off and replaced); nil for no timeout.
+    public var jobTimeout: TimeAmount? = .seconds(30)
+    /// `jobTimeout`, milliseconds: 1 ms to an hour.
+    public static let jobTimeoutMillisRange = 1...3_600_000
 
     public init() {}
 
@@ -59,6 +64,12 @@ public struct ServerConfiguration: Sendable {
         try connections.validate()
         guard (0...1_000_000).contains(poolPolling.nanoseconds) else {
             throw .invalidConfiguration("pool polling must be 0...1000 µs, got \(poolPolling.nanoseconds / 1000) µs")
+        }
+        if let jobTimeout {
+            let ms = Int(jobTimeout.nanoseconds / 1_000_000)
+            guard Self.jobTimeoutMillisRange.contains(ms) else {
+                throw .invalidConfiguration("job timeout must be \(Self.jobTimeoutMillisRange.lowerBound)...\(Self.jobTimeoutMillisRange.upperBound) ms, got \(ms) ms")
+            }
         }
     }
 }
