@@ -140,3 +140,15 @@ import LoopScopeWire
         try await group.shutdownGracefully()
     }
 }
+
+@Suite struct ConnectionLimitDefaultTests {
+    @Test func theDefaultConnectionLimitLeavesRoomUnderTheFileLimit() {
+        #expect(ConnectionLimits.defaultMaxConnections(fileLimit: 1024) == 1024 - ConnectionLimits.reservedDescriptors)
+        #expect(ConnectionLimits.defaultMaxConnections(fileLimit: 1_048_576) == 10_000)
+        #expect(ConnectionLimits.defaultMaxConnections(fileLimit: 64) == 1)
+        // This process's: never more than it may open.
+        var limit = rlimit()
+        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        #expect(UInt64(ConnectionLimits().maxConnections) < UInt64(limit.rlim_cur))
+    }
+}

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import NIOCore
 
 /// How long and how many HTTP connections a server holds, so that clients that send slowly
@@ -14,8 +19,24 @@ public struct ConnectionLimits: Sendable, Equatable {
     public var idleTimeout: TimeAmount = .seconds(5)
     /// Connections served at once. A connection accepted over it is answered 503 with
     /// `Retry-After`, its output closed at once, and it is closed when the client closes or
-    /// after `lingerTimeout`, without its request being read.
-    public var maxConnections: Int = 10_000
+    /// after `lingerTimeout`, without its request being read. Defaults to
+    /// `defaultMaxConnections()`.
+    public var maxConnections: Int = ConnectionLimits.defaultMaxConnections()
+
+    /// 10 000, or fewer when the process may not open that many files: the soft
+    /// `RLIMIT_NOFILE` less `reservedDescriptors` for everything else (listening and control
+    /// sockets, pipes to worker processes, files). Over it, `accept` would fail with `EMFILE`
+    /// instead of the client getting a 503.
+    public static func defaultMaxConnections(fileLimit: UInt64? = nil) -> Int {
+        var limit = rlimit()
+        let soft = fileLimit ?? (getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 ? UInt64(limit.rlim_cur) : UInt64.max)
+        let room = soft > UInt64(reservedDescriptors) ? soft - UInt64(reservedDescriptors) : 1
+        return Int(min(10_000, max(1, room)))
+    }
+
+    /// Descriptors kept for everything but HTTP connections when the default is derived from
+    /// the file limit.
+    public static let reservedDescriptors = 128
 
     /// After a response that ends a connection early (503 over the limit, 413 on the head), how
     /// long the server keeps reading and discarding what the client still sends before closing:
