@@ -33,6 +33,8 @@ struct ServerOptions: ParsableArguments {
     var headerTimeoutMs = ServerOptions.millis(ConnectionLimits().headerTimeout)
     @Option(parsing: .unconditional, help: "A keep-alive connection with no request begun this many milliseconds after its last response is closed.")
     var keepAliveTimeoutMs = ServerOptions.millis(ConnectionLimits().idleTimeout)
+    @Option(parsing: .unconditional, help: "A request body with no byte arriving this many milliseconds after the previous one (or the head) has its connection closed.")
+    var bodyTimeoutMs = ServerOptions.millis(ConnectionLimits().bodyTimeout)
     @Option(parsing: .unconditional, help: "HTTP connections served at once; more are answered 503 (Retry-After) and closed without being read.")
     var maxConnections = ConnectionLimits().maxConnections
     @Option(parsing: .unconditional, help: "A thread- or process-pool job running longer is answered 504; its worker process is killed and replaced, its thread written off and replaced (0: no timeout).")
@@ -49,7 +51,7 @@ struct ServerOptions: ParsableArguments {
         guard (0...10_000).contains(upstreamDelayMs) else { throw ValidationError("--upstream-delay-ms must be 0...10000") }
         guard (0...1000).contains(poolPollUs) else { throw ValidationError("--pool-poll-us must be 0...1000, got \(poolPollUs)") }
         let timeouts = ConnectionLimits.timeoutMillisRange
-        for (flag, value) in [("--header-timeout-ms", headerTimeoutMs), ("--keep-alive-timeout-ms", keepAliveTimeoutMs)] where !timeouts.contains(value) {
+        for (flag, value) in [("--header-timeout-ms", headerTimeoutMs), ("--keep-alive-timeout-ms", keepAliveTimeoutMs), ("--body-timeout-ms", bodyTimeoutMs)] where !timeouts.contains(value) {
             throw ValidationError("\(flag) must be \(timeouts.lowerBound)...\(timeouts.upperBound), got \(value)")
         }
         let jobTimeouts = ServerConfiguration.jobTimeoutMillisRange
@@ -89,6 +91,7 @@ struct ServerOptions: ParsableArguments {
         c.control = noControl ? nil : ControlConfiguration(directory: controlDir, readOnlyGroup: readOnlyGroup, maxConnections: maxControlConnections)
         c.connections.headerTimeout = .milliseconds(Int64(headerTimeoutMs))
         c.connections.idleTimeout = .milliseconds(Int64(keepAliveTimeoutMs))
+        c.connections.bodyTimeout = .milliseconds(Int64(bodyTimeoutMs))
         c.connections.maxConnections = maxConnections
         c.jobTimeout = jobTimeoutMs == 0 ? nil : .milliseconds(Int64(jobTimeoutMs))
         return c

@@ -133,6 +133,9 @@ public struct ConnectionFigures: Codable, Sendable, Equatable {
     public var closedHeaderTimeout: UInt64
     /// Closed because no request began within the idle keep-alive timeout after a response.
     public var closedIdle: UInt64
+    /// Closed because a request's body stopped arriving: no byte of it within the body-read
+    /// timeout of the previous one.
+    public var closedBodyTimeout: UInt64
     /// Answered 503 and closed because `limit` connections were open.
     public var refusedOverLimit: UInt64
     /// Requests answered 413 because their body was over the limit (declared in the head or
@@ -140,14 +143,28 @@ public struct ConnectionFigures: Codable, Sendable, Equatable {
     public var bodyTooLarge: UInt64
 
     public init(open: UInt64 = 0, limit: UInt64 = 0, accepted: UInt64 = 0, closedHeaderTimeout: UInt64 = 0, closedIdle: UInt64 = 0,
-                refusedOverLimit: UInt64 = 0, bodyTooLarge: UInt64 = 0) {
+                refusedOverLimit: UInt64 = 0, bodyTooLarge: UInt64 = 0, closedBodyTimeout: UInt64 = 0) {
         self.open = open
         self.limit = limit
         self.accepted = accepted
         self.closedHeaderTimeout = closedHeaderTimeout
         self.closedIdle = closedIdle
+        self.closedBodyTimeout = closedBodyTimeout
         self.refusedOverLimit = refusedOverLimit
         self.bodyTooLarge = bodyTooLarge
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        open = try c.decode(UInt64.self, forKey: .open)
+        limit = try c.decode(UInt64.self, forKey: .limit)
+        accepted = try c.decode(UInt64.self, forKey: .accepted)
+        closedHeaderTimeout = try c.decode(UInt64.self, forKey: .closedHeaderTimeout)
+        closedIdle = try c.decode(UInt64.self, forKey: .closedIdle)
+        // Added later in version 1: absent from older servers' snapshots.
+        closedBodyTimeout = try c.decodeIfPresent(UInt64.self, forKey: .closedBodyTimeout) ?? 0
+        refusedOverLimit = try c.decode(UInt64.self, forKey: .refusedOverLimit)
+        bodyTooLarge = try c.decode(UInt64.self, forKey: .bodyTooLarge)
     }
 
     /// Connections the server closed, by why: every reason, in the order reports list them.
@@ -160,6 +177,7 @@ public struct ConnectionFigures: Codable, Sendable, Equatable {
 public enum ConnectionCloseReason: String, Sendable, CaseIterable {
     case headerTimeout = "header_timeout"
     case idleTimeout = "idle_timeout"
+    case bodyTimeout = "body_timeout"
     case overLimit = "over_limit"
     case bodyTooLarge = "body_too_large"
 
@@ -168,6 +186,7 @@ public enum ConnectionCloseReason: String, Sendable, CaseIterable {
         switch self {
         case .headerTimeout: return \.closedHeaderTimeout
         case .idleTimeout: return \.closedIdle
+        case .bodyTimeout: return \.closedBodyTimeout
         case .overLimit: return \.refusedOverLimit
         case .bodyTooLarge: return \.bodyTooLarge
         }
@@ -178,6 +197,7 @@ public enum ConnectionCloseReason: String, Sendable, CaseIterable {
         switch self {
         case .headerTimeout: return "header timeout"
         case .idleTimeout: return "idle"
+        case .bodyTimeout: return "body timeout"
         case .overLimit: return "over limit"
         case .bodyTooLarge: return "413"
         }

@@ -23,6 +23,33 @@ import LoopScopeWire
         }
     }
 
+    @Test func aBodyThatStopsArrivingHasItsConnectionClosedAtTheBodyTimeoutAndCounted() async throws {
+        try await TestServer.with(configure: { $0.connections.bodyTimeout = .milliseconds(300) }) { t in
+            let c = try RawConnection(port: t.port)
+            c.send("POST /hello HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789")
+            let (text, closedAfter) = c.readUntilClosed(timeout: .seconds(5))
+            let after = try #require(closedAfter, "the connection was not closed")
+            #expect(text.isEmpty)
+            #expect(after >= .milliseconds(250) && after < .seconds(3), "closed after \(after)")
+            #expect(await eventually { t.server.snapshot().connections?.closedBodyTimeout == 1 })
+        }
+    }
+
+    @Test func aBodyTricklingInFasterThanTheBodyTimeoutIsReadAndAnswered() async throws {
+        try await TestServer.with(configure: { $0.connections.bodyTimeout = .milliseconds(300) }) { t in
+            let c = try RawConnection(port: t.port)
+            c.send("POST /hello HTTP/1.1\r\nHost: x\r\nContent-Length: 8\r\n\r\n")
+            // 8 bytes, one every 100 ms: 800 ms in all, never 300 ms apart.
+            for byte in "abcdefgh" {
+                try await Task.sleep(for: .milliseconds(100))
+                c.send(String(byte))
+            }
+            let response = try #require(c.readResponse(timeout: .seconds(5)), "no answer")
+            #expect(response.hasPrefix("HTTP/1.1 "))
+            #expect(t.server.snapshot().connections?.closedBodyTimeout == 0)
+        }
+    }
+
     @Test func anIdleKeepAliveConnectionIsClosedAfterTheIdleTimeoutAndCounted() async throws {
         try await TestServer.with(configure: { $0.connections.idleTimeout = .milliseconds(300) }) { t in
             let c = try RawConnection(port: t.port)

@@ -9,6 +9,7 @@ import LoopScopeWire
         var l = ConnectionLimits()
         l.headerTimeout = .milliseconds(300)
         l.idleTimeout = .milliseconds(200)
+        l.bodyTimeout = .milliseconds(250)
         return l
     }
 
@@ -27,6 +28,29 @@ import LoopScopeWire
         #expect(t.fired(generation: header) == .none)
         guard case .arm(.idleTimeout, .milliseconds(200), let idle) = t.responseEnded() else { Issue.record("idle timer not armed"); return }
         #expect(t.fired(generation: idle) == .close(.idleTimeout))
+    }
+
+    @Test func aBodyMustKeepArrivingWithinTheBodyTimeoutBetweenReads() {
+        var t = ConnectionTimeouts(limits: Self.limits)
+        _ = t.opened()
+        guard case .arm(.bodyTimeout, .milliseconds(250), let first) = t.headReceived(bodyFollows: true) else { Issue.record("body timer not armed"); return }
+        // More of the body restarts it: the old timer is stale.
+        guard case .arm(.bodyTimeout, _, let second) = t.bytesRead() else { Issue.record("body timer not re-armed"); return }
+        #expect(t.fired(generation: first) == .none)
+        #expect(t.fired(generation: second) == .close(.bodyTimeout))
+        // Once the body ended, the request is being answered: no timeout.
+        #expect(t.bodyEnded() == .disarm)
+        #expect(t.fired(generation: second) == .none)
+        #expect(t.bytesRead() == .none, "bytes of a pipelined request while answering start nothing")
+    }
+
+    @Test func aHeadWithoutABodyArmsNoBodyTimer() {
+        var t = ConnectionTimeouts(limits: Self.limits)
+        _ = t.opened()
+        #expect(t.headReceived(bodyFollows: false) == .disarm)
+        #expect(t.bodyEnded() == .none)
+        guard case .arm(.idleTimeout, _, _) = t.responseEnded() else { Issue.record("idle timer not armed"); return }
+        #expect(!t.readingBody)
     }
 
     @Test func theFirstByteAfterAnIdleSpellStartsTheHeaderTimeout() {

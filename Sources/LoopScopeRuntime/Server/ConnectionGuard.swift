@@ -4,14 +4,16 @@ import LoopScopeWire
 /// What `HTTPHandler` tells the connection's `ConnectionGuard`, as outbound user events (they
 /// travel from the handler towards the socket, through the HTTP codec, to the guard).
 enum HTTPConnectionEvent: Sendable {
-    /// A complete request head was decoded.
-    case headReceived
+    /// A complete request head was decoded; `bodyFollows` when it announced a body.
+    case headReceived(bodyFollows: Bool)
+    /// The request's body was read to its end.
+    case bodyEnded
     /// A response is written in full and the connection stays open for the next request.
     case responseEnded
 }
 
-/// The first handler of an HTTP connection (next to the socket): applies the header-read and
-/// idle keep-alive timeouts (`ConnectionTimeouts` decides, this does the I/O) and counts the
+/// The first handler of an HTTP connection (next to the socket): applies the header-read,
+/// body-read and idle keep-alive timeouts (`ConnectionTimeouts` decides, this does the I/O) and counts the
 /// connections it closes. Sees raw bytes, so the first byte of a request ends an idle spell.
 /// Lives on the connection's event loop.
 final class ConnectionGuard: ChannelDuplexHandler {
@@ -51,7 +53,8 @@ final class ConnectionGuard: ChannelDuplexHandler {
             return
         }
         switch event {
-        case .headReceived: apply(timeouts.headReceived(), context: context)
+        case .headReceived(let bodyFollows): apply(timeouts.headReceived(bodyFollows: bodyFollows), context: context)
+        case .bodyEnded: apply(timeouts.bodyEnded(), context: context)
         case .responseEnded: apply(timeouts.responseEnded(), context: context)
         }
         promise?.succeed(())

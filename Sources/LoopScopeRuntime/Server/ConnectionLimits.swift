@@ -17,6 +17,9 @@ public struct ConnectionLimits: Sendable, Equatable {
     /// A keep-alive connection with no request begun this long after its last response is
     /// closed.
     public var idleTimeout: TimeAmount = .seconds(5)
+    /// A request body must keep arriving: a connection with no byte of its body within this
+    /// of the previous one (or of the head) is closed (nginx's `client_body_timeout`).
+    public var bodyTimeout: TimeAmount = .seconds(10)
     /// Connections served at once. A connection accepted over it is answered 503 with
     /// `Retry-After`, its output closed at once, and it is closed when the client closes or
     /// after `lingerTimeout`, without its request being read. Defaults to
@@ -43,7 +46,7 @@ public struct ConnectionLimits: Sendable, Equatable {
     /// closing a socket with unread input resets it, and the client could lose the response.
     public static let lingerTimeout: TimeAmount = .seconds(2)
 
-    /// Both timeouts, milliseconds: 1 ms to an hour.
+    /// The timeouts, milliseconds: 1 ms to an hour.
     public static let timeoutMillisRange = 1...3_600_000
     /// `maxConnections`.
     public static let maxConnectionsRange = 1...1_000_000
@@ -52,7 +55,7 @@ public struct ConnectionLimits: Sendable, Equatable {
 
     /// Throws for limits no server can run with.
     public func validate() throws(RuntimeError) {
-        for (name, t) in [("header timeout", headerTimeout), ("idle timeout", idleTimeout)] {
+        for (name, t) in [("header timeout", headerTimeout), ("idle timeout", idleTimeout), ("body timeout", bodyTimeout)] {
             let ms = Int(t.nanoseconds / 1_000_000)
             guard Self.timeoutMillisRange.contains(ms) else {
                 throw .invalidConfiguration("\(name) must be \(Self.timeoutMillisRange.lowerBound)...\(Self.timeoutMillisRange.upperBound) ms, got \(ms) ms")

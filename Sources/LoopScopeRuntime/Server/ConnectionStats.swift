@@ -10,6 +10,7 @@ final class ConnectionStats: Sendable {
     private let accepted = Atomic<UInt64>(0)
     private let closedHeaderTimeout = Atomic<UInt64>(0)
     private let closedIdle = Atomic<UInt64>(0)
+    private let closedBodyTimeout = Atomic<UInt64>(0)
     private let refusedOverLimit = Atomic<UInt64>(0)
     private let bodyTooLarge = Atomic<UInt64>(0)
 
@@ -35,6 +36,7 @@ final class ConnectionStats: Sendable {
         switch reason {
         case .headerTimeout: closedHeaderTimeout.add(1, ordering: .relaxed)
         case .idleTimeout: closedIdle.add(1, ordering: .relaxed)
+        case .bodyTimeout: closedBodyTimeout.add(1, ordering: .relaxed)
         case .overLimit: refusedOverLimit.add(1, ordering: .relaxed)
         case .bodyTooLarge: bodyTooLarge.add(1, ordering: .relaxed)
         }
@@ -43,6 +45,7 @@ final class ConnectionStats: Sendable {
     func figures() -> ConnectionFigures {
         ConnectionFigures(open: UInt64(max(0, open.load(ordering: .relaxed))), limit: UInt64(limit), accepted: accepted.load(ordering: .relaxed),
                           closedHeaderTimeout: closedHeaderTimeout.load(ordering: .relaxed), closedIdle: closedIdle.load(ordering: .relaxed),
-                          refusedOverLimit: refusedOverLimit.load(ordering: .relaxed), bodyTooLarge: bodyTooLarge.load(ordering: .relaxed))
+                          refusedOverLimit: refusedOverLimit.load(ordering: .relaxed), bodyTooLarge: bodyTooLarge.load(ordering: .relaxed),
+                          closedBodyTimeout: closedBodyTimeout.load(ordering: .relaxed))
     }
 }

@@ -5,8 +5,9 @@ import LoopScopeWire
 /// Pure: the handler (`ConnectionGuard`) reports events and carries out the actions.
 ///
 /// A connection waits for a request head under the header-read timeout (from its accept for
-/// the first request, from the first byte of each later one), is under no timeout while its
-/// requests are being answered, and waits for the next request under the idle timeout.
+/// the first request, from the first byte of each later one), reads a request's body under
+/// the body-read timeout (between successive reads), is under no timeout while its requests
+/// are being answered, and waits for the next request under the idle timeout.
 struct ConnectionTimeouts: Equatable {
     enum Phase: Equatable {
         /// Waiting for a request head to be complete.
@@ -29,6 +30,8 @@ struct ConnectionTimeouts: Equatable {
 
     let limits: ConnectionLimits
     private(set) var phase: Phase = .awaitingHead
+    /// The latest request's body is still being read.
+    private(set) var readingBody = false
     /// Bumped at every arm and disarm: a timer that fires with an older one is stale.
     private(set) var generation = 0
 
@@ -40,24 +43,39 @@ struct ConnectionTimeouts: Equatable {
         return arm(.headerTimeout, limits.headerTimeout)
     }
 
-    /// Bytes arrived: the first of a request after an idle spell starts the header timeout.
+    /// Bytes arrived: the first of a request after an idle spell starts the header timeout;
+    /// more of a body restarts the body timeout.
     mutating func bytesRead() -> Action {
+        if readingBody, case .answering = phase { return arm(.bodyTimeout, limits.bodyTimeout) }
         guard phase == .idle else { return .none }
         phase = .awaitingHead
         return arm(.headerTimeout, limits.headerTimeout)
     }
 
-    /// A complete request head was decoded.
-    mutating func headReceived() -> Action {
+    /// A complete request head was decoded; `bodyFollows` when it announced a body.
+    mutating func headReceived(bodyFollows: Bool = false) -> Action {
+        let timerArmed: Bool
         switch phase {
         case .answering(let n):
             phase = .answering(requests: n + 1)
-            return .none
+            timerArmed = readingBody
         case .awaitingHead, .idle:
             phase = .answering(requests: 1)
-            generation += 1
-            return .disarm
+            timerArmed = true
         }
+        readingBody = bodyFollows
+        if bodyFollows { return arm(.bodyTimeout, limits.bodyTimeout) }
+        guard timerArmed else { return .none }
+        generation += 1
+        return .disarm
+    }
+
+    /// The body of the latest request was read to its end.
+    mutating func bodyEnded() -> Action {
+        guard readingBody else { return .none }
+        readingBody = false
+        generation += 1
+        return .disarm
     }
 
     /// A response was written in full and the connection stays open.
@@ -68,6 +86,7 @@ struct ConnectionTimeouts: Equatable {
             return .none
         }
         phase = .idle
+        readingBody = false
         return arm(.idleTimeout, limits.idleTimeout)
     }
 
@@ -84,7 +103,7 @@ struct ConnectionTimeouts: Equatable {
         switch phase {
         case .awaitingHead: return .close(.headerTimeout)
         case .idle: return .close(.idleTimeout)
-        case .answering: return .none
+        case .answering: return readingBody ? .close(.bodyTimeout) : .none
         }
     }
 

@@ -38,7 +38,9 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         guard !ending else { return }
         switch unwrapInboundIn(data) {
         case .head(let h):
-            context.triggerUserOutboundEvent(HTTPConnectionEvent.headReceived, promise: nil)
+            // A body follows when the head declares a length over 0 or a chunked encoding.
+            let bodyFollows = h.headers.first(name: "content-length").flatMap(Int.init).map { $0 > 0 } ?? h.headers.contains(name: "transfer-encoding")
+            context.triggerUserOutboundEvent(HTTPConnectionEvent.headReceived(bodyFollows: bodyFollows), promise: nil)
             if let declared = h.headers.first(name: "content-length").flatMap(Int.init), declared > core.configuration.maxBodyBytes {
                 refuseAtHead(context: context, declared: declared)
                 return
@@ -58,6 +60,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 body!.writeBuffer(&chunk)
             }
         case .end:
+            if head != nil { context.triggerUserOutboundEvent(HTTPConnectionEvent.bodyEnded, promise: nil) }
             guard let head else { return }
             self.head = nil
             if tooLarge {
