@@ -129,7 +129,7 @@ let package = Package(
             name: "LoopScopeCLI",
             dependencies: [
                 "LoopScopeRuntime", "LoopScopeAgent", "LoopScopeClient", "LoopScopeWire", "LoopScopeTUI",
-                "LoopScopeCurses", "LoopScopeDemo",
+                "LoopScopeCurses", "LoopScopeDemo", "CLoopScopeSys",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <fcntl.h>
+#include <spawn.h>
 #ifdef __linux__
 #include <sys/prctl.h>
 #endif
@@ -106,5 +107,14 @@ int64_t loopscope_thread_cpu_nanos(int32_t tid) {
 #else
     (void)tid;
     return -1;
+#endif
+}
+
+int loopscope_spawn_close_from(posix_spawn_file_actions_t *actions, int from) {
+#if defined(__linux__) && defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+    return posix_spawn_file_actions_addclosefrom_np(actions, from);
+#else
+    (void)actions; (void)from;
+    return ENOSYS;
 #endif
 }

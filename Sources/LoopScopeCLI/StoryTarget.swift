@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import Logging
+import CLoopScopeSys
 import LoopScopeAgent
 import LoopScopeClient
 import LoopScopeDemo
@@ -80,6 +81,7 @@ final class HummingbirdDemoProcess: Sendable {
         posix_spawn_file_actions_adddup2(&actions, input[0], 0)
         posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        _ = loopscope_spawn_close_from(&actions, 3)
         let argv = [executable, "--port", "\(port)", "--name", "hummingbird-demo", "--control-dir", controlDir,
                     "--offload-threads", "\(offloadThreads)", "--exit-on-stdin-eof"]
         let env = ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }

@@ -50,6 +50,20 @@ import LoopScopeWire
         }
     }
 
+    @Test func aWorkerProcessSpawnedWhileAConnectionIsOpenDoesNotHoldItOpen() async throws {
+        try await TestServer.with(configure: { $0.connections.idleTimeout = .milliseconds(300) }) { t in
+            let c = try RawConnection(port: t.port)
+            c.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(c.readResponse(timeout: .seconds(5))?.hasPrefix("HTTP/1.1 200") == true)
+            // A new worker process starts while the connection is open…
+            t.server.core.processPool.resize(to: 2)
+            #expect(await eventually { t.server.processWorkerPIDs.count == 2 })
+            // …and the server's close still ends it for the client (the worker did not inherit it).
+            let (_, closedAfter) = c.readUntilClosed(timeout: .seconds(5))
+            #expect(closedAfter != nil, "the connection outlived the server's close")
+        }
+    }
+
     @Test func anIdleKeepAliveConnectionIsClosedAfterTheIdleTimeoutAndCounted() async throws {
         try await TestServer.with(configure: { $0.connections.idleTimeout = .milliseconds(300) }) { t in
             let c = try RawConnection(port: t.port)

@@ -82,6 +82,6 @@ import LoopScopeWire
 
     @Test func theTableSaysWhatTheServerClosedWhy() {
         let table = SnapshotTable.render(SnapshotJSONTests.rich())
-        #expect(table.contains("connections 3 open (limit 10), 20 accepted; closed by the server: header timeout 4, idle 5, over limit 6, 413 7"))
+        #expect(table.contains("connections 3 open (limit 10), 20 accepted; closed by the server: header timeout 4, idle 5, body timeout 0, over limit 6, 413 7"))
     }
 }

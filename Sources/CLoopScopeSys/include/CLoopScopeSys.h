@@ -2,6 +2,7 @@
 #define CLOOPSCOPESYS_H
 #include <sys/types.h>
 #include <stdint.h>
+#include <spawn.h>
 #include "LoopScopeStacks.h"
 
 /// Asks the kernel to SIGKILL the calling process when its parent thread exits (Linux; no-op elsewhere).
@@ -9,6 +10,13 @@ int loopscope_set_parent_death_signal(void);
 
 /// pipe2(fds, O_CLOEXEC). Returns 0 on success, -1 with errno.
 int loopscope_pipe_cloexec(int fds[2]);
+
+/// Adds "close every descriptor >= from" to a spawn's file actions (glibc 2.34+:
+/// posix_spawn_file_actions_addclosefrom_np), so a child inherits only what the actions before
+/// it set up. Sockets NIO accepts are not close-on-exec: without this, a process spawned while
+/// connections are open holds them, and a connection the server closes never ends for its
+/// client. Returns 0, or an errno (ENOSYS where unavailable).
+int loopscope_spawn_close_from(posix_spawn_file_actions_t *actions, int from);
 
 /// Sets the calling thread's name (at most 15 bytes are kept).
 void loopscope_set_thread_name(const char *name);

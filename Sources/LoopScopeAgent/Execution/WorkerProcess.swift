@@ -56,6 +56,9 @@ package final class WorkerProcess {
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, input[0], 0)
         posix_spawn_file_actions_adddup2(&actions, output[1], 1)
+        // Nothing else: not the server's client sockets (NIO's are not close-on-exec), which
+        // a worker holding them would keep open after the server closed them.
+        _ = loopscope_spawn_close_from(&actions, 3)
 
         let argv = [command.executable] + command.arguments
         var environment = ProcessInfo.processInfo.environment
