@@ -40,8 +40,9 @@ public final class ProcessPool: WorkerPool {
     private let drivers = NIOLockedValueBox(0)
     private static let idleCheckNanos: UInt64 = 100_000_000
 
+    /// `name`: the name on the wire; by default the kind's, `processes`.
     /// `polling`: how long idle drivers and workers poll before sleeping (see `PoolPolling`).
-    public init(name: String = "processes", size: Int, queueLimit: Int, command: WorkerCommand, events: EventLog? = nil,
+    public init(name: String = PoolKind.processes.rawValue, size: Int, queueLimit: Int, command: WorkerCommand, events: EventLog? = nil,
                 polling: TimeAmount = PoolPolling.defaultWindow) {
         signal(SIGPIPE, SIG_IGN)
         self.name = name
@@ -98,7 +99,7 @@ public final class ProcessPool: WorkerPool {
             w.residentBytes = WorkerProcess.residentBytes(pid: w.pid)
             return w
         }
-        var f = PoolFigures(name: name, kind: "processes", size: g.size, live: workers.count, busy: g.busy, queued: g.queued, queueLimit: g.limit, workers: workers)
+        var f = PoolFigures(name: name, kind: .processes, size: g.size, live: workers.count, busy: g.busy, queued: g.queued, queueLimit: g.limit, workers: workers)
         stats.fill(&f)
         return f
     }

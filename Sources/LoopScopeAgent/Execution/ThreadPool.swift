@@ -15,10 +15,11 @@ public final class ThreadPool: WorkerPool {
     private static let idleTimeoutNanos: UInt64 = 1_000_000_000
 
     /// - Parameters:
+    ///   - name: the name on the wire; by default the kind's, `threads`.
     ///   - size: threads to start.
     ///   - queueLimit: jobs that may wait; more are refused.
     ///   - polling: how long an idle thread polls for work before sleeping (see `PoolPolling`).
-    public init(name: String = "threads", size: Int, queueLimit: Int, polling: TimeAmount = PoolPolling.defaultWindow) {
+    public init(name: String = PoolKind.threads.rawValue, size: Int, queueLimit: Int, polling: TimeAmount = PoolPolling.defaultWindow) {
         self.name = name
         self.queue = WorkQueue(size: 0, limit: queueLimit, spinNanos: PoolPolling.nanos(polling))
         resize(to: size)
@@ -80,7 +81,7 @@ public final class ThreadPool: WorkerPool {
 
     public func figures() -> PoolFigures {
         let g = queue.gauges
-        var f = PoolFigures(name: name, kind: "threads", size: g.size, live: g.live, busy: g.busy, queued: g.queued, queueLimit: g.limit)
+        var f = PoolFigures(name: name, kind: .threads, size: g.size, live: g.live, busy: g.busy, queued: g.queued, queueLimit: g.limit)
         stats.fill(&f)
         return f
     }
