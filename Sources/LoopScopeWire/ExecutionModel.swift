@@ -11,11 +11,12 @@ public enum ExecutionModel: String, Codable, Sendable, CaseIterable, Hashable {
     /// The runtime's resizable pool of worker processes.
     case processes
 
-    /// The pool that runs this model's compute stages, if it is one of the runtime's pools.
-    public var poolName: String? {
+    /// The kind of pool that runs this model's compute stages; nil for `loop` and `task`.
+    /// The one link between models and pools (`Snapshot.pool(for:)` reads it).
+    public var pool: PoolKind? {
         switch self {
-        case .threads: return "threads"
-        case .processes: return "processes"
+        case .threads: return .threads
+        case .processes: return .processes
         case .loop, .task: return nil
         }
     }

@@ -87,6 +87,12 @@ public struct Snapshot: Codable, Sendable, Equatable {
     /// The pool with this name.
     public func pool(_ name: String) -> PoolFigures? { pools.first { $0.name == name } }
 
+    /// The pool that runs `model`'s compute stages: the first of the model's kind (a server
+    /// registers its own pools before any of the application's); nil for `loop` and `task`.
+    public func pool(for model: ExecutionModel) -> PoolFigures? {
+        model.pool.flatMap { kind in pools.first { $0.kind == kind } }
+    }
+
     /// Where `route`'s work stalled an executor, with the executor's name: most stalled time
     /// over the last 60 s first (then since start).
     public func stallSites(of route: String) -> [(executor: String, site: StallSite)] {
@@ -344,11 +350,11 @@ public struct StallInProgress: Codable, Sendable, Equatable {
     }
 }
 
-/// One pool of workers (threads or processes).
+/// One pool of workers: threads, worker processes or resources such as connections.
 public struct PoolFigures: Codable, Sendable, Equatable {
     public var name: String
-    /// `threads` or `processes`.
-    public var kind: String
+    /// What its workers are: `threads`, `processes` or `connections`.
+    public var kind: PoolKind
     /// Workers the pool is sized to.
     public var size: Int
     /// Workers alive now (differs from `size` while growing, shrinking or restarting).
@@ -374,10 +380,10 @@ public struct PoolFigures: Codable, Sendable, Equatable {
     public var runTime: WindowedPercentiles
     /// Per second, the largest queue depth seen; oldest first.
     public var queueHistory: [Int]
-    /// Process workers (empty for threads).
+    /// Its workers one by one, for kinds that list them (`PoolKind.listsWorkers`); else empty.
     public var workers: [WorkerFigures]
 
-    public init(name: String, kind: String, size: Int, live: Int, busy: Int, queued: Int, queueLimit: Int, completed: UInt64 = 0, rejected: UInt64 = 0, failed: UInt64 = 0, completedPerSecond: Double = 0, queueWait: WindowedPercentiles = .init(), runTime: WindowedPercentiles = .init(), queueHistory: [Int] = [], workers: [WorkerFigures] = []) {
+    public init(name: String, kind: PoolKind, size: Int, live: Int, busy: Int, queued: Int, queueLimit: Int, completed: UInt64 = 0, rejected: UInt64 = 0, failed: UInt64 = 0, completedPerSecond: Double = 0, queueWait: WindowedPercentiles = .init(), runTime: WindowedPercentiles = .init(), queueHistory: [Int] = [], workers: [WorkerFigures] = []) {
         self.name = name
         self.kind = kind
         self.size = size

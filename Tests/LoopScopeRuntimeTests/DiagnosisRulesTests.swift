@@ -44,7 +44,7 @@ import LoopScopeWire
 
     @Test func aQueueingPoolIsResizedByLittlesLaw() {
         // 300 req/s × 10 ms blocking service = 3 busy workers; ×1.25 headroom → 4.
-        var pool = PoolFigures(name: "threads", kind: "threads", size: 2, live: 2, busy: 2, queued: 30, queueLimit: 1024)
+        var pool = PoolFigures(name: "threads", kind: .threads, size: 2, live: 2, busy: 2, queued: 30, queueLimit: 1024)
         pool.runTime.last10s.mean = 10_000
         let r = route("/sleep", model: .threads, wall: 10_000, cpu: 20, rate: 300, queue: 40_000)
         let d = DiagnosisRules.diagnose(snapshot(routes: [r], pools: [pool], cores: 2))
@@ -53,7 +53,7 @@ import LoopScopeWire
     }
 
     @Test func aCPUPoolQueueingAtTheCoreCountIsSaturatedNotResized() {
-        var pool = PoolFigures(name: "threads", kind: "threads", size: 2, live: 2, busy: 2, queued: 30, queueLimit: 1024, rejected: 5)
+        var pool = PoolFigures(name: "threads", kind: .threads, size: 2, live: 2, busy: 2, queued: 30, queueLimit: 1024, rejected: 5)
         pool.runTime.last10s.mean = 50_000
         let r = route("/report", model: .threads, wall: 50_000, cpu: 49_000, rate: 100, queue: 200_000)
         let d = DiagnosisRules.diagnose(snapshot(routes: [r], pools: [pool], cores: 2))
@@ -62,7 +62,7 @@ import LoopScopeWire
     }
 
     @Test func aCPUPoolLargerThanTheCoresIsOversubscribed() {
-        var pool = PoolFigures(name: "threads", kind: "threads", size: 8, live: 8, busy: 2, queued: 0, queueLimit: 1024)
+        var pool = PoolFigures(name: "threads", kind: .threads, size: 8, live: 8, busy: 2, queued: 0, queueLimit: 1024)
         pool.runTime.last10s.mean = 5_000
         let d = DiagnosisRules.diagnose(snapshot(routes: [route("/hash", model: .threads, wall: 5_000, cpu: 4_900)], pools: [pool], cores: 2))
         #expect(d.map(\.id) == ["oversubscribed:threads"])
@@ -72,7 +72,7 @@ import LoopScopeWire
     @Test func aRouteCrashingWorkersIsReportedWithoutAnAutomaticAction() {
         var r = route("/report", model: .processes, wall: 5_000, cpu: 4_900)
         r.status.s5xx = 3
-        let pool = PoolFigures(name: "processes", kind: "processes", size: 2, live: 2, busy: 0, queued: 0, queueLimit: 10, failed: 3,
+        let pool = PoolFigures(name: "processes", kind: .processes, size: 2, live: 2, busy: 0, queued: 0, queueLimit: 10, failed: 3,
                                workers: [WorkerFigures(pid: 10, jobsDone: 5, restarts: 3, residentBytes: 0, busy: false)])
         let d = DiagnosisRules.diagnose(snapshot(routes: [r], pools: [pool]))
         #expect(d.map(\.id) == ["failing-in-pool:/report"])

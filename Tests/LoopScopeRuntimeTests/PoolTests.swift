@@ -14,6 +14,18 @@ import LoopScopeWire
         func release() { c.lock(); open = true; c.unlock(); c.broadcast() }
     }
 
+    @Test func eachPoolReportsItsKindAndEachPooledModelRunsOnTheServersPoolOfThatKind() async throws {
+        #expect(ResourcePool(name: "db", size: 1, waitLimit: 1) { 0 }.figures().kind == .connections)
+        let t = try await TestServer.start()
+        defer { Task { await t.stop() } }
+        let s = t.server.snapshot()
+        #expect(s.pools.map(\.kind) == [.threads, .processes])
+        for model in ExecutionModel.allCases {
+            #expect(s.pool(for: model)?.kind == model.pool)
+            #expect(s.pool(for: model)?.name == model.pool?.rawValue, "the server's own pools are named after their kinds")
+        }
+    }
+
     @Test func queueDepthEqualsTheJobsWaitingWhileEveryWorkerIsHeld() throws {
         let pool = ThreadPool(size: 2, queueLimit: 100)
         let gate = Gate()

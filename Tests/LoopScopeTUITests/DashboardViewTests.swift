@@ -128,14 +128,14 @@ import LoopScopeWire
         let all = lines.joined()
         #expect(all.unicodeScalars.allSatisfy { $0.isASCII })
         #expect(lines[0].hasSuffix("* live 10 Hz"))
-        #expect(lines[2].hasSuffix("__+@#"))
+        #expect(lines[2].hasSuffix("__+#%"))
     }
 
     @Test func helpOverlayListsTheKeys() {
         var s = Fixtures.live()
         _ = s.handle(.character("?"), now: 1)
         let all = text(s).joined(separator: "\n")
-        #expect(all.contains("run the selected route on loop / task / threads / processes"))
+        #expect(all.contains("1 / 2 / 3 / 4       run the route on loop / task / threads / processes"))
         _ = s.handle(.character("x"), now: 2)
         #expect(s.screen == .main)
     }

@@ -20,9 +20,9 @@ enum Fixtures {
         var tasks = LoopFigures(name: "tasks", lag: WindowedPercentiles(last10s: Percentiles(count: 10, p50: 100, p99: 200, max: 1_000)), lagHistory: [100, 100])
         tasks.stallSites = [StallSite(function: "FakeAsync.renderPage(milliseconds:seed:) (async)", frames: ["FakeAsync.renderPage(milliseconds:seed:) (async)"],
                                       state: .running, route: "/render", last60s: StallTotals(micros: 95_000, stalls: 4), maxMicros: 31_000, lastSeen: time - 1)]
-        let threads = PoolFigures(name: "threads", kind: "threads", size: 4, live: 4, busy: 4, queued: 37, queueLimit: 1024, completed: 5000, completedPerSecond: 410,
+        let threads = PoolFigures(name: "threads", kind: .threads, size: 4, live: 4, busy: 4, queued: 37, queueLimit: 1024, completed: 5000, completedPerSecond: 410,
                                   queueWait: WindowedPercentiles(last10s: Percentiles(count: 100, p99: 18_000)), queueHistory: [0, 3, 10, 37])
-        let processes = PoolFigures(name: "processes", kind: "processes", size: 2, live: 2, busy: 1, queued: 0, queueLimit: 1024, completedPerSecond: 35,
+        let processes = PoolFigures(name: "processes", kind: .processes, size: 2, live: 2, busy: 1, queued: 0, queueLimit: 1024, completedPerSecond: 35,
                                     workers: [WorkerFigures(pid: 501, jobsDone: 10, restarts: 0, residentBytes: 8_000_000, busy: true),
                                               WorkerFigures(pid: 502, jobsDone: 12, restarts: 1, residentBytes: 9_000_000, busy: false)])
         func route(_ path: String, _ model: ExecutionModel, rate: Double, p50: UInt64, p99: UInt64, cls: WorkClass, held: Double) -> RouteFigures {

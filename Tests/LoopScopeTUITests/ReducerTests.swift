@@ -29,6 +29,20 @@ import LoopScopeWire
         #expect(s.handle(.enter, now: 1) == [.send(.limit(pool: "processes", limit: 9), label: "limit processes to 9")])
     }
 
+    @Test func enterOnAPoolOpensItsWorkersOnlyForKindsThatListThem() {
+        for kind in PoolKind.allCases {
+            var snapshot = Fixtures.snapshot()
+            snapshot.pools = [PoolFigures(name: "pool", kind: kind, size: 1, live: 1, busy: 0, queued: 0, queueLimit: 1)]
+            var s = DashboardState(target: "t")
+            s.receive(snapshot, dropped: 0, now: 1)
+            _ = s.handle(.tab, now: 1)
+            #expect(DashboardView(glyphs: .unicode).render(s, rows: 24, columns: 80).lines.contains { $0.hasPrefix(">pool ") })
+            _ = s.handle(.enter, now: 1)
+            #expect(s.screen == (kind.listsWorkers ? .workers : .detail), "\(kind)")
+            #expect((s.workersPool != nil) == kind.listsWorkers)
+        }
+    }
+
     @Test func fixAppliesTheSelectedRoutesDiagnosis() {
         var s = Fixtures.live()
         #expect(s.handle(.character("f"), now: 1) == [.send(.fix(diagnosis: "cpu-on-loop:/hash"), label: "fix cpu-on-loop:/hash")])

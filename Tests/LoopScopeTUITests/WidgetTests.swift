@@ -4,14 +4,20 @@ import LoopScopeWire
 
 @Suite struct WidgetTests {
     @Test func sparklineScalesToTheLargestValue() {
-        #expect(Sparkline.render([0.0, 1, 2, 3, 4, 5, 6, 7], width: 8, glyphs: .unicode) == "▁▂▃▄▅▆▇█")
-        #expect(Sparkline.render([UInt64(5000), 10000], width: 4, glyphs: .unicode, maximum: 10000) == "  ▅█")
-        #expect(Sparkline.render([0.0, 7], width: 2, glyphs: .ascii) == "_@")
+        #expect(Sparkline.render([0.0, 1, 2, 3, 4, 5, 6, 7], width: 8) == "▁▂▃▄▅▆▇█")
+        #expect(Sparkline.render([UInt64(5000), 10000], width: 4, maximum: 10000) == "  ▅█")
     }
 
     @Test func splitBarFillsItsWidthInProportion() {
-        let bar = SplitBar.render(LatencySplit(queueMicros: 25, computeMicros: 50, ioMicros: 25), width: 8, glyphs: .ascii)
-        #expect(bar == "..####==")
+        #expect(SplitBar.render(LatencySplit(queueMicros: 25, computeMicros: 50, ioMicros: 25), width: 8) == "░░████▒▒")
+    }
+
+    @Test func asciiStandInsKeepEverySparklineLevelAndSplitPartApart() {
+        var b = ScreenBuffer(rows: 2, columns: 8)
+        b.write(0, 0, Sparkline.render([0.0, 1, 2, 3, 4, 5, 6, 7], width: 8))
+        b.write(1, 0, SplitBar.render(LatencySplit(loopWaitMicros: 25, queueMicros: 25, computeMicros: 25, ioMicros: 25), width: 8))
+        b.asciify()
+        #expect(b.lines == ["_.-=+*%#", "~~..##=="])
     }
 
     @Test func screenBufferReportsOnlyChangedRuns() {

@@ -6,7 +6,7 @@ import LoopScopeWire
     static func rich() -> Snapshot {
         var loop = LoopFigures(name: "loop \"0\"\n", lag: WindowedPercentiles(last1s: Percentiles(count: 3, p50: 1, p90: 2, p99: 3, p999: 4, max: 5, mean: 2.5)), stalls: 7, culprit: "/hash", culpritHeldMicros: 9, lagHistory: [1, 2, 3])
         loop.stallInProgress = StallInProgress(route: nil, heldMicros: 123_456)
-        let pool = PoolFigures(name: "processes", kind: "processes", size: 2, live: 2, busy: 1, queued: 3, queueLimit: 10, completed: 5, rejected: 1, failed: 2, completedPerSecond: 0.5,
+        let pool = PoolFigures(name: "processes", kind: .processes, size: 2, live: 2, busy: 1, queued: 3, queueLimit: 10, completed: 5, rejected: 1, failed: 2, completedPerSecond: 0.5,
                                queueHistory: [0, 3], workers: [WorkerFigures(pid: 77, jobsDone: 4, restarts: 1, residentBytes: 1 << 30, busy: true)])
         let route = RouteFigures(method: "GET", path: "/users/:id", model: .processes, requests: 10, inFlight: -1, rate1s: 1.25, rate10s: 1e-7, status: StatusCounts(s2xx: 1, s3xx: 2, s4xx: 3, s5xx: 4),
                                  p99History: [5], rateHistory: [6], split: LatencySplit(queueMicros: 1.5, computeMicros: 2, ioMicros: 3.75),

@@ -40,7 +40,7 @@ public final class LoopScopeAgent: Sendable {
                              logger: Logger = Logger(label: "loopscope")) async throws -> LoopScopeAgent {
         let loops = Array(group.makeIterator())
         let core = try AgentCore(configuration: configuration, loopCount: loops.count, routes: [], logger: logger)
-        let pool = ThreadPool(name: "threads", size: configuration.offloadThreads, queueLimit: configuration.offloadQueueLimit)
+        let pool = ThreadPool(size: configuration.offloadThreads, queueLimit: configuration.offloadQueueLimit)
         core.register(pools: [pool])
         core.setOffloadPool(pool)
         let agent = LoopScopeAgent(core: core, ownsOffloadPool: true)

@@ -11,6 +11,15 @@ public enum DiagnosisRules {
     /// The largest size suggested for a pool of blocking work.
     public static let maxBlockingPoolSize = 64
 
+    /// Whether a pool of this kind is never suggested more workers than cores, whatever its
+    /// routes do: worker processes exist to run CPU work apart from the server.
+    static func cappedAtCores(_ kind: PoolKind) -> Bool {
+        switch kind {
+        case .processes: return true
+        case .threads, .connections: return false
+        }
+    }
+
     public static func diagnose(_ s: Snapshot) -> [Diagnosis] {
         var out: [Diagnosis] = []
         for r in s.routes { out += routeRules(r, s) }
@@ -74,12 +83,12 @@ public enum DiagnosisRules {
                 action: .reroute(route: r.path, model: .threads)
             ))
         }
-        if let poolName = r.model.poolName, let pool = s.pool(poolName), r.status.s5xx > 0, pool.failed > 0 || pool.workers.contains(where: { $0.restarts > 0 }) {
+        if let pool = s.pool(for: r.model), r.status.s5xx > 0, pool.failed > 0 || pool.workers.contains(where: { $0.restarts > 0 }) {
             let restarts = pool.workers.reduce(0) { $0 + $1.restarts }
             if restarts > 0 || pool.failed > 0 {
                 out.append(Diagnosis(
                     id: "failing-in-pool:\(r.path)", severity: restarts > 0 ? .critical : .warning,
-                    summary: "\(r.path) fails in the \(poolName) pool: \(pool.failed) jobs failed\(restarts > 0 ? ", \(restarts) worker restarts" : ""). Check the job; moving a crashing job into the server would take the server down with it.",
+                    summary: "\(r.path) fails in the \(pool.name) pool: \(pool.failed) jobs failed\(restarts > 0 ? ", \(restarts) worker restarts" : ""). Check the job; moving a crashing job into the server would take the server down with it.",
                     evidence: ["\(r.status.s5xx) responses 5xx", "pool failed \(pool.failed)", "worker restarts \(restarts)"],
                     action: nil
                 ))
@@ -92,11 +101,11 @@ public enum DiagnosisRules {
 
     static func poolRules(_ p: PoolFigures, _ s: Snapshot) -> [Diagnosis] {
         var out: [Diagnosis] = []
-        let routes = s.routes.filter { $0.model.poolName == p.name }
+        let routes = s.routes.filter { s.pool(for: $0.model)?.name == p.name }
         let arrival = routes.reduce(0.0) { $0 + $1.rate10s }
         let service = p.runTime.last10s.mean / 1_000_000
         let cpuBound = !routes.isEmpty && routes.allSatisfy { $0.workClass == .cpu }
-        let cap = cpuBound || p.kind == "processes" ? max(s.server.cores, 1) : maxBlockingPoolSize
+        let cap = cpuBound || cappedAtCores(p.kind) ? max(s.server.cores, 1) : maxBlockingPoolSize
         let latency = routes.reduce(0.0) { $0 + $1.split.queueMicros + $1.split.computeMicros + $1.split.ioMicros }
         let queue = routes.reduce(0.0) { $0 + $1.split.queueMicros }
         if latency > 0, queue / latency >= queueShare, p.queued > 0 || p.queueWait.last1s.p99 > 1_000 || p.rejected > 0 {

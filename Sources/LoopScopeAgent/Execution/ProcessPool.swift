@@ -44,9 +44,10 @@ public final class ProcessPool: WorkerPool {
     private let drivers = NIOLockedValueBox(0)
     private static let idleCheckNanos: UInt64 = 100_000_000
 
+    /// `name`: the name on the wire; by default the kind's, `processes`.
     /// `polling`: how long idle drivers and workers poll before sleeping (see `PoolPolling`);
     /// `jobTimeout`: jobs running longer are answered 504 and their worker replaced (nil: none).
-    public init(name: String = "processes", size: Int, queueLimit: Int, command: WorkerCommand, events: EventLog? = nil,
+    public init(name: String = PoolKind.processes.rawValue, size: Int, queueLimit: Int, command: WorkerCommand, events: EventLog? = nil,
                 polling: TimeAmount = PoolPolling.defaultWindow, jobTimeout: TimeAmount? = nil) {
         signal(SIGPIPE, SIG_IGN)
         self.name = name
@@ -104,7 +105,7 @@ public final class ProcessPool: WorkerPool {
             w.residentBytes = WorkerProcess.residentBytes(pid: w.pid)
             return w
         }
-        var f = PoolFigures(name: name, kind: "processes", size: g.size, live: workers.count, busy: g.busy, queued: g.queued, queueLimit: g.limit, workers: workers)
+        var f = PoolFigures(name: name, kind: .processes, size: g.size, live: workers.count, busy: g.busy, queued: g.queued, queueLimit: g.limit, workers: workers)
         stats.fill(&f)
         if jobTimeoutNanos == 0 { f.timedOut = nil }
         return f

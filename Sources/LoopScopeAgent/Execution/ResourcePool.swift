@@ -104,7 +104,7 @@ public final class ResourcePool<Resource>: WorkerPool, @unchecked Sendable {
 
     public func figures() -> PoolFigures {
         condition.lock()
-        var f = PoolFigures(name: name, kind: "connections", size: size, live: created, busy: busy, queued: waiting, queueLimit: limit)
+        var f = PoolFigures(name: name, kind: .connections, size: size, live: created, busy: busy, queued: waiting, queueLimit: limit)
         condition.unlock()
         stats.fill(&f)
         return f

@@ -22,12 +22,13 @@ public final class ThreadPool: WorkerPool {
     private static let idleTimeoutNanos: UInt64 = 1_000_000_000
 
     /// - Parameters:
+    ///   - name: the name on the wire; by default the kind's, `threads`.
     ///   - size: threads to start.
     ///   - queueLimit: jobs that may wait; more are refused.
     ///   - polling: how long an idle thread polls for work before sleeping (see `PoolPolling`).
     ///   - jobTimeout: compute jobs (`run`) running longer are answered 504 and their thread
     ///     replaced; nil for none.
-    public init(name: String = "threads", size: Int, queueLimit: Int, polling: TimeAmount = PoolPolling.defaultWindow,
+    public init(name: String = PoolKind.threads.rawValue, size: Int, queueLimit: Int, polling: TimeAmount = PoolPolling.defaultWindow,
                 jobTimeout: TimeAmount? = nil, events: EventLog? = nil) {
         self.name = name
         self.jobTimeoutNanos = UInt64(max(0, jobTimeout?.nanoseconds ?? 0))
@@ -113,7 +114,7 @@ public final class ThreadPool: WorkerPool {
 
     public func figures() -> PoolFigures {
         let g = queue.gauges
-        var f = PoolFigures(name: name, kind: "threads", size: g.size, live: g.live, busy: g.busy, queued: g.queued, queueLimit: g.limit)
+        var f = PoolFigures(name: name, kind: .threads, size: g.size, live: g.live, busy: g.busy, queued: g.queued, queueLimit: g.limit)
         stats.fill(&f)
         if jobTimeoutNanos == 0 { f.timedOut = nil }
         return f

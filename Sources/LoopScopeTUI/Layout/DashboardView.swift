@@ -23,11 +23,11 @@ public struct DashboardView {
             main(&b, state)
             if state.screen == .help { help(&b) }
         case .detail:
-            RouteDetailView(glyphs: glyphs).render(&b, state, top: 1, bottom: rows - 2)
+            RouteDetailView().render(&b, state, top: 1, bottom: rows - 2)
         case .workers:
             workers(&b, state)
         case .stallSites:
-            StallSitesView(glyphs: glyphs).render(&b, state, top: 1, bottom: rows - 2)
+            StallSitesView().render(&b, state, top: 1, bottom: rows - 2)
         }
         statusLine(&b, state)
         keysLine(&b, state)
@@ -78,8 +78,8 @@ public struct DashboardView {
         let dropped = st.framesDropped > 0 ? "  dropped \(st.framesDropped)" : ""
         switch st.connection {
         case .connecting: return ("connecting…", .warn)
-        case .live where st.paused: return ("❚❚ paused\(dropped)".replacingOccurrences(of: "❚❚", with: glyphs == .unicode ? "❚❚" : "||"), .warn)
-        case .live: return ("\(glyphs.live) live \(st.refreshHz) Hz\(dropped)", .good)
+        case .live where st.paused: return ("❚❚ paused\(dropped)", .warn)
+        case .live: return ("● live \(st.refreshHz) Hz\(dropped)", .good)
         case .reconnecting(_, let at):
             return ("server gone: reconnecting in \(max(0, Int((at - st.now).rounded(.up))))s", .bad)
         case .replaying:
@@ -106,19 +106,7 @@ public struct DashboardView {
     }
 
     private func keysLine(_ b: inout ScreenBuffer, _ st: DashboardState) {
-        let keys: String
-        switch st.screen {
-        case .detail: keys = " Esc back  1-4 model  m cycle  f fix  p pause  d dump  ? help  q quit"
-        case .workers: keys = " Esc back  +/- size  n size  L limit  p pause  ? help  q quit"
-        case .stallSites: keys = " Esc back  t back  p pause  d dump  ? help  q quit"
-        default:
-            if st.replay != nil {
-                keys = " Space play/pause  ← → step  [ ] speed  g G start/end  Enter detail  ? help  q quit"
-            } else {
-                keys = " ↑↓ Tab  1-4 model  +/- size  f fix  t stalls  s sort  p pause  ? help  q quit"
-            }
-        }
-        b.write(b.rows - 1, 0, glyphs == .unicode ? keys : keys.replacingOccurrences(of: "↑↓", with: "j/k").replacingOccurrences(of: "← →", with: ", ."), .muted)
+        b.write(b.rows - 1, 0, KeyMap.hints(st.hintContext, glyphs, width: b.columns), .muted)
     }
 
     // MARK: - Main screen
@@ -161,7 +149,7 @@ public struct DashboardView {
         // Routes.
         let routeFocus = st.focus == .routes
         let pathW = max(10, w - 68)
-        let sortMark: (RouteSort.Column) -> String = { c in st.sort.column == c ? String(st.sort.descending ? glyphs.down : glyphs.up) : " " }
+        let sortMark: (RouteSort.Column) -> String = { c in st.sort.column == c ? (st.sort.descending ? "▼" : "▲") : " " }
         var head = " " + Columns.left("ROUTES" + sortMark(.route), pathW) + Columns.left("model" + sortMark(.model), 10)
         head += Columns.right("req/s" + sortMark(.rate), 7) + Columns.right("p50" + sortMark(.p50), 8) + Columns.right("p99" + sortMark(.p99), 8)
         head += Columns.right("max" + sortMark(.max), 8) + Columns.right("5xx" + sortMark(.errors), 6) + "  " + Columns.left("class" + sortMark(.workClass), 9) + Columns.right("held" + sortMark(.held), 9)
@@ -220,7 +208,7 @@ public struct DashboardView {
         } else {
             c = b.write(row, c, Columns.left(e.culprit ?? "", 17), Style(.yellow))
         }
-        let spark = Sparkline.render(e.lagHistory, width: sparkW, glyphs: glyphs, maximum: Double(max(e.lagHistory.max() ?? 0, 2_000)))
+        let spark = Sparkline.render(e.lagHistory, width: sparkW, maximum: Double(max(e.lagHistory.max() ?? 0, 2_000)))
         b.write(row, c, spark, Theme.lag(e.lagHistory.last ?? 0))
     }
 
@@ -235,7 +223,7 @@ public struct DashboardView {
         c = b.write(row, c, Columns.right(Units.rate(p.completedPerSecond), 8))
         c = b.write(row, c, Columns.right(String(p.rejected), 9), p.rejected > 0 ? .bad : .plain)
         c = b.write(row, c, "  ")
-        b.write(row, c, Sparkline.render(p.queueHistory, width: sparkW, glyphs: glyphs, maximum: Double(max(p.queueHistory.max() ?? 0, 1))), p.queued > 0 ? .warn : .good)
+        b.write(row, c, Sparkline.render(p.queueHistory, width: sparkW, maximum: Double(max(p.queueHistory.max() ?? 0, 1))), p.queued > 0 ? .warn : .good)
         if selected && focused { b.restyle(row, from: 0, to: 11, Style(bold: true, reverse: true)) }
     }
 
@@ -258,7 +246,7 @@ public struct DashboardView {
     // MARK: - Other screens
 
     private func workers(_ b: inout ScreenBuffer, _ st: DashboardState) {
-        guard let pool = st.pools.first(where: { $0.kind == "processes" && ($0.name == st.currentPool?.name || st.currentPool?.kind != "processes") }) else {
+        guard let pool = st.workersPool else {
             b.write(2, 2, "no process pool", .muted)
             return
         }
@@ -272,24 +260,28 @@ public struct DashboardView {
     }
 
     private func help(_ b: inout ScreenBuffer) {
-        let lines = KeyMap.help.map { Columns.left($0.0, 13) + $0.1 }
+        let entries = KeyMap.help(glyphs)
+        let keysWidth = (entries.map(\.keys.count).max() ?? 0) + 2
+        let lines = entries.map { Columns.left($0.keys, keysWidth) + $0.text }
         let width = min(b.columns - 4, (lines.map(\.count).max() ?? 40) + 4)
         let height = min(b.rows - 4, lines.count + 4)
         let top = max(1, (b.rows - height) / 2)
         let left = max(0, (b.columns - width) / 2)
         for r in top..<(top + height) { b.fill(r, from: left, to: left + width, .plain) }
-        let h = glyphs == .unicode ? "─" : "-", v = glyphs == .unicode ? "│" : "|"
-        let (tl, tr, bl, br) = glyphs == .unicode ? ("┌", "┐", "└", "┘") : ("+", "+", "+", "+")
-        b.write(top, left, tl + String(repeating: h, count: width - 2) + tr, .heading)
-        b.write(top + height - 1, left, bl + String(repeating: h, count: width - 2) + br, .heading)
+        b.write(top, left, "┌" + String(repeating: "─", count: width - 2) + "┐", .heading)
+        b.write(top + height - 1, left, "└" + String(repeating: "─", count: width - 2) + "┘", .heading)
         for r in (top + 1)..<(top + height - 1) {
-            b.write(r, left, v, .heading)
-            b.write(r, left + width - 1, v, .heading)
+            b.write(r, left, "│", .heading)
+            b.write(r, left + width - 1, "│", .heading)
         }
         b.write(top, left + 2, " keys ", .heading)
-        for (i, l) in lines.enumerated() where top + 2 + i < top + height - 1 {
+        // Rows inside the frame below a blank one; when they are too few, the last says so.
+        let room = height - 3
+        let clipped = lines.count > room
+        for (i, l) in lines.prefix(clipped ? room - 1 : room).enumerated() {
             b.write(top + 2 + i, left + 2, l, width: width - 4)
         }
+        if clipped { b.write(top + 1 + room, left + 2, "… \(lines.count - room + 1) more lines: enlarge the window", .muted, width: width - 4) }
         b.write(top + height - 1, left + 2, " any key closes ", .muted)
     }
 }

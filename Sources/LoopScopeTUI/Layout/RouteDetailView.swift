@@ -3,7 +3,8 @@ import LoopScopeWire
 /// The detail screen of the selected route: percentiles, histogram, time split, 60 s history
 /// with control actions marked where they happened. Pure.
 struct RouteDetailView {
-    let glyphs: Glyphs
+    /// Marks a second in which a control action happened.
+    static let marker: Character = "│"
 
     func render(_ b: inout ScreenBuffer, _ st: DashboardState, top: Int, bottom: Int) {
         guard let s = st.snapshot, let r = st.currentRoute else {
@@ -36,8 +37,8 @@ struct RouteDetailView {
             if i < min(hist.count, 8) {
                 let bucket = hist[hist.count > 8 ? hist.count - 8 + i : i]
                 let n = Int((Double(bucket.count) / Double(maxCount) * Double(barW)).rounded(.up))
-                b.write(row + 1 + i, histLeft, Columns.right("≤" + Units.micros(bucket.upToMicros), 8).replacingOccurrences(of: "≤", with: glyphs == .unicode ? "≤" : "<"), .muted)
-                b.write(row + 1 + i, histLeft + 9, String(repeating: glyphs.full, count: n), Style(.cyan))
+                b.write(row + 1 + i, histLeft, Columns.right("≤" + Units.micros(bucket.upToMicros), 8), .muted)
+                b.write(row + 1 + i, histLeft + 9, String(repeating: "█", count: n), Style(.cyan))
             }
         }
         row += 2 + max(pct.count, min(hist.count, 8))
@@ -45,8 +46,8 @@ struct RouteDetailView {
         let sp = r.split
         b.write(row, 1, "WHERE THE TIME GOES (mean per request, 10 s)", .heading)
         row += 1
-        let legend = SplitBar.legend(sp, glyphs: glyphs)
-        b.write(row, 1, "[" + SplitBar.render(sp, width: min(50, b.columns - 4), glyphs: glyphs) + "]", Style(.yellow))
+        let legend = SplitBar.legend(sp)
+        b.write(row, 1, "[" + SplitBar.render(sp, width: min(50, b.columns - 4)) + "]", Style(.yellow))
         row += 1
         b.write(row, 1, legend)
         row += 1
@@ -55,7 +56,7 @@ struct RouteDetailView {
         row += 1
         // Where its work most stalled an executor (the full list: t).
         if let (executor, site) = s.stallSites(of: r.path).first {
-            StallSitesView(glyphs: glyphs).summaryRow(&b, row, executor: executor, site: site)
+            StallSitesView().summaryRow(&b, row, executor: executor, site: site)
         }
         row += 1
         guard row + 4 < bottom else { return }
@@ -63,17 +64,17 @@ struct RouteDetailView {
         let width = min(60, b.columns - 16)
         let marks = markers(s, route: r.path, width: width)
         b.write(row, 1, "p99, 60 s", .heading)
-        b.write(row, 12, Sparkline.render(r.p99History, width: width, glyphs: glyphs), Style(.yellow))
+        b.write(row, 12, Sparkline.render(r.p99History, width: width), Style(.yellow))
         b.write(row, 13 + width, Units.micros(r.p99History.last ?? 0))
         row += 1
         b.write(row, 12, marks.line, Style(.magenta, bold: true))
         row += 1
         b.write(row, 1, "req/s, 60 s", .heading)
-        b.write(row, 12, Sparkline.render(r.rateHistory, width: width, glyphs: glyphs), .good)
+        b.write(row, 12, Sparkline.render(r.rateHistory, width: width), .good)
         b.write(row, 13 + width, Units.rate(Double(r.rateHistory.last ?? 0)))
         row += 1
         for e in marks.events.suffix(max(0, bottom - row)) {
-            b.write(row, 1, "\(glyphs.marker) \(Int(s.time - e.time))s ago: \(e.summary) (\(e.actor))", Style(.magenta))
+            b.write(row, 1, "\(Self.marker) \(Int(s.time - e.time))s ago: \(e.summary) (\(e.actor))", Style(.magenta))
             row += 1
         }
     }
@@ -85,7 +86,7 @@ struct RouteDetailView {
         for e in s.events where e.subject == route || (e.kind == .resize || e.kind == .limit) {
             let age = Int((s.time - e.time).rounded(.down))
             guard age >= 0, age < width else { continue }
-            line[width - 1 - age] = glyphs.marker
+            line[width - 1 - age] = Self.marker
             shown.append(e)
         }
         return (String(line), shown)

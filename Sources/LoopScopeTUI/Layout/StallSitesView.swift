@@ -4,8 +4,6 @@ import LoopScopeWire
 /// threads were while it was stalled — the innermost application function of a sampled stack,
 /// or the system call of a blocked thread — most stalled time over the last 60 s first. Pure.
 struct StallSitesView {
-    let glyphs: Glyphs
-
     /// Column widths; the function takes what is left (27 at 80 columns).
     static let indent = 2
     static let executorWidth = 9
@@ -14,6 +12,8 @@ struct StallSitesView {
     static let maxWidth = 8
     static let routeWidth = 11
     static let seenWidth = 8
+    /// Stands between a frame and the one that called it.
+    static let caller = "←"
 
     func render(_ b: inout ScreenBuffer, _ st: DashboardState, top: Int, bottom: Int) {
         guard let s = st.snapshot else {
@@ -51,10 +51,9 @@ struct StallSitesView {
 
     /// One row for a route's detail: where the route's work most stalled an executor.
     func summaryRow(_ b: inout ScreenBuffer, _ row: Int, executor: String, site: StallSite) {
-        let arrow = glyphs == .unicode ? "←" : "<-"
         var c = b.write(row, 1, "stalled \(executor) in ")
         c = b.write(row, c, site.function, site.state == .blocked ? Style(.magenta, bold: true) : Style(.yellow, bold: true))
-        let below = site.frames.dropFirst().prefix(2).map { " \(arrow) \($0)" }.joined()
+        let below = site.frames.dropFirst().prefix(2).map { " \(Self.caller) \($0)" }.joined()
         b.write(row, c, "  \(Units.micros(site.last60s.micros, empty: "0")) in \(site.last60s.stalls) stalls, 60 s\(below)", .muted, width: b.columns - c)
     }
 
@@ -68,15 +67,14 @@ struct StallSitesView {
         c = b.write(row, c, Columns.right(Units.micros(site.maxMicros), Self.maxWidth))
         if showRoute { c = b.write(row, c, "  " + Columns.left(site.route ?? "", Self.routeWidth - 2)) }
         b.write(row, c, Columns.right(Self.age(now - site.lastSeen), Self.seenWidth), .muted)
-        let arrow = glyphs == .unicode ? "←" : "<-"
         let detail: String
         if site.state == .blocked {
             detail = "asleep in \(site.syscall ?? "a system call"); named from /proc, never signalled"
         } else if !site.isApplicationCode {
             // No application frame: the innermost frames say what the executor was doing.
-            detail = "in " + site.frames.joined(separator: " \(arrow) ")
+            detail = "in " + site.frames.joined(separator: " \(Self.caller) ")
         } else {
-            detail = site.frames.dropFirst().map { "\(arrow) \($0)" }.joined(separator: " ")
+            detail = site.frames.dropFirst().map { "\(Self.caller) \($0)" }.joined(separator: " ")
         }
         let left = Self.indent + Self.executorWidth
         b.write(row + 1, left, detail.isEmpty ? "(no application frames below it)" : detail, .muted, width: b.columns - left)

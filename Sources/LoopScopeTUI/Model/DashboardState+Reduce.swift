@@ -71,7 +71,7 @@ extension DashboardState {
         case .help: screen = .help
         case .back: screen = .main
         case .detail:
-            if focus == .pools, currentPool?.kind == "processes" { screen = .workers } else { screen = screen == .detail ? .main : .detail }
+            if focus == .pools, currentPool?.kind.listsWorkers == true { screen = .workers } else { screen = screen == .detail ? .main : .detail }
         case .workers: screen = screen == .workers ? .main : .workers
         case .stallSites: screen = screen == .stallSites ? .main : .stallSites
         case .nextFocus, .previousFocus:

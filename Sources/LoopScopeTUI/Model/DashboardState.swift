@@ -94,6 +94,13 @@ public struct DashboardState: Sendable {
         pools.first { $0.name == selectedPool } ?? pools.first
     }
 
+    /// The pool the workers screen lists: the selected one if its kind lists its workers, else
+    /// the first that does.
+    public var workersPool: PoolFigures? {
+        if let p = currentPool, p.kind.listsWorkers { return p }
+        return pools.first { $0.kind.listsWorkers }
+    }
+
     /// The diagnosis `f` applies: the selected one when diagnoses have focus, else the worst
     /// one about the selected route, else the worst one with an action.
     public var currentDiagnosis: Diagnosis? {
@@ -104,4 +111,14 @@ public struct DashboardState: Sendable {
     }
 
     public var commandsEnabled: Bool { replay == nil && !readOnly && connection == .live }
+
+    /// Which hints the bottom line shows: the screen's, or the main screen's while replaying.
+    public var hintContext: Hint.Context {
+        switch screen {
+        case .detail: return .detail
+        case .workers: return .workers
+        case .stallSites: return .stallSites
+        case .main, .help: return replay == nil ? .live : .replay
+        }
+    }
 }

@@ -1,14 +1,21 @@
-/// Characters for charts and marks: Unicode when the terminal speaks UTF-8, ASCII otherwise.
-public struct Glyphs: Sendable, Equatable {
-    /// Eight heights, lowest first.
-    public let bars: [Character]
-    public let live: Character
-    public let marker: Character
-    public let full: Character
-    public let light: Character
-    public let up: Character
-    public let down: Character
+/// What the terminal can draw: Unicode when it speaks UTF-8, ASCII otherwise.
+///
+/// Views always draw Unicode. On an ASCII terminal the finished screen is translated once, cell
+/// for cell, through `asciiStandIn` (`ScreenBuffer.asciify()`): the one place a glyph's ASCII
+/// fallback is written. Keys are named apart (`Key.name(_:)`): a key an ASCII terminal cannot
+/// name, an arrow, is left out where its binding has another key.
+public enum Glyphs: Sendable, Equatable {
+    case unicode
+    case ascii
 
-    public static let unicode = Glyphs(bars: Array("▁▂▃▄▅▆▇█"), live: "●", marker: "│", full: "█", light: "░", up: "▲", down: "▼")
-    public static let ascii = Glyphs(bars: Array("_.-=+*#@"), live: "*", marker: "|", full: "#", light: ".", up: "^", down: "v")
+    /// Whether `text` is drawn as it is, without stand-ins.
+    public func draws(_ text: String) -> Bool { self == .unicode || text.allSatisfy(\.isASCII) }
+
+    /// The ASCII character drawn in place of each Unicode one the views use; any other
+    /// non-ASCII character is drawn as `?`. Sparkline levels (`▁`…`█`) stay distinct.
+    static let asciiStandIn: [Character: Character] = [
+        "…": "~", "—": "-", "→": ">", "←": "<", "↑": "^", "↓": "v", "×": "x", "≤": "<", "❚": "|", "●": "*",
+        "✖": "x", "▲": "^", "▼": "v", "│": "|", "─": "-", "┌": "+", "┐": "+", "└": "+", "┘": "+", "µ": "u",
+        "░": ".", "▒": "=", "▓": "~", "█": "#", "▁": "_", "▂": ".", "▃": "-", "▄": "=", "▅": "+", "▆": "*", "▇": "%",
+    ]
 }

@@ -55,18 +55,13 @@ public struct ScreenBuffer: Equatable, Sendable {
         }
     }
 
-    /// Replaces every non-ASCII character with an ASCII stand-in (for terminals without UTF-8).
+    /// Replaces every non-ASCII character with its stand-in in `Glyphs.asciiStandIn` (for
+    /// terminals without UTF-8).
     public mutating func asciify() {
         for i in cells.indices where !(cells[i].character.isASCII) {
-            cells[i].character = Self.asciiStandIn[cells[i].character] ?? "?"
+            cells[i].character = Glyphs.asciiStandIn[cells[i].character] ?? "?"
         }
     }
-
-    static let asciiStandIn: [Character: Character] = [
-        "…": "~", "—": "-", "→": ">", "←": "<", "↑": "^", "↓": "v", "×": "x", "≤": "<", "❚": "|", "●": "*",
-        "✖": "x", "▲": "^", "▼": "v", "│": "|", "─": "-", "┌": "+", "┐": "+", "└": "+", "┘": "+", "µ": "u",
-        "░": ".", "▒": "=", "█": "#", "▁": "_", "▂": ".", "▃": "-", "▄": "=", "▅": "+", "▆": "*", "▇": "#",
-    ]
 
     /// A run of cells that changed, with one style: what the backend draws.
     public struct Run: Equatable, Sendable {

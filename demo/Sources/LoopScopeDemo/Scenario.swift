@@ -124,6 +124,7 @@ public struct ScenarioAction: Codable, Sendable, Equatable {
     /// For `route`: the route's method (default GET).
     public var method: String?
     public var model: ExecutionModel?
+    /// For `resize`, `limit` and `kill-worker` (default: the first pool that lists its workers).
     public var pool: String?
     public var size: Int?
     public var limit: Int?
@@ -133,7 +134,7 @@ public struct ScenarioAction: Codable, Sendable, Equatable {
         case "route": return "move \(method == "OFFLOAD" ? "offload point " : "")\(route ?? "?") to \(model?.rawValue ?? "?")"
         case "resize": return "resize \(pool ?? "?") to \(size ?? 0)"
         case "limit": return "set \(pool ?? "?") queue limit to \(limit ?? 0)"
-        case "kill-worker": return "kill -9 a busy \(pool ?? "processes") worker"
+        case "kill-worker": return "kill -9 a busy \(pool.map { "\($0) " } ?? "")worker"
         case "fix": return "apply the worst diagnosis's fix"
         default: return kind
         }

@@ -136,7 +136,9 @@ public final class ScenarioRunner: Sendable {
             // Wait for a worker in the middle of a job, so a request is its victim.
             for _ in 0..<1500 {
                 let s = try await client.snapshot()
-                if let w = s.pool(action.pool ?? "processes")?.workers.first(where: { $0.busy }) {
+                // The pool named, else the first whose workers are listed (a process pool).
+                let pool = action.pool.map { s.pool($0) } ?? s.pools.first { $0.kind.listsWorkers }
+                if let w = pool?.workers.first(where: { $0.busy }) {
                     kill(w.pid, SIGKILL)
                     observer.message("autopilot: kill -9 worker \(w.pid) in the middle of a job")
                     return
