@@ -115,7 +115,7 @@ let package = Package(
         .target(
             name: "LoopScopeDemo",
             dependencies: [
-                "LoopScopeRuntime", "LoopScopeClient", "LoopScopeWire", "CSQLite",
+                "LoopScopeRuntime", "LoopScopeAgent", "LoopScopeClient", "LoopScopeWire", "CSQLite",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -110,14 +110,13 @@ enum Handlers {
         }
     }
 
-    /// CPU work behind an offload point: inline until the operator moves it to threads.
+    /// CPU work behind an offload point: inline until the operator moves it to threads or,
+    /// since it is an `OffloadJob` (Codable in and out), to a worker process.
     static func invoice(_ agent: LoopScopeAgent?) -> @Sendable (Request, BasicRequestContext) async throws -> String {
         { request, context in
-            let id = context.parameters.get("id") ?? "?"
-            let ms = try Self.milliseconds(request, default: 8)
-            let render: @Sendable () -> UInt64 = { CPUWork.hash(milliseconds: Double(ms), seed: UInt64(id.utf8.count)) }
-            let digest = try await agent?.offload("render-invoice", render) ?? render()      // ★
-            return "invoice \(id): \(String(digest, radix: 16)), \(ms) ms of CPU\n"
+            let order = InvoiceOrder(id: context.parameters.get("id") ?? "?", milliseconds: try Self.milliseconds(request, default: 8))
+            let invoice = try await agent?.offload(DemoJobs.renderInvoice, order) ?? DemoJobs.renderInvoice.body(order)   // ★
+            return "invoice \(invoice.id): \(invoice.digest), \(order.milliseconds) ms of CPU in pid \(invoice.renderedBy)\n"
         }
     }
 
@@ -131,6 +130,8 @@ enum Handlers {
 @main
 enum HummingbirdDemo {
     static func main() async {
+        // ★ A worker process of the agent's process pool serves its jobs here and never returns.
+        ProcessWorker.runIfRequested(offloading: [DemoJobs.renderInvoice])
         do {
             try await run(Options(Array(CommandLine.arguments.dropFirst())))
         } catch {
@@ -148,6 +149,7 @@ enum HummingbirdDemo {
         var config = AgentConfiguration(name: options.name)                          // ★
         config.control = ControlConfiguration(directory: options.controlDir)          // ★
         if let n = options.offloadThreads { config.offloadThreads = n }
+        config.offloadProcesses = 2                                                   // ★ for OffloadJobs
         let agent = options.withoutLoopScope ? nil : try await LoopScopeAgent.start(config, watching: group, logger: logger)  // ★
 
         let router = Router()

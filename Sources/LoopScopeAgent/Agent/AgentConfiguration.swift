@@ -30,6 +30,14 @@ public struct AgentConfiguration: Sendable {
     public var offloadThreads: Int = System.coreCount
     /// Jobs that may wait for that pool; more are refused with `OffloadError.queueFull`.
     public var offloadQueueLimit: Int = 1024
+    /// Worker processes `OffloadJob`s placed on `processes` run in (0: no process pool, that
+    /// placement refused). Needs `ProcessWorker.runIfRequested(offloading:)` first in `main`.
+    public var offloadProcesses: Int = 0
+    /// How to start them: this executable in worker mode by default.
+    public var offloadWorkerCommand: WorkerCommand = .currentExecutable
+    /// A job in a worker process running longer is answered with `OffloadError.processFailed`
+    /// (504) and its worker killed and replaced; nil for no limit.
+    public var offloadProcessTimeout: TimeAmount? = .seconds(30)
 
     public init(name: String = "loopscope-app") {
         self.name = name

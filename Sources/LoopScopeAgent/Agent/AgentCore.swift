@@ -98,6 +98,10 @@ package final class AgentCore: Sendable {
     /// The thread pool offload points placed on `threads` run on.
     package var offloadPool: ThreadPool? { offloadPoolBox.withLockedValue { $0 } }
     package func setOffloadPool(_ pool: ThreadPool?) { offloadPoolBox.withLockedValue { $0 = pool } }
+    /// The process pool `OffloadJob`s placed on `processes` run in (nil: none).
+    private let offloadProcessPoolBox = NIOLockedValueBox<ProcessPool?>(nil)
+    package var offloadProcessPool: ProcessPool? { offloadProcessPoolBox.withLockedValue { $0 } }
+    package func setOffloadProcessPool(_ pool: ProcessPool?) { offloadProcessPoolBox.withLockedValue { $0 = pool } }
 
     /// The routes, by index.
     package var routes: [AgentRoute] { routeTable.withLockedValue { $0.list } }
@@ -226,8 +230,10 @@ package final class AgentCore: Sendable {
     /// Changes a route's model for requests that start from now on (through the routes' owner).
     package func setModel(method: String, path: String, model: ExecutionModel, actor: String) throws(WireError) -> ControlEvent {
         if method == OffloadPoints.method, let point = offloads.existing(path) {
-            guard OffloadPoints.placements.contains(model) else {
-                throw WireError(.badRequest, "offload point \(path) runs inline (task) or on threads, not \(model.rawValue)")
+            let placements = point.placements(processPool: offloadProcessPool != nil)
+            guard placements.contains(model) else {
+                let why = model == .processes ? (point.runsInProcesses ? " (the agent has no process pool: AgentConfiguration.offloadProcesses)" : " (only an OffloadJob, Codable, can run in a worker process)") : ""
+                throw WireError(.badRequest, "offload point \(path) runs \(placements.map(\.rawValue).joined(separator: ", ")), not \(model.rawValue)\(why)")
             }
             let old = point.setModel(model)
             logger.info("offload point moved", metadata: ["point": "\(path)", "old": "\(old.rawValue)", "new": "\(model.rawValue)", "by": "\(actor)"])

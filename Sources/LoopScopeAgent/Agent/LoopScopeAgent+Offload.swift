@@ -63,6 +63,40 @@ extension LoopScopeAgent {
         }
     }
 
+    /// Runs `job` on `input` where the operator says: inline or on threads as any offload
+    /// point (named after the job), and also — when the agent has a process pool
+    /// (`AgentConfiguration.offloadProcesses`) — in a worker process (`processes`, key 4):
+    /// the input and output cross as JSON, a crash or a leak there takes only the worker.
+    /// The worker processes must serve the job: `ProcessWorker.runIfRequested(offloading:)`
+    /// first in `main`.
+    ///
+    /// Throws what the job throws (inline, threads), `OffloadError.processFailed` when it
+    /// failed in a worker process (threw, the worker died, or it ran past the job timeout),
+    /// or `OffloadError.queueFull`.
+    public func offload<Input, Output>(_ job: OffloadJob<Input, Output>, _ input: Input) async throws -> Output {
+        let core = self.core
+        let point = core.offloads.point(job.name, in: core)
+        point.allowProcesses()
+        guard core.instrumented, point.model == .processes, let pool = core.offloadProcessPool else {
+            return try await offload(job.name) { try job.body(input) }
+        }
+        _ = core.requestStarted(route: point.route, loopIndex: core.offLoopTally)
+        let start = Clocks.monotonicNanos()
+        let bytes = try job.encode(input)
+        let outcome: ComputeOutcome = await withCheckedContinuation { continuation in
+            pool.run(job.computeJob, input: JobInput(body: bytes)) { continuation.resume(returning: $0) }
+        }
+        switch outcome.result {
+        case .output(let output):
+            finishOffload(point, status: 200, start: start, queue: outcome.queueNanos, wall: outcome.wallNanos, cpu: outcome.cpuNanos, held: false)
+            return try job.decode(output)
+        case .failure(let failure):
+            finishOffload(point, status: failure.status, start: start, queue: outcome.queueNanos, wall: outcome.wallNanos, cpu: outcome.cpuNanos, held: false)
+            if case .queueFull = failure { throw OffloadError.queueFull(point: job.name) }
+            throw OffloadError.processFailed(point: job.name, status: failure.status, message: failure.message)
+        }
+    }
+
     private func finishOffload(_ point: OffloadPoints.Point, status: Int, start: UInt64, queue: UInt64, wall: UInt64, cpu: UInt64?, held: Bool) {
         if held { core.taskStats.recordHeld(route: point.route, nanos: wall) }
         core.requestFinished(route: point.route, loopIndex: core.offLoopTally, RequestRecord(

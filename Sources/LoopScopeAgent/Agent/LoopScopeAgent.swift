@@ -38,17 +38,29 @@ public final class LoopScopeAgent: Sendable {
     /// control socket. Stop it with `stop()`.
     public static func start(_ configuration: AgentConfiguration, watching group: any EventLoopGroup,
                              logger: Logger = Logger(label: "loopscope")) async throws -> LoopScopeAgent {
+        // A worker process whose main did not serve jobs would go on to start a second server.
+        if ProcessWorker.isWorker() {
+            throw RuntimeError.invalidConfiguration("this process was started as a LoopScope worker, but main did not call ProcessWorker.runIfRequested(offloading:) before starting the agent")
+        }
         let loops = Array(group.makeIterator())
         let core = try AgentCore(configuration: configuration, loopCount: loops.count, routes: [], logger: logger)
         let pool = ThreadPool(size: configuration.offloadThreads, queueLimit: configuration.offloadQueueLimit)
-        core.register(pools: [pool])
+        var pools: [any WorkerPool] = [pool]
         core.setOffloadPool(pool)
+        if configuration.offloadProcesses > 0 {
+            let processes = ProcessPool(size: configuration.offloadProcesses, queueLimit: configuration.offloadQueueLimit,
+                                        command: configuration.offloadWorkerCommand, events: core.events, jobTimeout: configuration.offloadProcessTimeout)
+            pools.append(processes)
+            core.setOffloadProcessPool(processes)
+        }
+        core.register(pools: pools)
         let agent = LoopScopeAgent(core: core, ownsOffloadPool: true)
         do {
             try await agent.start(loops: loops)
         } catch {
             core.setOffloadPool(nil)
-            await shutDown([pool])
+            core.setOffloadProcessPool(nil)
+            await shutDown(pools)
             throw error
         }
         return agent
@@ -113,10 +125,12 @@ public final class LoopScopeAgent: Sendable {
             return s
         }
         guard let s = taken else { return }
-        if let pool = core.offloadPool, ownsOffloadPool {
+        if ownsOffloadPool {
             // Sections offloaded from now on run inline; queued ones finish first.
+            let pools: [any WorkerPool] = [core.offloadPool as (any WorkerPool)?, core.offloadProcessPool].compactMap { $0 }
             core.setOffloadPool(nil)
-            await shutDown([pool])
+            core.setOffloadProcessPool(nil)
+            await shutDown(pools)
         }
         s.ticker?.stop()
         core.watchdog.withLockedValue { $0?.stop() }

@@ -17,7 +17,7 @@ public enum ProcessWorker {
     /// If this process was started as a pool worker, serves jobs until its parent closes the pipe
     /// or dies, then exits. Otherwise returns immediately.
     public static func runIfRequested(jobs: [ComputeJob], arguments: [String] = CommandLine.arguments) {
-        guard arguments.count >= 2, arguments[1] == argument else { return }
+        guard isWorker(arguments: arguments) else { return }
         exit(serve(jobs: jobs))
     }
 

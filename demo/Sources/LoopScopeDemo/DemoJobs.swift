@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import LoopScopeAgent
 import LoopScopeRuntime
 
 /// The demo's compute stages, registered by name so worker processes can run them too.
@@ -56,6 +57,39 @@ public enum DemoJobs {
     /// Always fails: for testing error handling.
     public static let fail = ComputeJob("fail") { _ in throw JobError.failed("this route always fails") }
 
+    /// An invoice rendered from an order: CPU work with Codable input and output, so an
+    /// offload point can also run it in a worker process (the Hummingbird demo's /invoices).
+    public static let renderInvoice = OffloadJob("render-invoice") { (order: InvoiceOrder) -> Invoice in
+        let digest = CPUWork.hash(milliseconds: Double(order.milliseconds), seed: UInt64(order.id.utf8.count))
+        return Invoice(id: order.id, digest: String(digest, radix: 16), renderedBy: getpid())
+    }
+
     /// Every job, for `ProcessWorker.runIfRequested(jobs:)`.
-    public static let all: [ComputeJob] = [hello, hash, report, sleep, merge, digest, whereAmI, passThrough, fail, DemoDatabase.queryJob]
+    public static let all: [ComputeJob] = [hello, hash, report, sleep, merge, digest, whereAmI, passThrough, fail, DemoDatabase.queryJob,
+                                           renderInvoice.computeJob]
+}
+
+/// What `DemoJobs.renderInvoice` renders.
+public struct InvoiceOrder: Codable, Sendable, Equatable {
+    public var id: String
+    /// CPU the rendering takes.
+    public var milliseconds: Int
+
+    public init(id: String, milliseconds: Int) {
+        self.id = id
+        self.milliseconds = milliseconds
+    }
+}
+
+/// A rendered invoice, with the process that rendered it.
+public struct Invoice: Codable, Sendable, Equatable {
+    public var id: String
+    public var digest: String
+    public var renderedBy: Int32
+
+    public init(id: String, digest: String, renderedBy: Int32) {
+        self.id = id
+        self.digest = digest
+        self.renderedBy = renderedBy
+    }
 }
