@@ -6,23 +6,23 @@ import LoopScopeWire
 
 @Suite(.serialized) struct InstrumentationTests {
     @Test func aHandlerBlockingTheLoopFor50msShowsAsLagAndIsChargedToItsRoute() async throws {
-        let t = try await TestServer.start(loops: 1)
-        defer { Task { await t.stop() } }
-        // Settle, then roll the idle second away so the window holds only the block.
-        _ = try await t.get("/hello")
-        try await Task.sleep(nanoseconds: 50_000_000)
-        t.server.rolloverStatistics()
-        _ = try await t.get("/sleep?ms=50")
-        _ = try await t.get("/hello")
-        try await Task.sleep(nanoseconds: 20_000_000)
-        t.server.rolloverStatistics()
-        let s = t.server.snapshot()
-        let lagMax = Double(s.loops[0].lag.last1s.max) / 1000
-        #expect(abs(lagMax - 50) <= 5, "lag max \(lagMax) ms")
-        #expect(s.loops[0].culprit == "/sleep")
-        #expect(s.route("/sleep")!.held.count == 1)
-        #expect(s.route("/hello")!.held.count == 0)
-        #expect(s.loops[0].stalls >= 1)
+        try await TestServer.with(loops: 1) { t in
+            // Settle, then roll the idle second away so the window holds only the block.
+            _ = try await t.get("/hello")
+            try await Task.sleep(nanoseconds: 50_000_000)
+            t.server.rolloverStatistics()
+            _ = try await t.get("/sleep?ms=50")
+            _ = try await t.get("/hello")
+            try await Task.sleep(nanoseconds: 20_000_000)
+            t.server.rolloverStatistics()
+            let s = t.server.snapshot()
+            let lagMax = Double(s.loops[0].lag.last1s.max) / 1000
+            #expect(abs(lagMax - 50) <= 5, "lag max \(lagMax) ms")
+            #expect(s.loops[0].culprit == "/sleep")
+            #expect(s.route("/sleep")!.held.count == 1)
+            #expect(s.route("/hello")!.held.count == 0)
+            #expect(s.loops[0].stalls >= 1)
+        }
     }
 
     @Test func aLoopBurningCPUReadsItsThreadsCPUShareAndAnIdleOneDoesNot() async throws {
@@ -42,49 +42,49 @@ import LoopScopeWire
     }
 
     @Test func classifiesCPUBlockingAndIOWork() async throws {
-        let t = try await TestServer.start(loops: 1)
-        defer { Task { await t.stop() } }
-        for _ in 0..<5 {
-            _ = try await t.get("/hash?ms=5")
-            _ = try await t.get("/sleep?ms=10")
-            _ = try await t.get("/fanout")
+        try await TestServer.with(loops: 1) { t in
+            for _ in 0..<5 {
+                _ = try await t.get("/hash?ms=5")
+                _ = try await t.get("/sleep?ms=10")
+                _ = try await t.get("/fanout")
+            }
+            t.server.rolloverStatistics()
+            let s = t.server.snapshot()
+            #expect(s.route("/hash")!.workClass == .cpu)
+            #expect(s.route("/sleep")!.workClass == .blocking)
+            #expect(s.route("/fanout")!.workClass == .io)
+            let hash = s.route("/hash")!
+            #expect(hash.compute.cpuMicros > 0.5 * hash.compute.wallMicros)
+            #expect(s.route("/fanout")!.split.ioMicros >= 15_000)
         }
-        t.server.rolloverStatistics()
-        let s = t.server.snapshot()
-        #expect(s.route("/hash")!.workClass == .cpu)
-        #expect(s.route("/sleep")!.workClass == .blocking)
-        #expect(s.route("/fanout")!.workClass == .io)
-        let hash = s.route("/hash")!
-        #expect(hash.compute.cpuMicros > 0.5 * hash.compute.wallMicros)
-        #expect(s.route("/fanout")!.split.ioMicros >= 15_000)
     }
 
     @Test func theWatchdogReportsAStallWhileTheLoopIsStillBlocked() async throws {
-        let t = try await TestServer.start(loops: 1)
-        defer { Task { await t.stop() } }
-        async let blocked = t.get("/sleep?ms=600")
-        var seen: StallInProgress? = nil
-        for _ in 0..<50 where seen == nil {
-            try await Task.sleep(nanoseconds: 20_000_000)
-            seen = t.server.snapshot().loops[0].stallInProgress
+        try await TestServer.with(loops: 1) { t in
+            async let blocked = t.get("/sleep?ms=600")
+            var seen: StallInProgress? = nil
+            for _ in 0..<50 where seen == nil {
+                try await Task.sleep(nanoseconds: 20_000_000)
+                seen = t.server.snapshot().loops[0].stallInProgress
+            }
+            let stall = try #require(seen)
+            #expect(stall.route == "/sleep")
+            #expect(stall.heldMicros >= 100_000)
+            _ = try await blocked
+            #expect(waitUntil { t.server.snapshot().loops[0].stallInProgress == nil })
+            #expect(t.server.snapshot().events.contains { $0.kind == .stall && $0.subject == "loop 0" })
         }
-        let stall = try #require(seen)
-        #expect(stall.route == "/sleep")
-        #expect(stall.heldMicros >= 100_000)
-        _ = try await blocked
-        #expect(waitUntil { t.server.snapshot().loops[0].stallInProgress == nil })
-        #expect(t.server.snapshot().events.contains { $0.kind == .stall && $0.subject == "loop 0" })
     }
 
     @Test func cooperativePoolWorkIsChargedToTasks() async throws {
-        let t = try await TestServer.start(loops: 1, models: ["/hash": .task])
-        defer { Task { await t.stop() } }
-        for _ in 0..<4 { _ = try await t.get("/hash?ms=8") }
-        t.server.rolloverStatistics()
-        let s = t.server.snapshot()
-        #expect(s.tasks.culprit == "/hash")
-        #expect(s.route("/hash")!.held.count == 4)
-        #expect(s.loops[0].culprit == nil)
+        try await TestServer.with(loops: 1, models: ["/hash": .task]) { t in
+            for _ in 0..<4 { _ = try await t.get("/hash?ms=8") }
+            t.server.rolloverStatistics()
+            let s = t.server.snapshot()
+            #expect(s.tasks.culprit == "/hash")
+            #expect(s.route("/hash")!.held.count == 4)
+            #expect(s.loops[0].culprit == nil)
+        }
     }
 
     @Test func windowedPercentilesMatchAReferenceComputation() {
@@ -141,16 +141,16 @@ import LoopScopeWire
     }
 
     @Test func statisticsMemoryDoesNotGrowWithTraffic() async throws {
-        let t = try await TestServer.start(loops: 1)
-        defer { Task { await t.stop() } }
-        _ = try await t.get("/hello")
-        t.server.rolloverStatistics()
-        let before = t.server.snapshot().selfCost.statisticsBytes
-        for _ in 0..<300 { _ = try await t.get("/hello?i=\(Int.random(in: 0...1_000_000))") }
-        for _ in 0..<70 { t.server.rolloverStatistics() }
-        let after = t.server.snapshot().selfCost.statisticsBytes
-        // Dense histograms are fixed; completed seconds are kept as their non-empty buckets, so
-        // only the lag probes' last ten seconds (always recording) vary, by a few hundred bytes.
-        #expect(after < before + before / 100, "\(before) → \(after) bytes")
+        try await TestServer.with(loops: 1) { t in
+            _ = try await t.get("/hello")
+            t.server.rolloverStatistics()
+            let before = t.server.snapshot().selfCost.statisticsBytes
+            for _ in 0..<300 { _ = try await t.get("/hello?i=\(Int.random(in: 0...1_000_000))") }
+            for _ in 0..<70 { t.server.rolloverStatistics() }
+            let after = t.server.snapshot().selfCost.statisticsBytes
+            // Dense histograms are fixed; completed seconds are kept as their non-empty buckets, so
+            // only the lag probes' last ten seconds (always recording) vary, by a few hundred bytes.
+            #expect(after < before + before / 100, "\(before) → \(after) bytes")
+        }
     }
 }

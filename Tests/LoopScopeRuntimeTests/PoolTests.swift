@@ -16,13 +16,13 @@ import LoopScopeWire
 
     @Test func eachPoolReportsItsKindAndEachPooledModelRunsOnTheServersPoolOfThatKind() async throws {
         #expect(ResourcePool(name: "db", size: 1, waitLimit: 1) { 0 }.figures().kind == .connections)
-        let t = try await TestServer.start()
-        defer { Task { await t.stop() } }
-        let s = t.server.snapshot()
-        #expect(s.pools.map(\.kind) == [.threads, .processes])
-        for model in ExecutionModel.allCases {
-            #expect(s.pool(for: model)?.kind == model.pool)
-            #expect(s.pool(for: model)?.name == model.pool?.rawValue, "the server's own pools are named after their kinds")
+        try await TestServer.with() { t in
+            let s = t.server.snapshot()
+            #expect(s.pools.map(\.kind) == [.threads, .processes])
+            for model in ExecutionModel.allCases {
+                #expect(s.pool(for: model)?.kind == model.pool)
+                #expect(s.pool(for: model)?.name == model.pool?.rawValue, "the server's own pools are named after their kinds")
+            }
         }
     }
 
@@ -31,7 +31,8 @@ import LoopScopeWire
         let gate = Gate()
         let done = NIOLockedValueBox(0)
         for _ in 0..<7 { #expect(pool.submit { gate.wait(); done.withLockedValue { $0 += 1 } }) }
-        usleep(50_000)
+        // Both workers take a job (and hold it at the gate): the other five wait.
+        #expect(waitUntil { pool.figures().busy == 2 })
         let f = pool.figures()
         #expect(f.busy == 2)
         #expect(f.queued == 5)
@@ -47,7 +48,8 @@ import LoopScopeWire
         for i in 0..<60 { #expect(pool.submit { usleep(5_000); _ = done.withLockedValue { $0.insert(i) } }) }
         pool.resize(to: 6)
         #expect(waitUntil { pool.figures().live == 6 })
-        usleep(20_000)
+        // Shrink while the six are busy with queued work: none of it may be lost.
+        #expect(waitUntil { pool.figures().busy == 6 })
         pool.resize(to: 2)
         #expect(waitUntil { done.withLockedValue { $0.count } == 60 })
         #expect(waitUntil { pool.figures().live == 2 })
@@ -60,10 +62,10 @@ import LoopScopeWire
         let gate = Gate()
         let finished = NIOLockedValueBox(0)
         for _ in 0..<3 { #expect(pool.submit { gate.wait(); finished.withLockedValue { $0 += 1 } }) }
-        usleep(30_000)
+        #expect(waitUntil { pool.figures().busy == 3 })
         pool.resize(to: 1)
-        usleep(30_000)
-        #expect(pool.figures().live == 3) // all busy: none retired yet
+        // All busy: none may retire until its job is done, however long we look.
+        #expect(!waitUntil(seconds: 0.1) { pool.figures().live < 3 })
         gate.release()
         #expect(waitUntil { finished.withLockedValue { $0 } == 3 })
         #expect(waitUntil { pool.figures().live == 1 })
@@ -71,38 +73,38 @@ import LoopScopeWire
     }
 
     @Test func processPoolReplacesAKilledWorkerAndFailsItsJobAt502() async throws {
-        let t = try await TestServer.start(processes: 2, models: ["/sleep": .processes])
-        defer { Task { await t.stop() } }
-        _ = try await t.get("/hello")
-        #expect(waitUntil { t.server.processWorkerPIDs.count == 2 })
-        let before = Set(t.server.processWorkerPIDs)
-        let started = Date()
-        async let victim = t.get("/sleep?ms=3000")
-        var busyPID: Int32? = nil
-        for _ in 0..<100 where busyPID == nil {
-            try await Task.sleep(nanoseconds: 10_000_000)
-            busyPID = t.server.snapshot().pool("processes")!.workers.first { $0.busy }?.pid
+        try await TestServer.with(processes: 2, models: ["/sleep": .processes]) { t in
+            _ = try await t.get("/hello")
+            #expect(waitUntil { t.server.processWorkerPIDs.count == 2 })
+            let before = Set(t.server.processWorkerPIDs)
+            let started = Date()
+            async let victim = t.get("/sleep?ms=3000")
+            var busyPID: Int32? = nil
+            for _ in 0..<100 where busyPID == nil {
+                try await Task.sleep(nanoseconds: 10_000_000)
+                busyPID = t.server.snapshot().pool("processes")!.workers.first { $0.busy }?.pid
+            }
+            let pid = try #require(busyPID)
+            kill(pid, SIGKILL)
+            let answer = try await victim
+            #expect(answer.status == 502)
+            #expect(Date().timeIntervalSince(started) < 2.5)
+            #expect(waitUntil(seconds: 1.5) { let p = t.server.processWorkerPIDs; return p.count == 2 && !p.contains(pid) })
+            #expect(Set(t.server.processWorkerPIDs) != before)
+            #expect(try await t.get("/sleep?ms=1").status == 200)
+            let s = t.server.snapshot()
+            #expect(s.events.contains { $0.kind == .workerDied })
+            #expect(s.pool("processes")!.workers.reduce(0) { $0 + $1.restarts } == 1)
         }
-        let pid = try #require(busyPID)
-        kill(pid, SIGKILL)
-        let answer = try await victim
-        #expect(answer.status == 502)
-        #expect(Date().timeIntervalSince(started) < 2.5)
-        #expect(waitUntil(seconds: 1.5) { let p = t.server.processWorkerPIDs; return p.count == 2 && !p.contains(pid) })
-        #expect(Set(t.server.processWorkerPIDs) != before)
-        #expect(try await t.get("/sleep?ms=1").status == 200)
-        let s = t.server.snapshot()
-        #expect(s.events.contains { $0.kind == .workerDied })
-        #expect(s.pool("processes")!.workers.reduce(0) { $0 + $1.restarts } == 1)
     }
 
     @Test func anIdleWorkerKilledIsReplacedWithinASecond() async throws {
-        let t = try await TestServer.start(processes: 1)
-        defer { Task { await t.stop() } }
-        #expect(waitUntil { t.server.processWorkerPIDs.count == 1 })
-        let pid = t.server.processWorkerPIDs[0]
-        kill(pid, SIGKILL)
-        #expect(waitUntil(seconds: 1.0) { let p = t.server.processWorkerPIDs; return p.count == 1 && p[0] != pid })
+        try await TestServer.with(processes: 1) { t in
+            #expect(waitUntil { t.server.processWorkerPIDs.count == 1 })
+            let pid = t.server.processWorkerPIDs[0]
+            kill(pid, SIGKILL)
+            #expect(waitUntil(seconds: 1.0) { let p = t.server.processWorkerPIDs; return p.count == 1 && p[0] != pid })
+        }
     }
 }
 

@@ -42,10 +42,12 @@ final class TestServer: @unchecked Sendable {
 
     /// Runs `body` with a started server and stops the server before returning, also when
     /// `body` throws: no test outlives its server.
-    static func with<T>(loops: Int = 1, control: Bool = false, extraRoutes: [Route] = [], models: [String: ExecutionModel] = [:],
+    static func with<T>(loops: Int = 1, threads: Int = 2, processes: Int = 1, threadQueueLimit: Int = 1024, processQueueLimit: Int = 1024,
+                        control: Bool = false, models: [String: ExecutionModel] = [:], extraRoutes: [Route] = [],
                         configure: (inout ServerConfiguration) -> Void = { _ in },
                         _ body: (TestServer) async throws -> T) async throws -> T {
-        let t = try await start(loops: loops, control: control, models: models, extraRoutes: extraRoutes, configure: configure)
+        let t = try await start(loops: loops, threads: threads, processes: processes, threadQueueLimit: threadQueueLimit, processQueueLimit: processQueueLimit,
+                                control: control, models: models, extraRoutes: extraRoutes, configure: configure)
         do {
             let value = try await body(t)
             await t.stop()
