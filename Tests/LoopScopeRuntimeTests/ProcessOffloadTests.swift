@@ -22,9 +22,9 @@ import LoopScopeWire
             #expect(inline.renderedBy == getpid() && inline.id == "42")
 
             _ = try agent.core.setModel(method: OffloadPoints.method, path: "render-invoice", model: .processes, actor: "test")
-            let worker = try #require(agent.core.offloadProcessPool?.workerPIDs.first)
             let remote = try await agent.offload(DemoJobs.renderInvoice, order)
-            #expect(remote.renderedBy == worker, "rendered by \(remote.renderedBy), the worker is \(worker)")
+            let workers = agent.core.offloadProcessPool?.workerPIDs ?? []
+            #expect(workers.contains(remote.renderedBy), "rendered by \(remote.renderedBy), the workers are \(workers)")
             #expect(remote.id == "42", "the input crossed as JSON and the output came back")
 
             agent.core.rollover()
