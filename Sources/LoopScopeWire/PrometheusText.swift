@@ -2,8 +2,11 @@ import Foundation
 
 /// Renders a snapshot in the Prometheus text exposition format (version 0.0.4). Pure.
 ///
-/// Latency figures are in seconds, as Prometheus convention asks; windowed percentiles are
-/// exported as gauges labelled with `window` and `quantile`.
+/// Latency figures are in seconds, as Prometheus convention asks. Windowed percentiles are
+/// exported as gauges labelled with `window` and `percentile`; the distributions since start
+/// (route latency, executor lag, pool queue wait) also as real histograms (`_bucket` with the
+/// fixed bounds `histogramBoundsMicros`, `_sum`, `_count`), which Prometheus can aggregate
+/// across workers and instances with `histogram_quantile`.
 public enum PrometheusText {
     public static func render(_ s: Snapshot) -> String {
         var out = ""
@@ -12,6 +15,23 @@ public enum PrometheusText {
             for sample in samples {
                 let labels = sample.labels.map { "\($0.0)=\"\(escape($0.1))\"" }.joined(separator: ",")
                 out += "loopscope_\(name)\(labels.isEmpty ? "" : "{\(labels)}") \(number(sample.value))\n"
+            }
+        }
+        /// A histogram family: for each series, cumulative `_bucket`s at the fixed bounds and
+        /// `+Inf`, `_sum` and `_count`.
+        func histogram(_ name: String, _ help: String, _ series: [(labels: [(String, String)], histogram: CumulativeHistogram)]) {
+            guard !series.isEmpty else { return }
+            out += "# HELP loopscope_\(name) \(help)\n# TYPE loopscope_\(name) histogram\n"
+            for (labels, h) in series {
+                let text = labels.map { "\($0.0)=\"\(escape($0.1))\"" }.joined(separator: ",")
+                let prefix = text.isEmpty ? "" : text + ","
+                for bound in histogramBoundsMicros {
+                    out += "loopscope_\(name)_bucket{\(prefix)le=\"\(number(Double(bound) / 1e6))\"} \(h.count(atOrBelow: bound))\n"
+                }
+                let count = h.count
+                out += "loopscope_\(name)_bucket{\(prefix)le=\"+Inf\"} \(count)\n"
+                out += "loopscope_\(name)_sum\(text.isEmpty ? "" : "{\(text)}") \(number(Double(h.sumMicros) / 1e6))\n"
+                out += "loopscope_\(name)_count\(text.isEmpty ? "" : "{\(text)}") \(count)\n"
             }
         }
         let server = [("server", s.server.name)]
@@ -26,6 +46,8 @@ public enum PrometheusText {
         }
         family("lag_seconds", "gauge", "How late the executor's probe timer fired, windowed percentiles (100 = max).", lag)
         family("stalls_total", "counter", "Probe firings later than the stall threshold.", executors.map { (server + [("executor", $0.name)], Double($0.stalls)) })
+        histogram("executor_lag_duration_seconds", "How late the executor's probe timer fired, every probe since start.",
+                  executors.compactMap { e in e.lagHistogram.map { (server + [("executor", e.name)], $0) } })
         family("executor_cpu_ratio", "gauge", "Share of the last second (window 1s) or ten (10s) the executor's threads ran on a CPU, per thread.",
                executors.flatMap { e in [("1s", e.cpu), ("10s", e.cpu10s)].compactMap { w, v in v.map { (server + [("executor", e.name), ("window", w)], $0) } } })
 
@@ -42,6 +64,8 @@ public enum PrometheusText {
         var wait: [([(String, String)], Double)] = []
         for p in pools { for (q, v) in quantiles(p.queueWait.last10s) { wait.append((server + [("pool", p.name), ("window", "10s"), ("percentile", q)], Double(v) / 1e6)) } }
         family("pool_queue_wait_seconds", "gauge", "Time jobs waited for a worker, windowed percentiles (100 = max).", wait)
+        histogram("pool_queue_wait_duration_seconds", "Time jobs waited for a worker, every job since start.",
+                  pools.compactMap { p in p.queueWaitHistogram.map { (server + [("pool", p.name)], $0) } })
 
         let routes = s.routes
         func routeLabels(_ r: RouteFigures) -> [(String, String)] { server + [("method", r.method), ("route", r.path)] }
@@ -61,6 +85,8 @@ public enum PrometheusText {
             }
         }
         family("route_latency_seconds", "gauge", "Request latency, windowed percentiles (100 = max).", latency)
+        histogram("route_request_duration_seconds", "Request latency (the wait for a busy loop included where measured), every request since start.",
+                  routes.map { r in (routeLabels(r), CumulativeHistogram(buckets: r.histogram, sumMicros: r.latencySumMicros ?? 0)) })
         var split: [([(String, String)], Double)] = []
         for r in routes {
             for part in r.split.parts { split.append((routeLabels(r) + [("part", part.name)], part.micros / 1e6)) }
@@ -87,6 +113,18 @@ public enum PrometheusText {
         family("self_statistics_bytes", "gauge", "Memory held by the statistics.", [(server, Double(s.selfCost.statisticsBytes))])
         return out
     }
+
+    /// The histograms' bucket bounds, microseconds: 100 µs to 50 s on a 1-2-5 series (the
+    /// snapshot's bucket series, so every bound counts exactly).
+    public static let histogramBoundsMicros: [UInt64] = {
+        var bounds: [UInt64] = []
+        var decade: UInt64 = 100
+        while decade <= 10_000_000 {
+            bounds += [decade, decade * 2, decade * 5]
+            decade *= 10
+        }
+        return bounds
+    }()
 
     private static func quantiles(_ p: Percentiles) -> [(String, UInt64)] {
         [("50", p.p50), ("90", p.p90), ("99", p.p99), ("99.9", p.p999), ("100", p.max)]

@@ -231,6 +231,8 @@ public struct LoopFigures: Codable, Sendable, Equatable {
     public var stallSites: [StallSite]
     /// Distinct sites seen beyond those kept, since start.
     public var stallSitesOmitted: UInt64
+    /// Every lag measured since start, microseconds (for a Prometheus histogram).
+    public var lagHistogram: CumulativeHistogram?
     /// Share of the last second the executor's threads ran on a CPU, 0...1 (their thread CPU
     /// clocks; for the cooperative pool, summed over its threads and divided by their number).
     /// Absent until measured, and for a second in which a pool thread exited.
@@ -239,7 +241,7 @@ public struct LoopFigures: Codable, Sendable, Equatable {
     public var cpu10s: Double?
 
     public init(name: String, lag: WindowedPercentiles = .init(), stalls: UInt64 = 0, culprit: String? = nil, culpritHeldMicros: UInt64 = 0, lagHistory: [UInt64] = [], stallInProgress: StallInProgress? = nil,
-                stallSites: [StallSite] = [], stallSitesOmitted: UInt64 = 0, cpu: Double? = nil, cpu10s: Double? = nil) {
+                stallSites: [StallSite] = [], stallSitesOmitted: UInt64 = 0, lagHistogram: CumulativeHistogram? = nil, cpu: Double? = nil, cpu10s: Double? = nil) {
         self.name = name
         self.lag = lag
         self.stalls = stalls
@@ -249,6 +251,7 @@ public struct LoopFigures: Codable, Sendable, Equatable {
         self.stallInProgress = stallInProgress
         self.stallSites = stallSites
         self.stallSitesOmitted = stallSitesOmitted
+        self.lagHistogram = lagHistogram
         self.cpu = cpu
         self.cpu10s = cpu10s
     }
@@ -265,6 +268,7 @@ public struct LoopFigures: Codable, Sendable, Equatable {
         // Added later in version 1: absent from older servers' snapshots.
         stallSites = try c.decodeIfPresent([StallSite].self, forKey: .stallSites) ?? []
         stallSitesOmitted = try c.decodeIfPresent(UInt64.self, forKey: .stallSitesOmitted) ?? 0
+        lagHistogram = try c.decodeIfPresent(CumulativeHistogram.self, forKey: .lagHistogram)
         cpu = try c.decodeIfPresent(Double.self, forKey: .cpu)
         cpu10s = try c.decodeIfPresent(Double.self, forKey: .cpu10s)
     }
@@ -378,6 +382,8 @@ public struct PoolFigures: Codable, Sendable, Equatable {
     public var queueWait: WindowedPercentiles
     /// Time a worker spent on a job, microseconds.
     public var runTime: WindowedPercentiles
+    /// Every queue wait since start, microseconds (for a Prometheus histogram).
+    public var queueWaitHistogram: CumulativeHistogram?
     /// Per second, the largest queue depth seen; oldest first.
     public var queueHistory: [Int]
     /// Its workers one by one, for kinds that list them (`PoolKind.listsWorkers`); else empty.
@@ -446,8 +452,10 @@ public struct RouteFigures: Codable, Sendable, Equatable {
     public var held: HeldFigures
     /// Latency distribution since start, as (upper bound µs, count) buckets for a histogram view.
     public var histogram: [HistogramBucket]
+    /// The sum of the latencies in `histogram`, microseconds (for Prometheus' `_sum`).
+    public var latencySumMicros: UInt64?
 
-    public init(method: String, path: String, model: ExecutionModel, requests: UInt64 = 0, inFlight: Int = 0, rate1s: Double = 0, rate10s: Double = 0, status: StatusCounts = .init(), latency: WindowedPercentiles = .init(), p99History: [UInt64] = [], rateHistory: [UInt64] = [], split: LatencySplit = .init(), compute: ComputeFigures = .init(), workClass: WorkClass = .unknown, held: HeldFigures = .init(), histogram: [HistogramBucket] = []) {
+    public init(method: String, path: String, model: ExecutionModel, requests: UInt64 = 0, inFlight: Int = 0, rate1s: Double = 0, rate10s: Double = 0, status: StatusCounts = .init(), latency: WindowedPercentiles = .init(), p99History: [UInt64] = [], rateHistory: [UInt64] = [], split: LatencySplit = .init(), compute: ComputeFigures = .init(), workClass: WorkClass = .unknown, held: HeldFigures = .init(), histogram: [HistogramBucket] = [], latencySumMicros: UInt64? = nil) {
         self.method = method
         self.path = path
         self.model = model
@@ -464,6 +472,7 @@ public struct RouteFigures: Codable, Sendable, Equatable {
         self.workClass = workClass
         self.held = held
         self.histogram = histogram
+        self.latencySumMicros = latencySumMicros
     }
 
     /// Responses with status 500 and above.
@@ -566,6 +575,28 @@ public struct HeldFigures: Codable, Sendable, Equatable {
         perRequestMicros = try c.decode(Double.self, forKey: .perRequestMicros)
         // Added later in version 1: absent from older servers' snapshots.
         asyncMicros = try c.decodeIfPresent(Double.self, forKey: .asyncMicros) ?? 0
+    }
+}
+
+/// A distribution since start as histogram buckets (a 1-2-5 series of upper bounds from
+/// 10 µs, up to the first bound at or above the largest value) and the sum of its values: what
+/// a Prometheus histogram needs. From a 3-significant-digit HDR histogram, so bounds and the
+/// sum are within 0.1 %.
+public struct CumulativeHistogram: Codable, Sendable, Equatable {
+    public var buckets: [HistogramBucket]
+    public var sumMicros: UInt64
+
+    public init(buckets: [HistogramBucket] = [], sumMicros: UInt64 = 0) {
+        self.buckets = buckets
+        self.sumMicros = sumMicros
+    }
+
+    /// Values recorded.
+    public var count: UInt64 { buckets.reduce(0) { $0 + $1.count } }
+
+    /// Values at or below `micros` (a bound of the buckets' series, or above them all).
+    public func count(atOrBelow micros: UInt64) -> UInt64 {
+        buckets.reduce(0) { $0 + ($1.upToMicros <= micros ? $1.count : 0) }
     }
 }
 

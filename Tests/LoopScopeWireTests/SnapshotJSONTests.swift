@@ -85,3 +85,36 @@ import LoopScopeWire
         #expect(table.contains("connections 3 open (limit 10), 20 accepted; closed by the server: header timeout 4, idle 5, body timeout 0, over limit 6, 413 7"))
     }
 }
+
+@Suite struct PrometheusHistogramTests {
+    @Test func routeLatencyIsARealHistogramWithFixedCumulativeBuckets() {
+        var s = SnapshotJSONTests.rich()
+        // 2 at ≤ 10 µs, 1 at ≤ 50 µs, 3 at ≤ 100 µs, 4 at ≤ 2 ms, 1 at ≤ 5 s.
+        s.routes[0].histogram = [HistogramBucket(upToMicros: 10, count: 2), HistogramBucket(upToMicros: 20, count: 0), HistogramBucket(upToMicros: 50, count: 1),
+                                 HistogramBucket(upToMicros: 100, count: 3), HistogramBucket(upToMicros: 2_000, count: 4), HistogramBucket(upToMicros: 5_000_000, count: 1)]
+        s.routes[0].latencySumMicros = 5_012_345
+        let text = PrometheusText.render(s)
+        let labels = #"server="n",method="GET",route="/users/:id""#
+        #expect(text.contains("# TYPE loopscope_route_request_duration_seconds histogram\n"))
+        for (le, count) in [("0.0001", 6), ("0.0002", 6), ("0.001", 6), ("0.002", 10), ("1", 10), ("5", 11), ("50", 11), ("+Inf", 11)] {
+            #expect(text.contains("loopscope_route_request_duration_seconds_bucket{\(labels),le=\"\(le)\"} \(count)\n"), "le \(le)")
+        }
+        #expect(text.contains("loopscope_route_request_duration_seconds_sum{\(labels)} 5.012345\n"))
+        #expect(text.contains("loopscope_route_request_duration_seconds_count{\(labels)} 11\n"))
+        // The same bounds for every series: 100 µs to 50 s on a 1-2-5 series, then +Inf.
+        #expect(PrometheusText.histogramBoundsMicros.first == 100 && PrometheusText.histogramBoundsMicros.last == 50_000_000)
+        #expect(PrometheusText.histogramBoundsMicros.count == 18)
+    }
+
+    @Test func lagAndPoolWaitAreHistogramsWhereTheSnapshotHasThem() {
+        var s = SnapshotJSONTests.rich()
+        s.loops[0].lagHistogram = CumulativeHistogram(buckets: [HistogramBucket(upToMicros: 100, count: 7)], sumMicros: 420)
+        s.pools[0].queueWaitHistogram = CumulativeHistogram(buckets: [HistogramBucket(upToMicros: 1_000, count: 2)], sumMicros: 1_500)
+        let text = PrometheusText.render(s)
+        #expect(text.contains(#"loopscope_executor_lag_duration_seconds_count{server="n",executor="loop \"0\"\n"} 7"#))
+        #expect(text.contains(#"loopscope_pool_queue_wait_duration_seconds_bucket{server="n",pool="processes",le="0.001"} 2"#))
+        #expect(text.contains(#"loopscope_pool_queue_wait_duration_seconds_sum{server="n",pool="processes"} 0.0015"#))
+        // The cooperative pool of this snapshot has none: no series for it.
+        #expect(!text.contains(#"executor_lag_duration_seconds_count{server="n",executor="tasks"}"#))
+    }
+}

@@ -141,7 +141,7 @@ package final class ExecutorStats: Sendable {
                 name: name, lag: s.lag.summary, stalls: s.stalls,
                 culprit: s.culprit.map(routeName), culpritHeldMicros: s.culpritHeldNanos / 1000,
                 lagHistory: s.lag.history, stallInProgress: stall,
-                stallSites: s.sites.sites(second: second), stallSitesOmitted: s.sites.omittedCount(),
+                stallSites: s.sites.sites(second: second), stallSitesOmitted: s.sites.omittedCount(), lagHistogram: s.lag.cumulativeHistogram,
                 cpu: s.cpuRing.last, cpu10s: s.cpuRing.isEmpty ? nil : s.cpuRing.reduce(0, +) / Double(s.cpuRing.count)
             )
         }

@@ -78,6 +78,7 @@ package final class PoolStats: Sendable {
             figures.completedPerSecond = Double(s.completedLastSecond)
             figures.queueWait = s.queueWait.summary
             figures.runTime = s.runTime.summary
+            figures.queueWaitHistogram = s.queueWait.cumulativeHistogram
             figures.queueHistory = s.queueHistory
         }
     }

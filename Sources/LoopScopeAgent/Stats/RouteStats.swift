@@ -69,7 +69,8 @@ package final class RouteStats: Sendable {
                 held: HeldFigures(count: c.heldCount, totalMicros: c.heldTotalNanos / 1000,
                                   perRequestMicros: sum.heldSamples > 0 ? sum.held / n / 1000 : 0,
                                   asyncMicros: sum.asyncHeld / n / 1000),
-                histogram: s.latency.cachedBuckets
+                histogram: s.latency.cachedBuckets,
+                latencySumMicros: s.latency.cachedSumMicros
             )
         }
     }

@@ -34,6 +34,9 @@ package struct WindowedDistribution {
     private(set) var summary = WindowedPercentiles()
     /// `buckets()` as of the last rollover.
     private(set) var cachedBuckets: [HistogramBucket] = []
+    /// The sum of every value since start as of the last rollover (the HDR histogram's mean ×
+    /// its count: within its 0.1 % precision).
+    private(set) var cachedSumMicros: UInt64 = 0
     private(set) var history: [UInt64] = []
     private(set) var countHistory: [UInt64] = []
     private let historyFigure: HistoryFigure
@@ -98,8 +101,14 @@ package struct WindowedDistribution {
         }
         Self.push(&history, figure)
         Self.push(&countHistory, count)
-        if count > 0 || cachedBuckets.isEmpty { cachedBuckets = buckets() }
+        if count > 0 || cachedBuckets.isEmpty {
+            cachedBuckets = buckets()
+            cachedSumMicros = UInt64((cumulative.mean * Double(cumulative.totalCount)).rounded())
+        }
     }
+
+    /// Everything since start as of the last rollover: buckets and sum.
+    package var cumulativeHistogram: CumulativeHistogram { CumulativeHistogram(buckets: cachedBuckets, sumMicros: cachedSumMicros) }
 
     /// Log-spaced buckets of everything recorded since start, for a histogram view.
     package func buckets() -> [HistogramBucket] {
