@@ -87,6 +87,7 @@ case "offload":
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     var config = AgentConfiguration(name: "bench-offload")
     config.control = nil
+    config.offloadProcesses = 1   // this executable serves DemoJobs.all, render-invoice among them
     let agent = try await LoopScopeAgent.start(config, watching: group)
     let jobs = Int(option("--jobs", "20000")) ?? 20_000
     func timed(_ body: @escaping @Sendable (Int) async throws -> Void) async throws -> (Double, Double) {
@@ -109,8 +110,15 @@ case "offload":
     let inline = try await timed { i in _ = try await agent.offload("tiny") { i &* 31 } }
     _ = try agent.core.setModel(method: "OFFLOAD", path: "tiny", model: .threads, actor: "bench")
     let threads = try await timed { i in _ = try await agent.offload("tiny") { i &* 31 } }
+    // An OffloadJob (Codable, JSON across a pipe) inline and in a worker process.
+    let order = InvoiceOrder(id: "1", milliseconds: 0)
+    let jobInline = try await timed { _ in _ = try await agent.offload(DemoJobs.renderInvoice, order) }
+    _ = try agent.core.setModel(method: "OFFLOAD", path: DemoJobs.renderInvoice.name, model: .processes, actor: "bench")
+    let jobProcess = try await timed { _ in _ = try await agent.offload(DemoJobs.renderInvoice, order) }
     print(String(format: "offload_us nothing p50 %.2f; a detached task p50 %.2f; measureRequest p50 %.2f p99 %.2f; offload inline p50 %.2f p99 %.2f; threads p50 %.2f p99 %.2f; threads over inline p50 %.2f",
                  none.0, plain.0, measured.0, measured.1, inline.0, inline.1, threads.0, threads.1, threads.0 - inline.0))
+    print(String(format: "offload_job_us inline p50 %.2f p99 %.2f; processes p50 %.2f p99 %.2f; processes over inline p50 %.2f",
+                 jobInline.0, jobInline.1, jobProcess.0, jobProcess.1, jobProcess.0 - jobInline.0))
     await agent.stop()
     try await group.shutdownGracefully()
 
