@@ -21,9 +21,12 @@ struct ListCommand: ParsableCommand {
             return
         }
         let now = Date().timeIntervalSince1970
-        print("PID      NAME                 UPTIME      ADDRESS               SOCKET")
-        for s in servers {
-            print(pad(String(s.pid), 9) + pad(s.name, 21) + pad(Units.uptime(now - s.startedAt), 12) + pad(s.address, 22) + s.socket)
+        // Workers of a group (`serve --workers N`) together, in worker order.
+        let sorted = servers.sorted { ($0.member?.group ?? "", $0.member?.worker ?? 0, $0.pid) < ($1.member?.group ?? "", $1.member?.worker ?? 0, $1.pid) }
+        print("PID      NAME                 UPTIME      ADDRESS               GROUP                      SOCKET")
+        for s in sorted {
+            let group = s.member.map { "\($0.group) \($0.worker + 1)/\($0.size)" } ?? "-"
+            print(pad(String(s.pid), 9) + pad(s.name, 21) + pad(Units.uptime(now - s.startedAt), 12) + pad(s.address, 22) + pad(group, 27) + s.socket)
         }
     }
 

@@ -17,6 +17,11 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         LoggingSetup.bootstrap(toFile: nil)
+        if server.workers > 1 {
+            let status = try await Supervisor(options: server).run()
+            if status != 0 { throw ExitCode(status) }
+            return
+        }
         let running = try await DemoServer.start(options: server, logger: Logger(label: "loopscope.serve"))
         // Written unbuffered: scripts and tests wait for this line to learn the port.
         FileHandle.standardOutput.write(Data("serving \(server.name) on http://\(server.host):\(running.server.httpPort ?? server.port)  control: \(running.server.controlSocketPath ?? "off")\n".utf8))

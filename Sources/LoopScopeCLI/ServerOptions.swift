@@ -39,6 +39,12 @@ struct ServerOptions: ParsableArguments {
     var maxConnections = ConnectionLimits().maxConnections
     @Option(parsing: .unconditional, help: "A thread- or process-pool job running longer is answered 504; its worker process is killed and replaced, its thread written off and replaced (0: no timeout).")
     var jobTimeoutMs = ServerOptions.millis(ServerConfiguration().jobTimeout ?? .zero)
+    @Option(parsing: .unconditional, help: "Worker processes sharing the port (SO_REUSEPORT), each with its own loops, pools and control socket, under a supervisor that restarts a crashed one (as uvicorn --workers).")
+    var workers = 1
+    // Set by the supervisor on each worker it starts.
+    @Option(help: .hidden) var memberGroup: String?
+    @Option(help: .hidden) var memberIndex = 0
+    @Option(help: .hidden) var memberSize = 1
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535, got \(port)") }
@@ -66,6 +72,7 @@ struct ServerOptions: ParsableArguments {
         guard control.contains(maxControlConnections) else {
             throw ValidationError("--max-control-connections must be \(control.lowerBound)...\(control.upperBound), got \(maxControlConnections)")
         }
+        guard Self.workersRange.contains(workers) else { throw ValidationError("--workers must be \(Self.workersRange.lowerBound)...\(Self.workersRange.upperBound), got \(workers)") }
         let thresholds = Command.stallSampleThresholdMillis
         guard thresholds.contains(stallThresholdMs) else {
             throw ValidationError("--stall-threshold-ms must be \(thresholds.lowerBound)...\(thresholds.upperBound), got \(stallThresholdMs)")
@@ -94,8 +101,15 @@ struct ServerOptions: ParsableArguments {
         c.connections.bodyTimeout = .milliseconds(Int64(bodyTimeoutMs))
         c.connections.maxConnections = maxConnections
         c.jobTimeout = jobTimeoutMs == 0 ? nil : .milliseconds(Int64(jobTimeoutMs))
+        if let group = memberGroup {
+            c.agent.member = GroupMember(group: group, worker: memberIndex, size: memberSize)
+            c.reusePort = true
+        }
         return c
     }
+
+    /// `--workers`.
+    static let workersRange = 1...64
 
     /// A default duration as the whole milliseconds its flag takes.
     static func millis(_ t: TimeAmount) -> Int { Int(t.nanoseconds / 1_000_000) }

@@ -114,8 +114,11 @@ public struct ServerInfo: Codable, Sendable, Equatable {
     public var instrumented: Bool
     /// Cores the process may use.
     public var cores: Int
+    /// Set when the server is one worker of a group (`serve --workers N`).
+    public var member: GroupMember?
 
-    public init(name: String, pid: Int32, startedAt: Double, uptimeSeconds: Double, address: String, instrumented: Bool = true, cores: Int = 1) {
+    public init(name: String, pid: Int32, startedAt: Double, uptimeSeconds: Double, address: String, instrumented: Bool = true, cores: Int = 1, member: GroupMember? = nil) {
+        self.member = member
         self.name = name
         self.pid = pid
         self.startedAt = startedAt

@@ -37,6 +37,9 @@ import LoopScopeWire
 
     @Test func aProcessPoolJobPastItsTimeoutIs504AndItsWorkerIsKilledAndReplaced() async throws {
         try await TestServer.with(models: ["/sleep": .processes], configure: { $0.jobTimeout = .milliseconds(300) }) { t in
+            // The pool spawns its worker asynchronously.
+            let spawned = await eventually { t.server.snapshot().pool("processes")?.workers.first != nil }
+            #expect(spawned)
             let before = try #require(t.server.snapshot().pool("processes")?.workers.first?.pid)
             let (status, body) = try await t.get("/sleep?ms=5000")
             #expect(status == 504, "\(body)")

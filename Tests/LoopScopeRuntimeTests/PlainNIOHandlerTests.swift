@@ -111,7 +111,9 @@ func withPlainNIOServer(_ body: (LoopScopeAgent, HTTPClientConnection, _ connect
             #expect(s.route("NotFound")?.status.s4xx == 1)
             let burn = try #require(s.route("/burn"))
             #expect(burn.model == .loop)
-            #expect(burn.workClass == .cpu, "\(burn.workClass)")
+            // Held compute: `cpu` when the thread got a CPU throughout; on a loaded machine its
+            // CPU time falls behind its wall time and it may read `blocking`, never `io`.
+            #expect(burn.workClass == .cpu || burn.workClass == .blocking, "\(burn.workClass)")
             #expect(burn.held.count == 3)
             #expect(burn.split.computeMicros >= 25_000, "\(burn.split)")
             #expect(s.loops[0].culprit == "/burn")

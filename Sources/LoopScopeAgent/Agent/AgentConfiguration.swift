@@ -24,6 +24,8 @@ public struct AgentConfiguration: Sendable {
     public var stallSampleThreshold: TimeAmount = .milliseconds(10)
     /// Sample stalled threads' stacks (SIGPROF). Off, stalls still count but name no site.
     public var sampleStallStacks: Bool = true
+    /// Set when this server is one worker of a group sharing a port (announced, in snapshots).
+    public var member: GroupMember? = nil
     /// The control socket; nil to run without one.
     public var control: ControlConfiguration? = ControlConfiguration()
     /// Threads of the pool offload points placed on `threads` run on (resizable at runtime).

@@ -81,7 +81,8 @@ package final class ControlServer: Sendable {
         chmod(socketPath, readOnlyGroup == nil ? 0o600 : 0o660)
         if let gid = readOnlyGroup { chown(socketPath, uid_t.max, gid) }
         let announcement = ServerAnnouncement(name: core.configuration.name, pid: pid, socket: socketPath,
-                                              address: core.address.withLockedValue { $0 }, startedAt: core.startedAt)
+                                              address: core.address.withLockedValue { $0 }, startedAt: core.startedAt,
+                                              member: core.configuration.member)
         let announcementPath = base + ".json"
         let server = ControlServer(socketPath: socketPath, announcementPath: announcementPath, group: group, channel: channel)
         do {

@@ -34,6 +34,8 @@ public struct ServerConfiguration: Sendable {
     /// How long idle pool workers poll for the next job before sleeping, while jobs keep coming
     /// that fast (see `PoolPolling`); zero turns polling off.
     public var poolPolling: TimeAmount = PoolPolling.defaultWindow
+    /// Listen with `SO_REUSEPORT`, so several worker processes share the port (`serve --workers`).
+    public var reusePort = false
     /// A job of the thread or process pool running longer is answered 504 (the worker process
     /// killed and replaced, the thread written off and replaced); nil for no timeout.
     public var jobTimeout: TimeAmount? = .seconds(30)
