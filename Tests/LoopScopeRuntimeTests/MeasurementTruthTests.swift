@@ -124,10 +124,14 @@ enum StallFixtures {
         #expect(legacy.workClass == .blocking)
         #expect(fanout.workClass == .io, "an async stage that awaits stays I/O")
         #expect(fanout.held.asyncMicros == 0)
-        // ~8 ms each (CPU work is calibrated once per process, so a busy machine moves it).
+        // /legacy sleeps 8 ms: held about that. /render's 8 ms of CPU is calibrated once per test
+        // process (a busy machine at calibration makes it shorter later), so its held time is
+        // checked against its own latency: nearly all of it.
+        #expect(legacy.held.asyncMicros >= 7_000 && legacy.held.asyncMicros <= 40_000, "/legacy held \(legacy.held.asyncMicros) µs")
+        #expect(render.held.asyncMicros >= Double(render.latency.last10s.p50) / 2 && render.held.asyncMicros <= 40_000,
+                "/render held \(render.held.asyncMicros) µs of a \(render.latency.last10s.p50) µs p50")
         for r in [render, legacy] {
-            #expect(r.held.asyncMicros >= 4_000 && r.held.asyncMicros <= 40_000, "\(r.path) held \(r.held.asyncMicros) µs")
-            #expect(r.split.computeMicros >= 4_000)
+            #expect(r.split.computeMicros >= r.held.asyncMicros / 2)
             #expect(r.split.ioMicros < 1_000)
         }
         #expect(s.tasks.culprit == "/render" || s.tasks.culprit == "/legacy")
@@ -170,8 +174,9 @@ enum StallFixtures {
         let serverMicros = Double(hello.latency.last1s.max)
         #expect(hello.split.loopWaitMicros >= 25_000, "loop wait \(hello.split.loopWaitMicros) µs")
         // The client's time includes connection round trips; the server's estimate is ± half a
-        // tick, a whole tick (4 ms) more when the kernel's jiffies lag (tickless idle CPUs).
-        #expect(serverMicros >= Double(clientNanos / 1000) * 0.6 && serverMicros <= Double(clientNanos / 1000) + 5_000,
+        // tick, up to two ticks (4 ms each) more when the kernel's jiffies lag (tickless idle
+        // CPUs; seen in full-suite runs beside builds).
+        #expect(serverMicros >= Double(clientNanos / 1000) * 0.6 && serverMicros <= Double(clientNanos / 1000) + 8_000,
                 "server \(serverMicros) µs, client \(clientNanos / 1000) µs")
     }
 }
