@@ -34,7 +34,8 @@ public enum PrometheusText {
                 out += "loopscope_\(name)_count\(text.isEmpty ? "" : "{\(text)}") \(count)\n"
             }
         }
-        let server = [("server", s.server.name)]
+        // A worker of a group (`serve --workers N`) says which one: series stay apart.
+        let server = [("server", s.server.name)] + (s.server.member.map { [("worker", String($0.worker))] } ?? [])
         family("uptime_seconds", "gauge", "Seconds since the server started.", [(server, s.server.uptimeSeconds)])
 
         let executors = s.loops + [s.tasks]

@@ -118,3 +118,37 @@ import LoopScopeWire
         #expect(!text.contains(#"executor_lag_duration_seconds_count{server="n",executor="tasks"}"#))
     }
 }
+
+/// docs/grafana-loopscope.json is built on metrics the server exports: every `loopscope_…` name
+/// in its expressions is a family of `PrometheusText` (a histogram's with its suffixes).
+/// `.ci/prometheus-e2e` runs every expression against a real Prometheus as well.
+@Suite struct GrafanaDashboardTests {
+    @Test func everyExpressionNamesExportedMetrics() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("docs/grafana-loopscope.json")
+        let dashboard = try JSONSerialization.jsonObject(with: Data(contentsOf: path)) as? [String: Any]
+        let panels = try #require(dashboard?["panels"] as? [[String: Any]])
+        let exprs = panels.flatMap { ($0["targets"] as? [[String: Any]] ?? []).compactMap { $0["expr"] as? String } }
+        #expect(exprs.count >= 12)
+
+        var s = SnapshotJSONTests.rich()
+        s.loops[0].lagHistogram = CumulativeHistogram(buckets: [HistogramBucket(upToMicros: 100, count: 1)], sumMicros: 50)
+        s.loops[0].cpu = 0.5
+        s.loops[0].cpu10s = 0.5
+        s.pools[0].queueWaitHistogram = CumulativeHistogram()
+        s.pools[0].timedOut = 0
+        var exported = Set<String>()
+        for line in PrometheusText.render(s).split(separator: "\n") where line.hasPrefix("# TYPE ") {
+            let parts = line.split(separator: " ")
+            let name = String(parts[2])
+            exported.insert(name)
+            if parts[3] == "histogram" { for suffix in ["_bucket", "_sum", "_count"] { exported.insert(name + suffix) } }
+        }
+        let pattern = try Regex("loopscope_[a-z0-9_]+")
+        for expr in exprs {
+            for match in expr.matches(of: pattern) {
+                #expect(exported.contains(String(expr[match.range])), "\(expr[match.range]) in \(expr)")
+            }
+        }
+    }
+}
