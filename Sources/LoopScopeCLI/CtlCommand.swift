@@ -83,7 +83,30 @@ struct CtlCommand: AsyncParsableCommand {
     }
 
     /// Sends one command, prints the outcome; a server error exits non-zero with its message.
+    /// With `--group`, to every worker of the group, one line each; non-zero when any failed.
     static func execute(_ target: TargetOptions, _ command: Command) async throws {
+        if target.group != nil {
+            var failed: [String] = []
+            for member in try target.groupMembers() {
+                let who = "worker \(member.member?.worker ?? 0) (pid \(member.pid))"
+                do {
+                    let client = try await ControlClient.connect(path: member.socket)
+                    do {
+                        let result = try await client.send(command)
+                        print("\(who): \(result.message ?? "ok")")
+                    } catch {
+                        print("\(who): failed: \(error)")
+                        failed.append(who)
+                    }
+                    await client.close()
+                } catch {
+                    print("\(who): failed: \(error)")
+                    failed.append(who)
+                }
+            }
+            if !failed.isEmpty { throw CLIError("\(failed.count) worker(s) failed: \(failed.joined(separator: ", "))") }
+            return
+        }
         let client = try await target.connect()
         do {
             let result = try await client.send(command)

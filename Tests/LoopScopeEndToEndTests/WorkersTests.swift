@@ -31,6 +31,18 @@ import LoopScopeWire
         #expect(poll(seconds: 5) { (try? get(port: server.port, "/hello").status) == 200 })
         for _ in 0..<10 { #expect(try get(port: server.port, "/hello").status == 200) }
 
+        // ctl fans a command out to every worker of the group, one line each.
+        let (status, output) = try Binaries.run(Binaries.loopscope, ["ctl", "resize", "--group", group, "--control-dir", server.controlDir, "threads", "3"])
+        #expect(status == 0, "\(output)")
+        #expect(output.split(separator: "\n").filter { $0.contains("resize threads") }.count == 2, "\(output)")
+        for pid in members().values {
+            let (_, dump) = try Binaries.run(Binaries.loopscope, ["dump", "--server", "\(pid)", "--control-dir", server.controlDir, "--format", "json"])
+            let snapshot = try JSONDecoder().decode(Snapshot.self, from: Data(dump.utf8))
+            #expect(snapshot.pool("threads")?.size == 3, "worker \(pid) not resized")
+        }
+        let (unknown, message) = try Binaries.run(Binaries.loopscope, ["ctl", "resize", "--group", "nope/1", "--control-dir", server.controlDir, "threads", "3"])
+        #expect(unknown != 0 && message.contains("groups: \(group)"), "\(message)")
+
         let workers = members().values
         server.process.terminate()
         server.process.waitUntilExit()
