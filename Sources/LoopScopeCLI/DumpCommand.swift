@@ -32,10 +32,14 @@ struct DumpCommand: AsyncParsableCommand {
     func validate() throws {
         guard count >= 1 else { throw ValidationError("--count must be at least 1") }
         if let every { _ = try Interval.parse(every) }
+        if target.group != nil, format == .prometheus || format == .csv {
+            throw ValidationError("--group dumps each worker's snapshot in turn: use json, ndjson or table (Prometheus text and CSV of several servers would repeat their headers; scrape each worker instead)")
+        }
     }
 
     func run() async throws {
         let interval = try every.map(Interval.parse) ?? 1000
+        if target.group != nil { return try await dumpGroup(interval: interval) }
         let client = try await target.connect()
         let sink = try OutputSink(path: output)
         for i in 0..<count {
@@ -45,6 +49,27 @@ struct DumpCommand: AsyncParsableCommand {
         }
         sink.close()
         await client.close()
+    }
+}
+
+extension DumpCommand {
+    /// Each worker of `--group` in turn, every round: its snapshot carries `server.member`; a
+    /// table gets a heading per worker.
+    private func dumpGroup(interval: Int) async throws {
+        let members = try target.groupMembers()
+        var clients: [(ServerAnnouncement, ControlClient)] = []
+        for m in members { clients.append((m, try await ControlClient.connect(path: m.socket))) }
+        let sink = try OutputSink(path: output)
+        for i in 0..<count {
+            if i > 0 { try await Task.sleep(nanoseconds: UInt64(interval) * 1_000_000) }
+            for (m, client) in clients {
+                let snapshot = try await client.snapshot()
+                if format == .table { sink.write("== \(m.member?.description ?? m.name) (pid \(m.pid))\n") }
+                sink.write(format.render(snapshot, first: i == 0))
+            }
+        }
+        sink.close()
+        for (_, client) in clients { await client.close() }
     }
 }
 

@@ -40,6 +40,11 @@ import LoopScopeWire
             let snapshot = try JSONDecoder().decode(Snapshot.self, from: Data(dump.utf8))
             #expect(snapshot.pool("threads")?.size == 3, "worker \(pid) not resized")
         }
+        // dump --group: every worker's snapshot, each saying which worker it is.
+        let (dumped, lines) = try Binaries.run(Binaries.loopscope, ["dump", "--group", group, "--control-dir", server.controlDir, "--format", "ndjson"])
+        #expect(dumped == 0, "\(lines)")
+        let workersDumped = try lines.split(separator: "\n").map { try JSONDecoder().decode(Snapshot.self, from: Data($0.utf8)).server.member?.worker }
+        #expect(Set(workersDumped.compactMap { $0 }) == [0, 1], "\(workersDumped)")
         let (unknown, message) = try Binaries.run(Binaries.loopscope, ["ctl", "resize", "--group", "nope/1", "--control-dir", server.controlDir, "threads", "3"])
         #expect(unknown != 0 && message.contains("groups: \(group)"), "\(message)")
 
