@@ -143,11 +143,19 @@ import LoopScopeWire
         let server = try ServerProcess()
         let path = try #require(server.socketPath)
         let client = try await ControlClient.connect(path: path)
-        let workers = try await client.snapshot().pool("processes")!.workers.map(\.pid)
-        await client.close()
+        // The pool spawns its workers asynchronously: wait for both.
+        var workers: [Int32] = []
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline, workers.count < 2 {
+            workers = try await client.snapshot().pool("processes")!.workers.map(\.pid)
+            if workers.count < 2 { try await Task.sleep(nanoseconds: 20_000_000) }
+        }
         #expect(workers.count == 2)
         let slow = Task { try Binaries.run("/usr/bin/curl", ["-s", "-w", " %{http_code}", "http://127.0.0.1:\(server.port)/sleep?ms=700"]) }
-        try await Task.sleep(nanoseconds: 200_000_000)
+        // SIGTERM once the request is in flight.
+        let inFlight = Date().addingTimeInterval(10)
+        while Date() < inFlight, (try await client.snapshot().route("/sleep")?.inFlight ?? 0) == 0 { try await Task.sleep(nanoseconds: 10_000_000) }
+        await client.close()
         kill(server.process.processIdentifier, SIGTERM)
         let (_, out) = try await slow.value
         #expect(out.hasSuffix(" 200"))
