@@ -181,3 +181,32 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// libFuzzer harnesses, built by `Fuzz/run` into .build-fuzz with `-sanitize=fuzzer,address`.
+// Declared only when LOOPSCOPE_FUZZ is set, so a normal build or test never sees them.
+if Context.environment["LOOPSCOPE_FUZZ"] != nil {
+    package.targets += [
+        // Starts libFuzzer from a harness's main.swift (`@_extern(c)` declares its driver).
+        .target(name: "FuzzDriver", path: "Fuzz/Driver", swiftSettings: [.enableExperimentalFeature("Extern")]),
+        .executableTarget(
+            name: "fuzz-control-line",
+            dependencies: [
+                "FuzzDriver", "LoopScopeAgent", "LoopScopeWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Fuzz/ControlLine"
+        ),
+        .executableTarget(
+            name: "fuzz-http-request",
+            dependencies: [
+                "FuzzDriver", "LoopScopeRuntime",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Fuzz/HTTPRequest"
+        ),
+    ]
+}

@@ -11,6 +11,10 @@ public struct LineFramer: Sendable {
 
     public let maxLineBytes: Int
     private var buffer: [UInt8] = []
+    /// Where the bytes not yet returned start. Returned lines are dropped from the buffer once
+    /// `next()` runs out of lines, all together: dropping each line from the front as it is
+    /// returned copied the rest of the read every time (quadratic in the lines of one read).
+    private var start = 0
     private var discarding = false
     private var discarded = 0
     private var scanFrom = 0
@@ -28,22 +32,24 @@ public struct LineFramer: Sendable {
     public mutating func next() -> Item? {
         while true {
             if let nl = buffer[scanFrom...].firstIndex(of: UInt8(ascii: "\n")) {
+                let lineStart = start
+                start = nl + 1
+                scanFrom = start
                 if discarding {
-                    let total = discarded + nl
-                    buffer.removeSubrange(0...nl)
-                    scanFrom = 0
+                    let total = discarded + nl - lineStart
                     discarding = false
                     discarded = 0
                     return .tooLong(bytes: total)
                 }
-                var line = Array(buffer[0..<nl])
-                buffer.removeSubrange(0...nl)
-                scanFrom = 0
-                if line.last == UInt8(ascii: "\r") { line.removeLast() }
-                if line.count > maxLineBytes { return .tooLong(bytes: line.count) }
+                var end = nl
+                if end > lineStart, buffer[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+                if end - lineStart > maxLineBytes { return .tooLong(bytes: end - lineStart) }
+                let line = buffer[lineStart..<end]
                 if line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) { continue }
-                return .line(line)
+                return .line(Array(line))
             }
+            buffer.removeSubrange(0..<start)
+            start = 0
             if buffer.count > maxLineBytes {
                 discarding = true
                 discarded += buffer.count

@@ -23,6 +23,35 @@ import LoopScopeWire
         f.append(Array(repeating: UInt8(ascii: "x"), count: 5) + Array("\nok\n".utf8))
         #expect(lines(&f) == [.tooLong(bytes: 30), .line(Array("ok".utf8))])
     }
+
+    @Test func framesAReadOfManyShortLinesInLinearTime() {
+        // Found with the control-line fuzzing harness: each line returned was cut from the front
+        // of the buffer, copying the rest of the read, so the time grew with the square of the
+        // lines in one read (a 140 KB input of 70 000 requests took 25 s in the harness).
+        var f = LineFramer()
+        f.append(Array(repeating: UInt8(ascii: "\n"), count: 1_000_000) + Array("{\"op\":\"snapshot\"}\r\n".utf8))
+        var items: [LineFramer.Item] = []
+        let elapsed = ContinuousClock().measure { items = lines(&f) }
+        #expect(items == [.line(Array("{\"op\":\"snapshot\"}".utf8))])
+        #expect(elapsed < .seconds(5), "framing took \(elapsed)")
+    }
+
+    @Test func countsEveryLineTheSameWhateverTheReadSize() {
+        let bytes = Array("{\"a\":1}\r\n \t\n\(String(repeating: "x", count: 30))\nok\nrest".utf8)
+        var whole = LineFramer(maxLineBytes: 10)
+        whole.append(bytes)
+        let expected = lines(&whole)
+        #expect(expected == [.line(Array("{\"a\":1}".utf8)), .tooLong(bytes: 30), .line(Array("ok".utf8))])
+        for size in 1...bytes.count {
+            var f = LineFramer(maxLineBytes: 10)
+            var got: [LineFramer.Item] = []
+            for start in stride(from: 0, to: bytes.count, by: size) {
+                f.append(bytes[start..<min(bytes.count, start + size)])
+                got += lines(&f)
+            }
+            #expect(got == expected, "read size \(size)")
+        }
+    }
 }
 
 @Suite struct ProtocolVersionTests {

@@ -11,18 +11,21 @@ package final class ControlHandler: ChannelInboundHandler {
     private let cache: SnapshotCache
     private let actor: String
     private var session: ControlSession
-    private var framer = LineFramer(maxLineBytes: ControlHandler.maxLineBytes)
+    private var framer: LineFramer
     private let codec = WireCodec()
     private var stream: RepeatedTask?
 
     /// Request lines longer than this are refused with `line_too_long`.
     package static let maxLineBytes = 64 * 1024
 
-    package init(core: AgentCore, cache: SnapshotCache, readOnly: Bool, actor: String) {
+    /// `maxLineBytes`: the line limit, `ControlHandler.maxLineBytes` but in the fuzzing harness
+    /// (a small one lets short inputs reach `line_too_long`).
+    package init(core: AgentCore, cache: SnapshotCache, readOnly: Bool, actor: String, maxLineBytes: Int = ControlHandler.maxLineBytes) {
         self.core = core
         self.cache = cache
         self.actor = actor
         self.session = ControlSession(readOnly: readOnly)
+        self.framer = LineFramer(maxLineBytes: maxLineBytes)
     }
 
     package func channelActive(context: ChannelHandlerContext) {
@@ -43,7 +46,7 @@ package final class ControlHandler: ChannelInboundHandler {
         while let item = framer.next() {
             switch item {
             case .tooLong(let bytes):
-                send(context: context, .failure(id: nil, WireError(.lineTooLong, "a request line of \(bytes) bytes is over the \(Self.maxLineBytes)-byte limit")))
+                send(context: context, .failure(id: nil, WireError(.lineTooLong, "a request line of \(bytes) bytes is over the \(framer.maxLineBytes)-byte limit")))
             case .line(let line):
                 handle(context: context, line: line)
             }

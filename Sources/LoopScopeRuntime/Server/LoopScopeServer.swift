@@ -55,8 +55,6 @@ public final class LoopScopeServer: Sendable {
         var index: [ObjectIdentifier: Int] = [:]
         for (i, l) in loops.enumerated() { index[ObjectIdentifier(l)] = i }
         let loopIndex = index
-        let core = self.core
-        let limits = config.connections
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -66,15 +64,7 @@ public final class LoopScopeServer: Sendable {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let pipeline = channel.pipeline.syncOperations
-                    guard core.connections.admit() else {
-                        try pipeline.addHandler(OverLimitHandler(limit: limits.maxConnections))
-                        return
-                    }
-                    channel.closeFuture.whenComplete { _ in core.connections.closed() }
-                    try pipeline.addHandler(ConnectionGuard(limits: limits, stats: core.connections))
-                    try pipeline.configureHTTPServerPipeline(withErrorHandling: true)
-                    try pipeline.addHandler(HTTPHandler(core: core, server: self, loopIndex: loopIndex[ObjectIdentifier(channel.eventLoop)] ?? 0))
+                    try configureConnection(channel, loopIndex: loopIndex[ObjectIdentifier(channel.eventLoop)] ?? 0)
                 }
             }
         var channel: (any Channel)? = nil
@@ -103,6 +93,23 @@ public final class LoopScopeServer: Sendable {
             s.agent = agent
         }
         core.logger.info("serving", metadata: ["address": "\(core.agent.address.withLockedValue { $0 })", "control": "\(agent?.controlSocketPath ?? "off")"])
+    }
+
+    /// Sets up an accepted connection's pipeline: over the connection limit a 503 and nothing
+    /// else; otherwise the connection guard (timeouts, counted closes), NIO's HTTP/1 server codec
+    /// with its error handling, and the request handler for event loop `loopIndex`. On the
+    /// channel's event loop. The fuzzer feeds this pipeline through an `EmbeddedChannel`.
+    package func configureConnection(_ channel: any Channel, loopIndex: Int) throws {
+        let pipeline = channel.pipeline.syncOperations
+        let limits = core.configuration.connections
+        guard core.connections.admit() else {
+            try pipeline.addHandler(OverLimitHandler(limit: limits.maxConnections))
+            return
+        }
+        channel.closeFuture.whenComplete { [core] _ in core.connections.closed() }
+        try pipeline.addHandler(ConnectionGuard(limits: limits, stats: core.connections))
+        try pipeline.configureHTTPServerPipeline(withErrorHandling: true)
+        try pipeline.addHandler(HTTPHandler(core: core, server: self, loopIndex: loopIndex))
     }
 
     /// Waits for SIGINT or SIGTERM, then shuts down gracefully.
