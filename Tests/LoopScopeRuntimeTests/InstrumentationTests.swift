@@ -17,7 +17,9 @@ import LoopScopeWire
             t.server.rolloverStatistics()
             let s = t.server.snapshot()
             let lagMax = Double(s.loops[0].lag.last1s.max) / 1000
-            #expect(abs(lagMax - 50) <= 5, "lag max \(lagMax) ms")
+            // The block, plus however long the woken loop thread then waits for a CPU (a few ms
+            // on a busy machine: 57.6 ms was seen in CI).
+            #expect(lagMax >= 45 && lagMax <= 65, "lag max \(lagMax) ms")
             #expect(s.loops[0].culprit == "/sleep")
             #expect(s.route("/sleep")!.held.count == 1)
             #expect(s.route("/hello")!.held.count == 0)
