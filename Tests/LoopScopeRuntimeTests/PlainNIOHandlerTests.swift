@@ -151,7 +151,7 @@ func withPlainNIOServer(_ body: (LoopScopeAgent, HTTPClientConnection, _ connect
             // The server's figure includes the wait: without it /hello reads about 0.1 ms. (Not
             // all of the client's time: the client's own thread waits for a CPU too.)
             #expect(hello.latency.last1s.max >= clientMicros / 2, "server \(hello.latency.last1s.max) µs, client \(clientMicros) µs")
-            #expect(hello.latency.last1s.max <= clientMicros + 5_000, "never more than the client waited (to the kernel's clock tick)")
+            #expect(hello.latency.last1s.max <= clientMicros + 8_000, "never more than the client waited (to two of the kernel's clock ticks, as jiffies lag)")
             #expect(hello.split.loopWaitMicros >= 20_000, "\(hello.split)")
         }
     }
