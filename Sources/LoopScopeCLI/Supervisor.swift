@@ -24,7 +24,7 @@ final class Supervisor {
 
     init(options: ServerOptions) throws {
         self.options = options
-        executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        executable = WorkerCommand.currentExecutable.executable
     }
 
     /// Runs the group until a signal (0) or a crash loop (1).
