@@ -39,5 +39,6 @@ public struct RouteColumn: Sendable {
         RouteColumn("queue_us", csv: { SnapshotCSV.format2($0.split.queueMicros) }),
         RouteColumn("compute_us", csv: { SnapshotCSV.format2($0.split.computeMicros) }),
         RouteColumn("io_us", csv: { SnapshotCSV.format2($0.split.ioMicros) }),
+        RouteColumn("pool_wait_us", csv: { SnapshotCSV.format2($0.split.poolWaitMicros) }),
     ]
 }

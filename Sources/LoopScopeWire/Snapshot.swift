@@ -391,6 +391,12 @@ public struct PoolFigures: Codable, Sendable, Equatable {
     public var queueHistory: [Int]
     /// Its workers one by one, for kinds that list them (`PoolKind.listsWorkers`); else empty.
     public var workers: [WorkerFigures]
+    /// Callers asking for a worker or connection per second, over the last 10 s (served,
+    /// queued, refused or timed out alike): the demand. Absent for pools that do not count it.
+    public var arrivalsPerSecond: Double?
+    /// For `connections` pools: the routes (templates) whose measured requests checked out a
+    /// connection, since start. Other pools' routes are the ones whose model runs on them.
+    public var routes: [String]?
 
     public init(name: String, kind: PoolKind, size: Int, live: Int, busy: Int, queued: Int, queueLimit: Int, completed: UInt64 = 0, rejected: UInt64 = 0, failed: UInt64 = 0, completedPerSecond: Double = 0, queueWait: WindowedPercentiles = .init(), runTime: WindowedPercentiles = .init(), queueHistory: [Int] = [], workers: [WorkerFigures] = []) {
         self.name = name
@@ -506,14 +512,18 @@ public struct LatencySplit: Codable, Sendable, Equatable {
     public var queueMicros: Double
     /// Running the compute stage.
     public var computeMicros: Double
-    /// Awaiting I/O stages.
+    /// Awaiting I/O stages, but for `poolWaitMicros`.
     public var ioMicros: Double
+    /// Of the awaited time, waiting for a connection from a connection pool (a database's, an
+    /// upstream's): the sum of the request's waits, at most its awaited time.
+    public var poolWaitMicros: Double
 
-    public init(loopWaitMicros: Double = 0, queueMicros: Double = 0, computeMicros: Double = 0, ioMicros: Double = 0) {
+    public init(loopWaitMicros: Double = 0, queueMicros: Double = 0, computeMicros: Double = 0, ioMicros: Double = 0, poolWaitMicros: Double = 0) {
         self.loopWaitMicros = loopWaitMicros
         self.queueMicros = queueMicros
         self.computeMicros = computeMicros
         self.ioMicros = ioMicros
+        self.poolWaitMicros = poolWaitMicros
     }
 
     public init(from decoder: any Decoder) throws {
@@ -523,13 +533,14 @@ public struct LatencySplit: Codable, Sendable, Equatable {
         queueMicros = try c.decode(Double.self, forKey: .queueMicros)
         computeMicros = try c.decode(Double.self, forKey: .computeMicros)
         ioMicros = try c.decode(Double.self, forKey: .ioMicros)
+        poolWaitMicros = try c.decodeIfPresent(Double.self, forKey: .poolWaitMicros) ?? 0
     }
 }
 
 extension LatencySplit {
     /// The parts in the order a request meets them, with the names people read.
     public var parts: [(name: String, micros: Double)] {
-        [("loop wait", loopWaitMicros), ("queue", queueMicros), ("compute", computeMicros), ("I/O", ioMicros)]
+        [("loop wait", loopWaitMicros), ("queue", queueMicros), ("compute", computeMicros), ("pool wait", poolWaitMicros), ("I/O", ioMicros)]
     }
 }
 

@@ -52,6 +52,30 @@ import LoopScopeWire
         #expect(d[0].action == .resize(pool: "threads", size: 4))
     }
 
+    @Test func aConnectionPoolItsRoutesWaitOnIsResizedByLittlesLawFromItsDemand() {
+        // 250 checkouts/s × 10 ms held = 2.5 busy connections; ×1.25 → 4. The route's model
+        // (task) has nothing to do with the pool: it is found by the pool's `routes`.
+        var pool = PoolFigures(name: "postgres", kind: .connections, size: 2, live: 2, busy: 2, queued: 40, queueLimit: 1024)
+        pool.runTime.last10s.mean = 10_000
+        pool.arrivalsPerSecond = 250
+        pool.timedOut = 3
+        pool.routes = ["/orders/{id}"]
+        var r = route("/orders/{id}", model: .task, wall: 0, cpu: 0, io: 10_000, rate: 200)
+        r.split.poolWaitMicros = 150_000
+        let d = DiagnosisRules.diagnose(snapshot(routes: [r, route("/hello", model: .task, wall: 0, cpu: 0, io: 10)], pools: [pool], cores: 2))
+        #expect(d.map(\.id) == ["queueing:postgres"])
+        #expect(d[0].action == .resize(pool: "postgres", size: 4))
+        #expect(d[0].severity == .critical, "requests timed out waiting")
+        #expect(d[0].summary.contains("wait longer for a connection"))
+        #expect(d[0].evidence.contains { $0.contains("/orders/{id}") && $0.contains("93 %") }, "\(d[0].evidence)")
+
+        // The same pool when its routes barely wait: nothing to say.
+        r.split.poolWaitMicros = 100
+        pool.queued = 0
+        pool.timedOut = 0
+        #expect(DiagnosisRules.diagnose(snapshot(routes: [r], pools: [pool], cores: 2)).isEmpty)
+    }
+
     @Test func aCPUPoolQueueingAtTheCoreCountIsSaturatedNotResized() {
         var pool = PoolFigures(name: "threads", kind: .threads, size: 2, live: 2, busy: 2, queued: 30, queueLimit: 1024, rejected: 5)
         pool.runTime.last10s.mean = 50_000

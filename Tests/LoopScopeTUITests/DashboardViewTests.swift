@@ -70,10 +70,10 @@ import LoopScopeWire
         while s.currentRoute?.path != "/hash" { _ = s.handle(.down, now: 1_000) }
         _ = s.handle(.enter, now: 1_000)
         let lines = text(s)
-        #expect(lines.contains { $0.contains("▓ loop wait 2.5ms  ░ queue 0.1ms  █ compute 5.0ms  ▒ I/O 0") })
+        #expect(lines.contains { $0.contains("▓ loop wait 2.5ms  ░ queue 0.1ms  █ compute 5.0ms  ▚ pool wait 0  ▒ I/O 0") })
         #expect(lines.contains { $0.hasPrefix(" stalled loop 0 in CPUWork.mix(rounds:seed:)  812ms in 20 stalls, 60 s ← CPUWork") })
         let ascii = text(s, glyphs: .ascii)
-        #expect(ascii.contains { $0.contains("~ loop wait 2.5ms  . queue 0.1ms  # compute 5.0ms  = I/O 0") })
+        #expect(ascii.contains { $0.contains("~ loop wait 2.5ms  . queue 0.1ms  # compute 5.0ms  : pool wait 0  = I/O 0") })
     }
 
     @Test func pausedFreezesTheSnapshotAndSaysSo() {

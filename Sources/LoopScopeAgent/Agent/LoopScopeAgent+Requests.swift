@@ -110,9 +110,10 @@ extension LoopScopeAgent {
             }
         }
         let counter = SuspensionCounter()
+        let tally = RequestTally(route: core.routeName(route.index))
         var reading: StageMeter.Reading? = nil
         do {
-            let value = try await withTaskExecutorPreference(counter) {
+            let value = try await RequestTally.$current.withValue(tally) { try await withTaskExecutorPreference(counter) {
                 core.threads.noteCooperativeThread()
                 let token = core.board.enterTask(route: route.index, now: Clocks.monotonicNanos())
                 defer { core.board.exitTask(token) }
@@ -125,17 +126,17 @@ extension LoopScopeAgent {
                     reading = meter.finish()
                     throw error
                 }
-            }
-            finish(route, status: status(value), start: start, reading: reading, weight: plan.weight)
+            } }
+            finish(route, status: status(value), start: start, reading: reading, weight: plan.weight, poolWait: tally.poolWaitNanos)
             return value
         } catch {
-            finish(route, status: errorStatus(error), start: start, reading: reading, weight: plan.weight)
+            finish(route, status: errorStatus(error), start: start, reading: reading, weight: plan.weight, poolWait: tally.poolWaitNanos)
             throw error
         }
     }
 
     /// Records a finished request; `weight` 0 for one that was not measured.
-    private func finish(_ route: RouteID, status: Int, start: UInt64, reading: StageMeter.Reading?, weight: Int) {
+    private func finish(_ route: RouteID, status: Int, start: UInt64, reading: StageMeter.Reading?, weight: Int, poolWait: UInt64 = 0) {
         let latency = Clocks.monotonicNanos() &- start
         guard weight > 0 else {
             core.requestFinished(route: route.index, loopIndex: core.offLoopTally, .unmeasured(status: status, latencyNanos: latency))
@@ -146,7 +147,8 @@ extension LoopScopeAgent {
         if held { core.taskStats.recordHeld(route: route.index, nanos: wall, weight: weight) }
         core.requestFinished(route: route.index, loopIndex: core.offLoopTally, RequestRecord(
             status: status, latencyNanos: latency, queueNanos: latency &- min(wall, latency),
-            computeNanos: held ? wall : 0, cpuNanos: held ? reading?.cpuNanos : nil, ioNanos: held ? 0 : wall,
+            computeNanos: held ? wall : 0, cpuNanos: held ? reading?.cpuNanos : nil, ioNanos: held ? 0 : wall - min(poolWait, wall),
+            poolWaitNanos: held ? 0 : min(poolWait, wall),
             heldNanos: held ? wall : 0, asyncHeldNanos: held ? wall : 0, computed: held, weight: weight
         ))
     }

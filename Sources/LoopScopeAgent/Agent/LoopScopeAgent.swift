@@ -140,6 +140,16 @@ public final class LoopScopeAgent: Sendable {
     /// A snapshot of every figure.
     public func snapshot() -> Snapshot { core.snapshot() }
 
+    /// Shows `pool` (a `ConnectionPool` of your database's or upstream's connections, or any
+    /// `WorkerPool`) among the pools: its figures, resizing by the operator, its diagnoses.
+    /// Its owner shuts it down. A second pool of the same name is refused.
+    public func register(_ pool: any WorkerPool) throws {
+        guard core.pool(named: pool.name) == nil else {
+            throw RuntimeError.invalidConfiguration("a pool named '\(pool.name)' is already registered")
+        }
+        core.register(pools: [pool])
+    }
+
     /// The control socket's path, once started.
     public var controlSocketPath: String? { state.withLockedValue { $0.control?.socketPath } }
 

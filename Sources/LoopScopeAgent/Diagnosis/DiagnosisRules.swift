@@ -101,25 +101,33 @@ public enum DiagnosisRules {
 
     static func poolRules(_ p: PoolFigures, _ s: Snapshot) -> [Diagnosis] {
         var out: [Diagnosis] = []
-        let routes = s.routes.filter { s.pool(for: $0.model)?.name == p.name }
-        let arrival = routes.reduce(0.0) { $0 + $1.rate10s }
+        // A connection pool's routes are the ones that checked out its connections; a worker
+        // pool's, the ones whose model runs on it. Their wait is `pool wait` or `queue`.
+        let connections = p.kind == .connections
+        let routes = connections ? s.routes.filter { (p.routes ?? []).contains($0.path) } : s.routes.filter { s.pool(for: $0.model)?.name == p.name }
+        let arrival = p.arrivalsPerSecond ?? routes.reduce(0.0) { $0 + $1.rate10s }
         let service = p.runTime.last10s.mean / 1_000_000
-        let cpuBound = !routes.isEmpty && routes.allSatisfy { $0.workClass == .cpu }
+        let cpuBound = !connections && !routes.isEmpty && routes.allSatisfy { $0.workClass == .cpu }
         let cap = cpuBound || cappedAtCores(p.kind) ? max(s.server.cores, 1) : maxBlockingPoolSize
-        let latency = routes.reduce(0.0) { $0 + $1.split.queueMicros + $1.split.computeMicros + $1.split.ioMicros }
-        let queue = routes.reduce(0.0) { $0 + $1.split.queueMicros }
-        if latency > 0, queue / latency >= queueShare, p.queued > 0 || p.queueWait.last1s.p99 > 1_000 || p.rejected > 0 {
+        let latency = routes.reduce(0.0) { $0 + $1.split.queueMicros + $1.split.computeMicros + $1.split.poolWaitMicros + $1.split.ioMicros }
+        let queue = routes.reduce(0.0) { $0 + (connections ? $1.split.poolWaitMicros : $1.split.queueMicros) }
+        let timedOut = p.timedOut ?? 0
+        if latency > 0, queue / latency >= queueShare, p.queued > 0 || p.queueWait.last1s.p99 > 1_000 || p.rejected > 0 || timedOut > 0 {
             let needed = Int((arrival * service * headroom).rounded(.up))
             let suggested = min(max(needed, p.size + 1), cap)
+            let waitName = connections ? "connection wait" : "queue wait"
             let evidence = [
-                "queue wait \(Int(queue / latency * 100)) % of latency; queue \(p.queued)/\(p.queueLimit), wait p99 \(ms(Double(p.queueWait.last10s.p99)))",
-                "arrival \(fmt(arrival))/s × service \(ms(service * 1_000_000)) = \(fmt(arrival * service)) busy workers (Little's law); size \(p.size)",
-                "rejected \(p.rejected)",
+                "\(waitName) \(Int(queue / latency * 100)) % of the latency of \(routes.map(\.path).joined(separator: ", ")); waiting \(p.queued)/\(p.queueLimit), wait p99 \(ms(Double(p.queueWait.last10s.p99)))",
+                "arrival \(fmt(arrival))/s × \(connections ? "hold" : "service") \(ms(service * 1_000_000)) = \(fmt(arrival * service)) busy \(connections ? "connections" : "workers") (Little's law); size \(p.size)",
+                "rejected \(p.rejected)" + (p.timedOut.map { ", timed out \($0)" } ?? ""),
             ]
             if suggested > p.size {
+                let why = connections
+                    ? "requests wait longer for a connection than they use one"
+                    : "requests wait longer in its queue than they run"
                 out.append(Diagnosis(
-                    id: "queueing:\(p.name)", severity: p.rejected > 0 ? .critical : .warning,
-                    summary: "The \(p.name) pool is too small: requests wait longer in its queue than they run. Resize it to \(suggested).",
+                    id: "queueing:\(p.name)", severity: p.rejected > 0 || timedOut > 0 ? .critical : .warning,
+                    summary: "The \(p.name) pool is too small: \(why). Resize it to \(suggested) (Little's law with \(Int((headroom - 1) * 100)) % headroom).",
                     evidence: evidence, action: .resize(pool: p.name, size: suggested)
                 ))
             } else {

@@ -14,6 +14,17 @@ package final class PoolStats: Sendable {
         var completedLastSecond: UInt64 = 0
         var maxQueuedThisSecond = 0
         var queueHistory: [Int] = []
+        /// Requests for a worker or connection, this second and in the last ten closed ones.
+        var arrivalsThisSecond: UInt64 = 0
+        var arrivals = RollingSum<Count>()
+        var countsArrivals = false
+    }
+
+    /// A per-second count, summed over seconds.
+    struct Count: Summable {
+        var n = 0.0
+        static let zero = Count()
+        static func + (a: Count, b: Count) -> Count { Count(n: a.n + b.n) }
     }
 
     private let state = NIOLockedValueBox(State())
@@ -48,6 +59,20 @@ package final class PoolStats: Sendable {
         recordFinish(runNanos: afterNanos, failed: true)
     }
 
+    /// A caller asked for a worker or connection (served, queued, refused or timed out alike):
+    /// the demand that Little's law sizes a pool for.
+    package func recordArrival() {
+        state.withLockedValue { s in
+            s.arrivalsThisSecond &+= 1
+            s.countsArrivals = true
+        }
+    }
+
+    /// A caller's wait for a connection ran past its timeout.
+    package func recordTimedOutWait() {
+        state.withLockedValue { $0.timedOut &+= 1 }
+    }
+
     package func recordRejected() {
         state.withLockedValue { $0.rejected &+= 1 }
     }
@@ -63,6 +88,8 @@ package final class PoolStats: Sendable {
             s.runTime.rollover()
             s.completedLastSecond = s.completedThisSecond
             s.completedThisSecond = 0
+            s.arrivals.push(Count(n: Double(s.arrivalsThisSecond)))
+            s.arrivalsThisSecond = 0
             WindowedDistribution.push(&s.queueHistory, max(s.maxQueuedThisSecond, currentQueue))
             s.maxQueuedThisSecond = currentQueue
         }
@@ -80,6 +107,7 @@ package final class PoolStats: Sendable {
             figures.runTime = s.runTime.summary
             figures.queueWaitHistogram = s.queueWait.cumulativeHistogram
             figures.queueHistory = s.queueHistory
+            figures.arrivalsPerSecond = s.countsArrivals ? s.arrivals.last10s.n / Double(s.arrivals.seconds) : nil
         }
     }
 

@@ -11,8 +11,10 @@ package struct RequestRecord: Sendable {
     package var computeNanos: UInt64 = 0
     /// Thread CPU time of the compute stage, when it was measured.
     package var cpuNanos: UInt64? = nil
-    /// Time awaiting I/O stages.
+    /// Time awaiting I/O stages, but for `poolWaitNanos`.
     package var ioNanos: UInt64 = 0
+    /// Of the awaited time, waiting for connections from `ConnectionPool`s.
+    package var poolWaitNanos: UInt64 = 0
     /// Time the compute stage held an event loop or a cooperative-pool thread (0 in a pool),
     /// plus the time async stages held one without suspending.
     package var heldNanos: UInt64 = 0
@@ -27,7 +29,7 @@ package struct RequestRecord: Sendable {
     package var weight: Int = 1
 
     package init(status: Int, latencyNanos: UInt64, loopWaitNanos: UInt64 = 0, queueNanos: UInt64 = 0, computeNanos: UInt64 = 0, cpuNanos: UInt64? = nil,
-                 ioNanos: UInt64 = 0, heldNanos: UInt64 = 0, asyncHeldNanos: UInt64 = 0, computed: Bool = true,
+                 ioNanos: UInt64 = 0, poolWaitNanos: UInt64 = 0, heldNanos: UInt64 = 0, asyncHeldNanos: UInt64 = 0, computed: Bool = true,
                  weight: Int = 1) {
         self.status = status
         self.latencyNanos = latencyNanos
@@ -36,6 +38,7 @@ package struct RequestRecord: Sendable {
         self.computeNanos = computeNanos
         self.cpuNanos = cpuNanos
         self.ioNanos = ioNanos
+        self.poolWaitNanos = poolWaitNanos
         self.heldNanos = heldNanos
         self.asyncHeldNanos = asyncHeldNanos
         self.computed = computed

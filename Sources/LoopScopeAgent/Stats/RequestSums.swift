@@ -17,6 +17,8 @@ package struct RequestSums: Summable {
     package var cpu = 0.0
     /// Awaiting I/O stages.
     package var io = 0.0
+    /// Waiting for connections from connection pools.
+    package var poolWait = 0.0
     /// Stages that held an event loop or a cooperative-pool thread, and for how long.
     package var heldSamples = 0.0
     package var held = 0.0
@@ -34,6 +36,7 @@ package struct RequestSums: Summable {
         loopWait += Double(r.loopWaitNanos)
         queue += Double(r.queueNanos)
         io += Double(r.ioNanos)
+        poolWait += Double(r.poolWaitNanos)
         if r.computed {
             computed += 1
             compute += Double(r.computeNanos)
@@ -52,7 +55,7 @@ package struct RequestSums: Summable {
     package static func + (a: RequestSums, b: RequestSums) -> RequestSums {
         RequestSums(requests: a.requests + b.requests, measured: a.measured + b.measured, loopWait: a.loopWait + b.loopWait, queue: a.queue + b.queue,
                     computed: a.computed + b.computed, compute: a.compute + b.compute,
-                    cpuSamples: a.cpuSamples + b.cpuSamples, cpu: a.cpu + b.cpu, io: a.io + b.io,
+                    cpuSamples: a.cpuSamples + b.cpuSamples, cpu: a.cpu + b.cpu, io: a.io + b.io, poolWait: a.poolWait + b.poolWait,
                     heldSamples: a.heldSamples + b.heldSamples, held: a.held + b.held, asyncHeld: a.asyncHeld + b.asyncHeld)
     }
 }

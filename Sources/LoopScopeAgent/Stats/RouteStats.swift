@@ -52,7 +52,8 @@ package final class RouteStats: Sendable {
                 loopWaitMicros: sum.loopWait / n / 1000,
                 queueMicros: sum.queue / n / 1000,
                 computeMicros: sum.compute / n / 1000,
-                ioMicros: sum.io / n / 1000
+                ioMicros: sum.io / n / 1000,
+                poolWaitMicros: sum.poolWait / n / 1000
             )
             return RouteFigures(
                 method: method, path: path, model: model,
@@ -65,7 +66,7 @@ package final class RouteStats: Sendable {
                 rateHistory: s.latency.countHistory,
                 split: split,
                 compute: compute,
-                workClass: WorkClassifier.classify(compute: compute, ioMicros: split.ioMicros),
+                workClass: WorkClassifier.classify(compute: compute, ioMicros: split.ioMicros + split.poolWaitMicros),
                 held: HeldFigures(count: c.heldCount, totalMicros: c.heldTotalNanos / 1000,
                                   perRequestMicros: sum.heldSamples > 0 ? sum.held / n / 1000 : 0,
                                   asyncMicros: sum.asyncHeld / n / 1000),

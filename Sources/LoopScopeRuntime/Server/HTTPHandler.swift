@@ -125,14 +125,14 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 let input = JobInput(parameters: RequestContext.parameters(query: query, path: pathParameters), body: bodyBytes)
                 if model == .loop {
                     let outcome = core.runOnLoop(rt, input: input, loopIndex: loopIndex, measureCPU: measureCPU)
-                    finish(context: context, rt: rt, outcome: outcome, start: start, loopWait: loopWait, ioNanos: 0, result: nil, keepAlive: keepAlive)
+                    finish(context: context, rt: rt, outcome: outcome, start: start, loopWait: loopWait, ioNanos: 0, poolWaitNanos: 0, result: nil, keepAlive: keepAlive)
                 } else {
                     let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
                     let loop = context.eventLoop
                     core.compute(rt, model: model, input: input, loop: loop, loopIndex: loopIndex, measureCPU: measureCPU) { outcome in
                         loop.execute {
                             let (handler, context) = bound.value
-                            handler.finish(context: context, rt: rt, outcome: outcome, start: start, loopWait: loopWait, ioNanos: 0, result: nil, keepAlive: keepAlive)
+                            handler.finish(context: context, rt: rt, outcome: outcome, start: start, loopWait: loopWait, ioNanos: 0, poolWaitNanos: 0, result: nil, keepAlive: keepAlive)
                         }
                     }
                 }
@@ -153,7 +153,9 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         let core = self.core
         let loopIndex = self.loopIndex
         let counter = SuspensionCounter()
+        let tally = RequestTally(route: rt.name)
         Task(executorPreference: counter) {
+          await RequestTally.$current.withValue(tally) {
             var stages = AsyncStages()
             var outcome: ComputeOutcome
             var result: HTTPResult? = nil
@@ -178,16 +180,18 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             stages.merge(into: &outcome)
             let final = outcome
             let finalResult = result
-            let ioNanos = stages.ioNanos
+            let awaited = stages.ioNanos
+            let poolWait = min(tally.poolWaitNanos, awaited)
             loop.execute {
                 let (handler, context) = bound.value
-                handler.finish(context: context, rt: rt, outcome: final, start: start, loopWait: loopWait, ioNanos: ioNanos, result: finalResult, keepAlive: keepAlive)
+                handler.finish(context: context, rt: rt, outcome: final, start: start, loopWait: loopWait, ioNanos: awaited - poolWait, poolWaitNanos: poolWait, result: finalResult, keepAlive: keepAlive)
             }
+          }
         }
     }
 
     /// Writes the response for a finished pipeline and records it. On the event loop.
-    private func finish(context: ChannelHandlerContext, rt: RouteRuntime, outcome: ComputeOutcome, start: UInt64, loopWait: UInt64, ioNanos: UInt64, result: HTTPResult?, keepAlive: Bool) {
+    private func finish(context: ChannelHandlerContext, rt: RouteRuntime, outcome: ComputeOutcome, start: UInt64, loopWait: UInt64, ioNanos: UInt64, poolWaitNanos: UInt64, result: HTTPResult?, keepAlive: Bool) {
         let status: Int
         switch outcome.result {
         case .output(let bytes):
@@ -202,7 +206,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         core.requestFinished(rt, loopIndex: loopIndex, RequestRecord(
             status: status, latencyNanos: Clocks.monotonicNanos() &- start &+ loopWait, loopWaitNanos: loopWait,
             queueNanos: outcome.queueNanos, computeNanos: outcome.wallNanos, cpuNanos: outcome.cpuNanos,
-            ioNanos: ioNanos, heldNanos: outcome.heldNanos, asyncHeldNanos: outcome.asyncHeldNanos, computed: outcome.ran || outcome.asyncHeldNanos > 0
+            ioNanos: ioNanos, poolWaitNanos: poolWaitNanos, heldNanos: outcome.heldNanos, asyncHeldNanos: outcome.asyncHeldNanos, computed: outcome.ran || outcome.asyncHeldNanos > 0
         ))
     }
 

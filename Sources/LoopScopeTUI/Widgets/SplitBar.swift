@@ -1,9 +1,9 @@
 import LoopScopeWire
 
-/// A bar showing where a request's time goes: loop wait, queue, compute, I/O. Pure.
+/// A bar showing where a request's time goes: loop wait, queue, compute, pool wait, I/O. Pure.
 public enum SplitBar {
     /// The cell of each part of `LatencySplit.parts`, in order.
-    static let cells: [Character] = ["▓", "░", "█", "▒"]
+    static let cells: [Character] = ["▓", "░", "█", "▚", "▒"]
 
     /// `width` cells, each part of the split in its own glyph.
     public static func render(_ split: LatencySplit, width: Int) -> String {
