@@ -22,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         // Only the Hummingbird integration, its demo and its tests use it: `loopscope` builds without.
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        // Only the Hummingbird demo's database routes use it (its own product, like Hummingbird).
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // Messages, snapshot model, codec. Pure values: no NIO channel code.
@@ -80,6 +82,7 @@ let package = Package(
             dependencies: [
                 "LoopScopeHummingbird", "LoopScopeAgent", "LoopScopeDemo",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -21,8 +21,8 @@ struct DemoCommand: AsyncParsableCommand {
     )
 
     @Option(help: "The application the story plays against: loopscope (LoopScope's own runtime, in this process) or hummingbird (demo/hummingbird's service with the agent embedded, started beside this executable).")
-    var app: StoryApp = .loopscope
-    @Option(help: "Scenarios to play, comma-separated (default: the app's whole story; loopscope: fake-async, blocking-call, saturation, mixed, worker-crash; hummingbird: fake-async, blocking-call).")
+    var app: StoryApp?
+    @Option(help: "Scenarios to play, comma-separated (default: the app's whole story; loopscope: fake-async, blocking-call, saturation, mixed, worker-crash; hummingbird: fake-async, blocking-call, db-pool). Without --app, the app that has them all (db-pool: hummingbird), else loopscope.")
     var scenario: String?
     @Flag(help: "No dashboard: autopilot plays the scenarios, prints a table per phase and a verdict per expectation; exits non-zero if one fails.")
     var headless = false
@@ -35,7 +35,7 @@ struct DemoCommand: AsyncParsableCommand {
     @Flag(help: "No colours (also when NO_COLOR is set).") var noColor = false
 
     func validate() throws {
-        for name in scenarioNames { _ = try Scenario.named(name, app: app) }
+        for name in scenarioNames { _ = try Scenario.named(name, app: storyApp) }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
         guard grace >= 0, grace <= 600 else { throw ValidationError("--grace must be 0...600 seconds") }
         guard !withholdFix || headless else { throw ValidationError("--withhold-fix needs --headless") }
@@ -47,6 +47,7 @@ struct DemoCommand: AsyncParsableCommand {
             throw CLIError(why + " (or run `loopscope demo --headless`)")
         }
         LoggingSetup.bootstrap(toFile: headless ? nil : "/tmp/loopscope-demo-\(getuid()).log", level: headless ? .warning : .info)
+        let app = storyApp
         let scenarios = try scenarioNames.map { try Scenario.named($0, app: app) }.map { short ? $0.scaled(0.5) : $0 }
         let controlDir = NSTemporaryDirectory() + "loopscope-demo-\(getpid())"
         defer { try? FileManager.default.removeItem(atPath: controlDir) }
@@ -118,7 +119,14 @@ struct DemoCommand: AsyncParsableCommand {
     /// would make the loop wait for a time slice).
     static var threads: Int { max(1, System.coreCount - 1) }
 
-    private var scenarioNames: [String] { scenario.map { $0.split(separator: ",").map(String.init) } ?? app.story }
+    private var scenarioNames: [String] { scenario.map { $0.split(separator: ",").map(String.init) } ?? storyApp.story }
+
+    /// `--app`, or else the first app that has every scenario named, or else LoopScope's own.
+    private var storyApp: StoryApp {
+        if let app { return app }
+        guard let names = scenario?.split(separator: ",").map(String.init) else { return .loopscope }
+        return StoryApp.allCases.first { a in names.allSatisfy { (try? Scenario.named($0, app: a)) != nil } } ?? .loopscope
+    }
 
     /// Every route and offload point back on the model it started on, every pool at its start
     /// size and queue limit.

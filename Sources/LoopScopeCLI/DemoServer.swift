@@ -23,11 +23,12 @@ struct DemoServer {
                 throw CLIError("cannot start the upstream stub on port \(options.upstreamPort): \(error) (use --upstream-port, or --no-embedded-upstream with `loopscope upstream` running)")
             }
         }
-        let client = UpstreamClient(port: upstream?.port ?? options.upstreamPort, group: clientGroup)
+        let client = UpstreamClient(port: upstream?.port ?? options.upstreamPort, group: clientGroup,
+                                    connections: options.upstreamConnections, callTimeout: .milliseconds(Int64(options.upstreamTimeoutMs)))
         try DemoDatabase.seed()
         _ = CPUWork.roundsPerMillisecond // calibrate now, not in the first /hash
         DemoDatabase.pool.resize(to: options.dbConnections)
-        let server = try LoopScopeServer(configuration: options.configuration, routes: try DemoApp.routes(upstream: client), extraPools: [DemoDatabase.pool], logger: logger)
+        let server = try LoopScopeServer(configuration: options.configuration, routes: try DemoApp.routes(upstream: client), extraPools: [DemoDatabase.pool, client.pool], logger: logger)
         do {
             try await server.start()
         } catch {

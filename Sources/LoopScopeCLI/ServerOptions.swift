@@ -18,6 +18,8 @@ struct ServerOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Port of the upstream stub that /fanout and /mixed call.") var upstreamPort = 8081
     @Option(parsing: .unconditional, help: "Delay of the embedded upstream stub, milliseconds.") var upstreamDelayMs = 20
     @Flag(inversion: .prefixedNo, help: "Start the upstream stub inside this process.") var embeddedUpstream = true
+    @Option(parsing: .unconditional, help: "Connections of the upstream client's pool (/fanout and /mixed wait for one when all are in use).") var upstreamConnections = 16
+    @Option(parsing: .unconditional, help: "An upstream call (waiting for a connection included) running longer fails, milliseconds.") var upstreamTimeoutMs = 5000
     @Option(parsing: .unconditional, help: "How long idle pool workers poll for the next job before sleeping, microseconds; only while jobs come that fast (0: never).") var poolPollUs = 50
     @Flag(help: "Turn off request instrumentation and probes (to measure their cost).") var uninstrumented = false
     @Option(parsing: .unconditional, help: "How long an event loop or the cooperative pool must be busy before its threads' stacks are sampled, milliseconds.") var stallThresholdMs = 10
@@ -55,6 +57,8 @@ struct ServerOptions: ParsableArguments {
         guard threadQueueLimit >= 1, processQueueLimit >= 1 else { throw ValidationError("queue limits must be at least 1") }
         guard (0...65535).contains(upstreamPort) else { throw ValidationError("--upstream-port must be 0...65535 (0 picks a free port for the embedded stub)") }
         guard (0...10_000).contains(upstreamDelayMs) else { throw ValidationError("--upstream-delay-ms must be 0...10000") }
+        guard (1...1024).contains(upstreamConnections) else { throw ValidationError("--upstream-connections must be 1...1024, got \(upstreamConnections)") }
+        guard (1...600_000).contains(upstreamTimeoutMs) else { throw ValidationError("--upstream-timeout-ms must be 1...600000, got \(upstreamTimeoutMs)") }
         guard (0...1000).contains(poolPollUs) else { throw ValidationError("--pool-poll-us must be 0...1000, got \(poolPollUs)") }
         let timeouts = ConnectionLimits.timeoutMillisRange
         for (flag, value) in [("--header-timeout-ms", headerTimeoutMs), ("--keep-alive-timeout-ms", keepAliveTimeoutMs), ("--body-timeout-ms", bodyTimeoutMs)] where !timeouts.contains(value) {

@@ -44,20 +44,11 @@ struct StoryTarget: Sendable {
 
 /// `loopscope-hummingbird-demo` as a child process: its standard input is a pipe only we hold
 /// (it shuts down when that ends, so it never outlives us), its output goes to a log file.
-final class HummingbirdDemoProcess: Sendable {
+struct HummingbirdDemoProcess: Sendable {
     static let executableName = "loopscope-hummingbird-demo"
 
-    let pid: pid_t
-    let logPath: String
+    let child: ChildProcess
     let controlDir: String
-    private let stdinWriter: Int32
-
-    private init(pid: pid_t, logPath: String, controlDir: String, stdinWriter: Int32) {
-        self.pid = pid
-        self.logPath = logPath
-        self.controlDir = controlDir
-        self.stdinWriter = stdinWriter
-    }
 
     /// The executable beside the running `loopscope` (both are products of the same build).
     static func executable() throws -> String {
@@ -70,29 +61,14 @@ final class HummingbirdDemoProcess: Sendable {
     }
 
     static func start(port: Int, controlDir: String, offloadThreads: Int) throws -> HummingbirdDemoProcess {
-        let executable = try executable()
         let logPath = NSTemporaryDirectory() + "loopscope-demo-hummingbird-\(getpid()).log"
-        var input: [Int32] = [0, 0]
-        guard pipe(&input) == 0 else { throw CLIError("pipe: \(String(cString: strerror(errno)))") }
-        _ = fcntl(input[1], F_SETFD, FD_CLOEXEC)
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, input[0], 0)
-        posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        _ = loopscope_spawn_close_from(&actions, 3)
-        let argv = [executable, "--port", "\(port)", "--name", "hummingbird-demo", "--control-dir", controlDir,
-                    "--offload-threads", "\(offloadThreads)", "--exit-on-stdin-eof"]
-        let env = ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }
-        var pid: pid_t = 0
-        let rc = withCStrings(argv) { cargv in withCStrings(env) { cenv in posix_spawn(&pid, executable, &actions, nil, cargv, cenv) } }
-        close(input[0])
-        guard rc == 0 else {
-            close(input[1])
-            throw CLIError("cannot start \(executable): \(String(cString: strerror(rc)))")
+        do {
+            let child = try ChildProcess.spawn(try executable(), ["--port", "\(port)", "--name", "hummingbird-demo", "--control-dir", controlDir,
+                                                                  "--offload-threads", "\(offloadThreads)", "--exit-on-stdin-eof", "--postgres"], logPath: logPath)
+            return HummingbirdDemoProcess(child: child, controlDir: controlDir)
+        } catch let e as ChildProcessError {
+            throw CLIError(e.description)
         }
-        return HummingbirdDemoProcess(pid: pid, logPath: logPath, controlDir: controlDir, stdinWriter: input[1])
     }
 
     /// Waits for its control socket and then for its HTTP address (set once it listens).
@@ -100,8 +76,8 @@ final class HummingbirdDemoProcess: Sendable {
         let deadline = Date().addingTimeInterval(timeoutSeconds)
         var socket: String? = nil
         while Date() < deadline {
-            guard isRunning else { throw CLIError("\(Self.executableName) exited at start:\n\(logTail())") }
-            if socket == nil { socket = SocketDirectory.list(controlDir).first { $0.pid == pid }?.socket }
+            guard child.isRunning else { throw CLIError("\(Self.executableName) exited at start:\n\(child.logTail())") }
+            if socket == nil { socket = SocketDirectory.list(controlDir).first { $0.pid == child.pid }?.socket }
             if let socket, let client = try? await ControlClient.connect(path: socket) {
                 let snapshot = try? await client.snapshot()
                 await client.close()
@@ -111,32 +87,13 @@ final class HummingbirdDemoProcess: Sendable {
             }
             try await Task.sleep(nanoseconds: 100_000_000)
         }
-        throw CLIError("\(Self.executableName) was not serving after \(Int(timeoutSeconds)) s:\n\(logTail())")
+        throw CLIError("\(Self.executableName) was not serving after \(Int(timeoutSeconds)) s:\n\(child.logTail())")
     }
 
-    var isRunning: Bool {
-        var status: Int32 = 0
-        return waitpid(pid, &status, WNOHANG) == 0
-    }
-
-    /// Ends its input (a graceful shutdown), then SIGKILL after 5 s; reaps it.
+    /// Ends its input (a graceful shutdown, which stops its PostgreSQL too), then SIGKILL after
+    /// 15 s; removes its log.
     func stop() {
-        close(stdinWriter)
-        let deadline = Date().addingTimeInterval(5)
-        while isRunning {
-            if Date() > deadline {
-                kill(pid, SIGKILL)
-                var status: Int32 = 0
-                waitpid(pid, &status, 0)
-                break
-            }
-            usleep(20_000)
-        }
-        try? FileManager.default.removeItem(atPath: logPath)
-    }
-
-    private func logTail() -> String {
-        let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
-        return text.split(separator: "\n").suffix(20).joined(separator: "\n")
+        child.stop(graceSeconds: 15)
+        try? FileManager.default.removeItem(atPath: child.logPath)
     }
 }

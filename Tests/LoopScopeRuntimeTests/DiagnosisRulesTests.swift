@@ -53,7 +53,7 @@ import LoopScopeWire
     }
 
     @Test func aConnectionPoolItsRoutesWaitOnIsResizedByLittlesLawFromItsDemand() {
-        // 250 checkouts/s × 10 ms held = 2.5 busy connections; ×1.25 → 4. The route's model
+        // 250 checkouts/s × 10 ms held = 2.5 busy connections; + 1.5 √2.5 spares → 5. The route's model
         // (task) has nothing to do with the pool: it is found by the pool's `routes`.
         var pool = PoolFigures(name: "postgres", kind: .connections, size: 2, live: 2, busy: 2, queued: 40, queueLimit: 1024)
         pool.runTime.last10s.mean = 10_000
@@ -64,7 +64,7 @@ import LoopScopeWire
         r.split.poolWaitMicros = 150_000
         let d = DiagnosisRules.diagnose(snapshot(routes: [r, route("/hello", model: .task, wall: 0, cpu: 0, io: 10)], pools: [pool], cores: 2))
         #expect(d.map(\.id) == ["queueing:postgres"])
-        #expect(d[0].action == .resize(pool: "postgres", size: 4))
+        #expect(d[0].action == .resize(pool: "postgres", size: 5))
         #expect(d[0].severity == .critical, "requests timed out waiting")
         #expect(d[0].summary.contains("wait longer for a connection"))
         #expect(d[0].evidence.contains { $0.contains("/orders/{id}") && $0.contains("93 %") }, "\(d[0].evidence)")

@@ -18,7 +18,7 @@ import LoopScopeWire
         #expect(ResourcePool(name: "db", size: 1, waitLimit: 1) { 0 }.figures().kind == .connections)
         try await TestServer.with() { t in
             let s = t.server.snapshot()
-            #expect(s.pools.map(\.kind) == [.threads, .processes])
+            #expect(s.pools.map(\.kind) == [.threads, .processes, .connections], "the demo's upstream client's pool last")
             for model in ExecutionModel.allCases {
                 #expect(s.pool(for: model)?.kind == model.pool)
                 #expect(s.pool(for: model)?.name == model.pool?.rawValue, "the server's own pools are named after their kinds")

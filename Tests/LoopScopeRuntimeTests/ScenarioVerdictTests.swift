@@ -37,6 +37,23 @@ import LoopScopeWire
         #expect(verdict.description.hasPrefix("cooperative pool lag p99"))
     }
 
+    @Test func poolWaitShareAndDiagnosisReadTheServersFigures() throws {
+        var s = Self.emptySnapshot
+        var orders = RouteFigures(method: "GET", path: "/orders/{id}", model: .task)
+        orders.split = LatencySplit(queueMicros: 10, computeMicros: 0, ioMicros: 8_000, poolWaitMicros: 31_990)
+        s.routes = [orders]
+        var p = phase("too-small", lagMicros: 0, helloP99: 1, typical: nil)
+        p.snapshot = s
+        let share = try expectation(#"{"figure":"pool_wait_share","route":"/orders/7","atLeast":0.5}"#).evaluate(p, earlier: [])
+        #expect(share.value == 0.79975)
+        #expect(share.passed)
+        let present = try expectation(#"{"figure":"diagnosis","names":"queueing:postgres","atLeast":1}"#)
+        #expect(!present.evaluate(p, earlier: []).passed, "no diagnosis yet")
+        p.snapshot.diagnoses = [Diagnosis(id: "queueing:postgres", severity: .warning, summary: "too small", evidence: [], action: .resize(pool: "postgres", size: 3))]
+        #expect(present.evaluate(p, earlier: []).passed)
+        #expect(try expectation(#"{"figure":"diagnosis","names":"queueing:postgres","below":1}"#).evaluate(p, earlier: []).passed == false)
+    }
+
     @Test func p99DropComparesTypicalSecondsWhenKept() throws {
         let drop = try expectation(#"{"figure":"p99_drop","route":"/hello","baseline":"before","atLeast":4}"#)
         let before = phase("before", lagMicros: 0, helloP99: 20_000, typical: 20_000)

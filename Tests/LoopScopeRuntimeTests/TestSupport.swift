@@ -16,11 +16,11 @@ final class TestServer: @unchecked Sendable {
     var port: Int { server.httpPort! }
 
     static func start(loops: Int = 1, threads: Int = 2, processes: Int = 1, threadQueueLimit: Int = 1024, processQueueLimit: Int = 1024,
-                      control: Bool = false, models: [String: ExecutionModel] = [:], extraRoutes: [Route] = [],
+                      control: Bool = false, models: [String: ExecutionModel] = [:], extraRoutes: [Route] = [], upstreamConnections: Int = 16,
                       configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> TestServer {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let upstream = try await UpstreamServer.start(port: 0, delayMs: 20, group: group)
-        let client = UpstreamClient(port: upstream.port, group: group)
+        let client = UpstreamClient(port: upstream.port, group: group, connections: upstreamConnections)
         var routes = try DemoApp.routes(upstream: client) + extraRoutes
         for i in routes.indices { if let m = models[routes[i].template.description] { routes[i].model = m } }
         let dir = NSTemporaryDirectory() + "loopscope-test-\(UUID().uuidString.prefix(8))"
@@ -35,7 +35,7 @@ final class TestServer: @unchecked Sendable {
         c.workerCommand = WorkerCommand(executable: TestBinaries.loopscope)
         c.control = control ? ControlConfiguration(directory: dir) : nil
         configure(&c)
-        let server = try LoopScopeServer(configuration: c, routes: routes, extraPools: [], logger: .init(label: "test"))
+        let server = try LoopScopeServer(configuration: c, routes: routes, extraPools: [client.pool], logger: .init(label: "test"))
         try await server.start()
         return TestServer(server: server, upstream: upstream, group: group, controlDir: dir)
     }
@@ -43,11 +43,11 @@ final class TestServer: @unchecked Sendable {
     /// Runs `body` with a started server and stops the server before returning, also when
     /// `body` throws: no test outlives its server.
     static func with<T>(loops: Int = 1, threads: Int = 2, processes: Int = 1, threadQueueLimit: Int = 1024, processQueueLimit: Int = 1024,
-                        control: Bool = false, models: [String: ExecutionModel] = [:], extraRoutes: [Route] = [],
+                        control: Bool = false, models: [String: ExecutionModel] = [:], extraRoutes: [Route] = [], upstreamConnections: Int = 16,
                         configure: (inout ServerConfiguration) -> Void = { _ in },
                         _ body: (TestServer) async throws -> T) async throws -> T {
         let t = try await start(loops: loops, threads: threads, processes: processes, threadQueueLimit: threadQueueLimit, processQueueLimit: processQueueLimit,
-                                control: control, models: models, extraRoutes: extraRoutes, configure: configure)
+                                control: control, models: models, extraRoutes: extraRoutes, upstreamConnections: upstreamConnections, configure: configure)
         do {
             let value = try await body(t)
             await t.stop()

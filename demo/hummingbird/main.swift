@@ -2,7 +2,7 @@
 // Hummingbird handlers, and LoopScope embedded in a few lines (marked ★).
 //
 //   loopscope-hummingbird-demo [--port 8090] [--name hummingbird-demo] [--control-dir DIR] [--upstream-delay-ms 20]
-//                              [--offload-threads N] [--exit-on-stdin-eof] [--without-loopscope]
+//                              [--offload-threads N] [--postgres] [--db-connections 2] [--exit-on-stdin-eof] [--without-loopscope]
 //
 // Then `loopscope attach` (or `loopscope list`) in another terminal; `loopscope demo --app
 // hummingbird` starts it and plays the story against it.
@@ -14,7 +14,9 @@ import Hummingbird
 import Logging
 import NIOCore
 import NIOPosix
+import PostgresNIO
 import ServiceLifecycle
+import Synchronization
 import LoopScopeAgent        // ★
 import LoopScopeHummingbird  // ★
 import LoopScopeDemo
@@ -31,6 +33,10 @@ struct Options {
     var exitOnStdinEOF = false
     /// The same app without the agent and the middleware (to measure what they cost).
     var withoutLoopScope = false
+    /// Start a private PostgreSQL cluster and serve /orders/{id} from it.
+    var postgres = false
+    /// Connections of the PostgreSQL pool (the operator resizes it live).
+    var dbConnections = 2
 
     init(_ arguments: [String]) throws {
         var i = 0
@@ -47,9 +53,11 @@ struct Options {
             case "--upstream-delay-ms": upstreamDelayMs = try Self.integer(try value(), "--upstream-delay-ms", 0...10_000)
             case "--offload-threads": offloadThreads = try Self.integer(try value(), "--offload-threads", 1...256)
             case "--exit-on-stdin-eof": exitOnStdinEOF = true
+            case "--postgres": postgres = true
+            case "--db-connections": dbConnections = try Self.integer(try value(), "--db-connections", 1...100)
             case "--without-loopscope": withoutLoopScope = true
             case "-h", "--help":
-                print("usage: loopscope-hummingbird-demo [--port 8090 (0: a free one)] [--name hummingbird-demo] [--control-dir DIR] [--upstream-delay-ms 20] [--offload-threads N] [--exit-on-stdin-eof] [--without-loopscope]")
+                print("usage: loopscope-hummingbird-demo [--port 8090 (0: a free one)] [--name hummingbird-demo] [--control-dir DIR] [--upstream-delay-ms 20] [--offload-threads N] [--postgres] [--db-connections 2] [--exit-on-stdin-eof] [--without-loopscope]")
                 exit(0)
             default: throw DemoError("unknown option \(arguments[i]); see --help")
             }
@@ -61,6 +69,12 @@ struct Options {
         guard let n = Int(text), range.contains(n) else { throw DemoError("\(name) must be an integer in \(range.lowerBound)...\(range.upperBound), got '\(text)'") }
         return n
     }
+}
+
+/// Connection ids for PostgresNIO's logs.
+final class ManagedCounter: Sendable {
+    private let value = Atomic<Int>(0)
+    func next() -> Int { value.add(1, ordering: .relaxed).newValue }
 }
 
 struct DemoError: Error, CustomStringConvertible {
@@ -96,6 +110,40 @@ enum Handlers {
             async let c = upstream.get("/c")
             let bytes = try await a + b + c
             return "merged 3 upstream answers, \(bytes.count) bytes\n"
+        }
+    }
+
+    /// The same three calls awaited one after the other: the sum of their times, where
+    /// /fanout takes the slowest.
+    static func fanoutSerial(_ upstream: UpstreamClient) -> @Sendable (Request, BasicRequestContext) async throws -> String {
+        { _, _ in
+            let a = try await upstream.get("/a")
+            let b = try await upstream.get("/b")
+            let c = try await upstream.get("/c")
+            return "merged 3 upstream answers one after the other, \((a + b + c).count) bytes\n"
+        }
+    }
+
+    /// An order from PostgreSQL through a pool of connections: a query that takes `ms`
+    /// (default 8) milliseconds in the database, while the connection is held.
+    static func order(_ pool: ConnectionPool<PostgresConnection>, logger: Logger) -> @Sendable (Request, BasicRequestContext) async throws -> String {
+        { request, context in
+            guard let id = context.parameters.get("id").flatMap(Int.init), (1...PostgresCluster.orders).contains(id) else {
+                throw HTTPError(.badRequest, message: "the order id must be an integer in 1...\(PostgresCluster.orders)")
+            }
+            let seconds = Double(try Self.milliseconds(request, default: 8)) / 1000
+            do {
+                return try await pool.withConnection { connection in                    // ★ a registered pool
+                    let rows = try await connection.query("SELECT o.id, o.customer, o.total_cents FROM orders o, pg_sleep(\(seconds)) WHERE o.id = \(id)", logger: logger)
+                    for try await (id, customer, total) in rows.decode((Int, String, Int).self) {
+                        return "order \(id) for \(customer): \(total / 100).\(String(format: "%02d", total % 100))\n"
+                    }
+                    throw HTTPError(.notFound, message: "no order \(id)")
+                }
+            } catch let e as ConnectionPoolError {
+                if case .timedOut = e { throw HTTPError(.gatewayTimeout, message: "\(e)") }
+                throw HTTPError(.serviceUnavailable, message: "\(e)")
+            }
         }
     }
 
@@ -145,12 +193,24 @@ enum HummingbirdDemo {
         let group = MultiThreadedEventLoopGroup.singleton
         let upstreamServer = try await UpstreamServer.start(port: 0, delayMs: options.upstreamDelayMs, group: group)
         let upstream = UpstreamClient(port: upstreamServer.port, group: group)
+        let database = options.postgres ? try await PostgresCluster.start() : nil
+        defer { database?.stop() }
+        let orders: ConnectionPool<PostgresConnection>? = database.map { db in
+            let ids = ManagedCounter()
+            let configuration = PostgresConnection.Configuration(unixSocketPath: db.socketPath, username: db.user, password: nil, database: db.database)
+            return ConnectionPool(name: "postgres", size: options.dbConnections, timeout: .seconds(2),
+                                  open: { try await PostgresConnection.connect(on: group.next(), configuration: configuration, id: ids.next(), logger: logger) },
+                                  close: { try? await $0.close() },
+                                  isReusable: { !$0.isClosed })
+        }
 
         var config = AgentConfiguration(name: options.name)                          // ★
         config.control = ControlConfiguration(directory: options.controlDir)          // ★
         if let n = options.offloadThreads { config.offloadThreads = n }
         config.offloadProcesses = 2                                                   // ★ for OffloadJobs
         let agent = options.withoutLoopScope ? nil : try await LoopScopeAgent.start(config, watching: group, logger: logger)  // ★
+        try agent?.register(upstream.pool)                                            // ★ pools you want to see
+        if let orders { try agent?.register(orders) }
 
         let router = Router()
         if let agent { router.add(middleware: LoopScopeMiddleware(agent: agent)) }   // ★
@@ -158,6 +218,8 @@ enum HummingbirdDemo {
         router.get("hash", use: Handlers.hash)
         router.get("legacy", use: Handlers.legacy(agent))
         router.get("fanout", use: Handlers.fanout(upstream))
+        router.get("fanout-serial", use: Handlers.fanoutSerial(upstream))
+        if let orders { router.get("orders/{id}", use: Handlers.order(orders, logger: logger)) }
         router.get("reports/{id}", use: Handlers.report(upstream))
         router.get("invoices/{id}", use: Handlers.invoice(agent))
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: options.port)),

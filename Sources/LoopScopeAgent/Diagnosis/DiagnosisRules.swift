@@ -6,8 +6,18 @@ public enum DiagnosisRules {
     public static let heldPerRequestMicros = 1_000.0
     /// Queue wait at or above this share of latency means the pool is too small.
     public static let queueShare = 0.5
-    /// Headroom over Little's law when suggesting a pool size.
+    /// Headroom over Little's law when suggesting a worker pool's size.
     public static let headroom = 1.25
+    /// For connection pools, the spare connections over Little's law's busy ones in units of its
+    /// square root (square-root staffing): with random arrivals a pool sized at 1.25× its mean
+    /// still makes a good share of callers wait, and a spare connection costs far less than
+    /// requests waiting. 1.5 leaves a few percent of callers waiting at all.
+    public static let connectionSpareFactor = 1.5
+
+    /// The size Little's law suggests for `busy` workers or connections busy on average.
+    static func size(forBusy busy: Double, connections: Bool) -> Int {
+        Int((connections ? busy + connectionSpareFactor * busy.squareRoot() : busy * headroom).rounded(.up))
+    }
     /// The largest size suggested for a pool of blocking work.
     public static let maxBlockingPoolSize = 64
 
@@ -113,7 +123,7 @@ public enum DiagnosisRules {
         let queue = routes.reduce(0.0) { $0 + (connections ? $1.split.poolWaitMicros : $1.split.queueMicros) }
         let timedOut = p.timedOut ?? 0
         if latency > 0, queue / latency >= queueShare, p.queued > 0 || p.queueWait.last1s.p99 > 1_000 || p.rejected > 0 || timedOut > 0 {
-            let needed = Int((arrival * service * headroom).rounded(.up))
+            let needed = size(forBusy: arrival * service, connections: connections)
             let suggested = min(max(needed, p.size + 1), cap)
             let waitName = connections ? "connection wait" : "queue wait"
             let evidence = [
@@ -127,7 +137,7 @@ public enum DiagnosisRules {
                     : "requests wait longer in its queue than they run"
                 out.append(Diagnosis(
                     id: "queueing:\(p.name)", severity: p.rejected > 0 || timedOut > 0 ? .critical : .warning,
-                    summary: "The \(p.name) pool is too small: \(why). Resize it to \(suggested) (Little's law with \(Int((headroom - 1) * 100)) % headroom).",
+                    summary: "The \(p.name) pool is too small: \(why). Resize it to \(suggested) (Little's law: \(fmt(arrival * service)) busy on average, \(connections ? "plus spares for bursts" : "plus \(Int((headroom - 1) * 100)) % headroom")).",
                     evidence: evidence, action: .resize(pool: p.name, size: suggested)
                 ))
             } else {

@@ -103,8 +103,9 @@ public final class ConnectionPool<Connection: Sendable>: WorkerPool, @unchecked 
         let t0 = Clocks.monotonicNanos()
         let tally = RequestTally.current
         stats.recordArrival()
-        let connection = try await checkout(timeoutNanos: timeout.map(\.wholeNanoseconds) ?? defaultTimeoutNanos, route: tally?.route)
-        let waited = Clocks.monotonicNanos() &- t0
+        // The wait ends when the pool grants a connection or the right to open one: opening
+        // it is the caller's I/O, not time spent waiting for the pool.
+        let (connection, waited) = try await checkout(timeoutNanos: timeout.map(\.wholeNanoseconds) ?? defaultTimeoutNanos, route: tally?.route, since: t0)
         stats.recordStart(queueWaitNanos: waited)
         tally?.addPoolWait(nanos: waited)
         do {
@@ -117,7 +118,7 @@ public final class ConnectionPool<Connection: Sendable>: WorkerPool, @unchecked 
         }
     }
 
-    private func checkout(timeoutNanos: UInt64, route: String?) async throws -> Connection {
+    private func checkout(timeoutNanos: UInt64, route: String?, since t0: UInt64) async throws -> (Connection, waited: UInt64) {
         let next: Next = try lock.withLock {
             if let route { routes.insert(route) }
             guard !closed else { throw ConnectionPoolError.shutDown(pool: name) }
@@ -138,13 +139,16 @@ public final class ConnectionPool<Connection: Sendable>: WorkerPool, @unchecked 
             return .wait(nextWaiter)
         }
         switch next {
-        case .ready(let c): return c
-        case .open: return try await openGranted()
+        case .ready(let c): return (c, Clocks.monotonicNanos() &- t0)
+        case .open:
+            let waited = Clocks.monotonicNanos() &- t0
+            return (try await openGranted(), waited)
         case .wait(let id):
             let grant = try await wait(id: id, timeoutNanos: timeoutNanos)
+            let waited = Clocks.monotonicNanos() &- t0
             switch grant {
-            case .connection(let c): return c
-            case .open: return try await openGranted()
+            case .connection(let c): return (c, waited)
+            case .open: return (try await openGranted(), waited)
             }
         }
     }

@@ -22,6 +22,18 @@ public enum DemoApp {
                     throw HTTPError(status: 502, "\(error)")
                 }
             }),
+            // The same three calls awaited one after the other: its I/O is their sum, where
+            // /fanout's is the slowest of them.
+            try Route("/fanout-serial", model: .loop, job: DemoJobs.merge, prepare: { request in
+                do {
+                    let a = try await upstream.get("/a")
+                    let b = try await upstream.get("/b")
+                    let c = try await upstream.get("/c")
+                    return JobInput(parameters: request.parameters, body: a + b + c)
+                } catch {
+                    throw HTTPError(status: 502, "\(error)")
+                }
+            }),
             try Route("/mixed", model: .loop, job: DemoJobs.digest, prepare: { request in
                 do {
                     return JobInput(parameters: request.parameters, body: try await upstream.get("/mixed"))

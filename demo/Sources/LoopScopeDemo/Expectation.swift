@@ -25,6 +25,11 @@ public struct Expectation: Codable, Sendable, Equatable {
         case serverP99Drop = "server_p99_drop"
         /// The top stall site of `route` (on any loop or the cooperative pool) names `names`.
         case stallSite = "stall_site"
+        /// The share of `route`'s mean latency (server, last 10 s) spent waiting for a
+        /// connection from a connection pool, 0…1.
+        case poolWaitShare = "pool_wait_share"
+        /// A diagnosis whose id contains `names` is on the server (1) or not (0).
+        case diagnosis
     }
 
     /// Whose lag `lag_p99` and `lag_drop` read.
@@ -128,6 +133,15 @@ public struct Expectation: Codable, Sendable, Equatable {
             } else {
                 value = nil
             }
+        case .poolWaitShare:
+            unit = ""
+            value = serverRoute(r.snapshot).map { route in
+                let total = route.split.parts.reduce(0) { $0 + $1.micros }
+                return total > 0 ? route.split.poolWaitMicros / total : 0
+            }
+        case .diagnosis:
+            unit = ""
+            value = r.snapshot.diagnoses.contains { $0.id.contains(names ?? "") } ? 1 : 0
         case .stallSite:
             let site = r.snapshot.stallSites(of: serverRoute(r.snapshot)?.path ?? route ?? "").first { $0.site.isApplicationCode }
             let found = site.map { $0.site.function }
@@ -143,6 +157,8 @@ public struct Expectation: Codable, Sendable, Equatable {
         case .lagDrop: name = "\(lagExecutor.title) p99 \(baseline ?? "?") ÷ now"
         case .serverP99Ratio: name = "\(subject)p99 server (with loop wait) ÷ client"
         case .serverP99Drop: name = "\(subject)server p99 \(baseline ?? "?") ÷ now"
+        case .poolWaitShare: name = "\(subject)pool wait share of latency"
+        case .diagnosis: name = "diagnosis \(names ?? "?") present (1) or not (0), of \(r.snapshot.diagnoses.map(\.id).joined(separator: ", "))"
         default: name = "\(subject)\(figure.rawValue)"
         }
         guard let value else { return Verdict(description: "\(name): no data", value: nil, passed: false) }

@@ -88,7 +88,7 @@ public enum StoryApp: String, Codable, Sendable, CaseIterable {
     /// LoopScope's own runtime (`DemoApp.routes`): routes move between execution models.
     case loopscope
     /// The Hummingbird service in `demo/hummingbird` with the agent embedded: fake async in
-    /// async handlers, fixed by moving an offload point.
+    /// async handlers, fixed by moving an offload point; a PostgreSQL pool too small.
     case hummingbird
 
     /// Where its scenarios are, under `demo/scenarios` (nil: there).
@@ -98,7 +98,7 @@ public enum StoryApp: String, Codable, Sendable, CaseIterable {
     public var story: [String] {
         switch self {
         case .loopscope: return ["fake-async", "blocking-call", "saturation", "mixed", "worker-crash"]
-        case .hummingbird: return ["fake-async", "blocking-call"]
+        case .hummingbird: return ["fake-async", "blocking-call", "db-pool"]
         }
     }
 
@@ -110,7 +110,8 @@ public enum StoryApp: String, Codable, Sendable, CaseIterable {
                     .init(path: "/db", weight: 10), .init(path: "/sleep", weight: 10), .init(path: "/mixed", weight: 20)]
         case .hummingbird:
             return [.init(path: "/hello", weight: 100), .init(path: "/hash?ms=2", weight: 20), .init(path: "/fanout", weight: 20),
-                    .init(path: "/reports/7", weight: 20), .init(path: "/invoices/7?ms=4", weight: 20), .init(path: "/legacy?ms=2", weight: 5)]
+                    .init(path: "/reports/7", weight: 20), .init(path: "/invoices/7?ms=4", weight: 20), .init(path: "/legacy?ms=2", weight: 5),
+                    .init(path: "/orders/7", weight: 20)]
         }
     }
 }
