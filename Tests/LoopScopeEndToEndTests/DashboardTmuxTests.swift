@@ -74,8 +74,11 @@ import LoopScopeDemo
         let hashLine = screen.split(separator: "\n").first { $0.contains("/hash ") }.map(String.init) ?? ""
         #expect(hashLine.contains("loop"))
 
-        // Routes sort by name: /db, /fanout, /hash… — two steps down selects /hash.
-        try tmux.keys("j", "j")
+        // Routes sort by name: /db, /fanout, /fanout-serial, /hash… — step down to /hash.
+        for next in ["/fanout ", "/fanout-serial", "/hash"] {
+            try tmux.keys("j")
+            _ = try tmux.waitFor(3) { $0.contains(">" + next) }
+        }
         screen = try tmux.waitFor(3) { $0.contains(">/hash") }
         #expect(screen.contains(">/hash"))
         try tmux.keys("3")

@@ -8,7 +8,7 @@ import LoopScopeAgent
 /// directory, the server listening only on a Unix socket in that directory (no TCP port), a
 /// superuser `loopscope` trusted on that socket, a seeded `orders` table. It is a child
 /// process watching its standard input: when this process exits, even by `kill -9`, the
-/// server gets a fast shutdown. `stop()` shuts it down and removes the directory.
+/// server gets a fast shutdown and its directory is removed. `stop()` does the same and waits.
 ///
 /// As root (PostgreSQL refuses to run as root) the cluster belongs to the `postgres` user
 /// the package creates, and its commands run through `runuser`.
@@ -45,9 +45,9 @@ public final class PostgresCluster: Sendable {
             try run(asOwner + [bin + "/initdb", "-D", directory + "/data", "-U", "loopscope", "--auth=trust", "--no-sync",
                                "-E", "UTF8", "--locale=C"], log: directory + "/initdb.log")
             // The shell waits on its input; at its end (we stopped or died) the server gets a
-            // fast shutdown (SIGINT) and the shell waits for it to finish.
+            // fast shutdown (SIGINT), and once it has finished the shell removes the directory.
             let script = "\"$0\" -D \"$1\" -k \"$2\" -c listen_addresses= -c fsync=off -c synchronous_commit=off -c max_connections=200 & p=$!; "
-                + "trap 'kill -INT $p' TERM; cat >/dev/null; kill -INT $p; wait $p"
+                + "trap 'kill -INT $p' TERM; cat >/dev/null; kill -INT $p; wait $p; rm -rf \"$2\""
             let argv = asOwner + ["/bin/sh", "-c", script, bin + "/postgres", directory + "/data", directory]
             let server = try ChildProcess.spawn(argv[0], Array(argv.dropFirst()), logPath: directory + "/server.log")
             let cluster = PostgresCluster(directory: directory, server: server)
