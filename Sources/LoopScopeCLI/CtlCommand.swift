@@ -77,7 +77,7 @@ struct CtlCommand: AsyncParsableCommand {
             defer { Task { await client.close() } }
             let result = try await client.send(.events(since: since))
             for e in result.events ?? [] {
-                print("\(e.sequence)  \(CtlCommand.clock(e.time))  \(e.summary)  (\(e.actor))")
+                print("\(e.sequence)  \(Units.clock(e.time))  \(e.summary)  (\(e.actor))")
             }
         }
     }
@@ -125,11 +125,6 @@ struct CtlCommand: AsyncParsableCommand {
         return n
     }
 
-    static func clock(_ t: Double) -> String {
-        let s = Int(t) % 86_400
-        func p(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        return "\(p(s / 3600)):\(p(s / 60 % 60)):\(p(s % 60))Z"
-    }
 }
 
 extension ExecutionModel: ExpressibleByArgument {}

@@ -11,7 +11,7 @@ struct LoopScopeCommand: AsyncParsableCommand {
             """,
         subcommands: [
             ServeCommand.self, AttachCommand.self, DemoCommand.self, DumpCommand.self, RecordCommand.self,
-            CtlCommand.self, LoadCommand.self, ListCommand.self, UpstreamCommand.self,
+            CtlCommand.self, LogCommand.self, LoadCommand.self, ListCommand.self, UpstreamCommand.self,
         ]
     )
 }

@@ -24,6 +24,7 @@ struct ServerOptions: ParsableArguments {
     @Flag(help: "Turn off request instrumentation and probes (to measure their cost).") var uninstrumented = false
     @Option(parsing: .unconditional, help: "How long an event loop or the cooperative pool must be busy before its threads' stacks are sampled, milliseconds.") var stallThresholdMs = 10
     @Flag(inversion: .prefixedNo, help: "Sample stalled threads' stacks (stall sites).") var stallStacks = true
+    @Option(parsing: .unconditional, help: "Requests taking longer are logged as slow, with their split (loopscope log), milliseconds (0: twice the route's 10 s p99, at least 1 ms).") var slowRequestMs = 0
     @Option(help: "When to read requests' loop wait from the kernel: while-busy, always, off.") var loopWait: LoopWaitMeasurement = .whileBusy
     @Flag(help: "Serve Prometheus text at GET /metrics.") var metrics = false
     @Option(help: "Directory of the control socket (default: $XDG_RUNTIME_DIR/loopscope or /tmp/loopscope-<uid>).") var controlDir: String?
@@ -77,6 +78,7 @@ struct ServerOptions: ParsableArguments {
             throw ValidationError("--max-control-connections must be \(control.lowerBound)...\(control.upperBound), got \(maxControlConnections)")
         }
         guard Self.workersRange.contains(workers) else { throw ValidationError("--workers must be \(Self.workersRange.lowerBound)...\(Self.workersRange.upperBound), got \(workers)") }
+        guard (0...600_000).contains(slowRequestMs) else { throw ValidationError("--slow-request-ms must be 0...600000, got \(slowRequestMs)") }
         let thresholds = Command.stallSampleThresholdMillis
         guard thresholds.contains(stallThresholdMs) else {
             throw ValidationError("--stall-threshold-ms must be \(thresholds.lowerBound)...\(thresholds.upperBound), got \(stallThresholdMs)")
@@ -96,6 +98,7 @@ struct ServerOptions: ParsableArguments {
         c.poolPolling = .microseconds(Int64(poolPollUs))
         c.instrumented = !uninstrumented
         c.stallSampleThreshold = .milliseconds(Int64(stallThresholdMs))
+        c.slowRequestThreshold = slowRequestMs > 0 ? .milliseconds(Int64(slowRequestMs)) : nil
         c.sampleStallStacks = stallStacks
         c.loopWait = loopWait
         c.metricsEndpoint = metrics

@@ -463,8 +463,17 @@ public struct RouteFigures: Codable, Sendable, Equatable {
     public var histogram: [HistogramBucket]
     /// The sum of the latencies in `histogram`, microseconds (for Prometheus' `_sum`).
     public var latencySumMicros: UInt64?
+    /// Responses 5xx per second over the last ten seconds (absent from older servers).
+    public var errorsPerSecond: Double?
+    /// The latest messages of its 5xx responses, oldest first, identical ones merged, at most
+    /// `RouteError.kept` (absent when none).
+    public var recentErrors: [RouteError]?
+    /// The latest requests over the slow-request threshold, oldest first, at most
+    /// `SlowRequest.kept` (absent when none).
+    public var slowRequests: [SlowRequest]?
 
-    public init(method: String, path: String, model: ExecutionModel, requests: UInt64 = 0, inFlight: Int = 0, rate1s: Double = 0, rate10s: Double = 0, status: StatusCounts = .init(), latency: WindowedPercentiles = .init(), p99History: [UInt64] = [], rateHistory: [UInt64] = [], split: LatencySplit = .init(), compute: ComputeFigures = .init(), workClass: WorkClass = .unknown, held: HeldFigures = .init(), histogram: [HistogramBucket] = [], latencySumMicros: UInt64? = nil) {
+    public init(method: String, path: String, model: ExecutionModel, requests: UInt64 = 0, inFlight: Int = 0, rate1s: Double = 0, rate10s: Double = 0, status: StatusCounts = .init(), latency: WindowedPercentiles = .init(), p99History: [UInt64] = [], rateHistory: [UInt64] = [], split: LatencySplit = .init(), compute: ComputeFigures = .init(), workClass: WorkClass = .unknown, held: HeldFigures = .init(), histogram: [HistogramBucket] = [], latencySumMicros: UInt64? = nil,
+                errorsPerSecond: Double? = nil, recentErrors: [RouteError]? = nil, slowRequests: [SlowRequest]? = nil) {
         self.method = method
         self.path = path
         self.model = model
@@ -482,6 +491,9 @@ public struct RouteFigures: Codable, Sendable, Equatable {
         self.held = held
         self.histogram = histogram
         self.latencySumMicros = latencySumMicros
+        self.errorsPerSecond = errorsPerSecond
+        self.recentErrors = recentErrors
+        self.slowRequests = slowRequests
     }
 
     /// Responses with status 500 and above.
@@ -611,6 +623,54 @@ public struct CumulativeHistogram: Codable, Sendable, Equatable {
     /// Values at or below `micros` (a bound of the buckets' series, or above them all).
     public func count(atOrBelow micros: UInt64) -> UInt64 {
         buckets.reduce(0) { $0 + ($1.upToMicros <= micros ? $1.count : 0) }
+    }
+}
+
+/// A message a route answered with a 5xx status, and how often (identical ones merged).
+public struct RouteError: Codable, Sendable, Equatable {
+    /// How many distinct messages a route keeps.
+    public static let kept = 8
+    /// The longest message kept, in characters (longer ones are cut, ending in `…`).
+    public static let maxMessage = 240
+
+    public var status: Int
+    public var message: String
+    /// Responses with this status and message since it was first kept.
+    public var count: UInt64
+    /// Seconds since the Unix epoch.
+    public var firstSeen: Double
+    public var lastSeen: Double
+
+    public init(status: Int, message: String, count: UInt64 = 1, firstSeen: Double, lastSeen: Double) {
+        self.status = status
+        self.message = message
+        self.count = count
+        self.firstSeen = firstSeen
+        self.lastSeen = lastSeen
+    }
+}
+
+/// One request that took longer than its route's slow-request threshold, with where its time went.
+public struct SlowRequest: Codable, Sendable, Equatable {
+    /// How many a route keeps.
+    public static let kept = 5
+
+    /// When it ended, seconds since the Unix epoch.
+    public var time: Double
+    public var status: Int
+    public var latencyMicros: UInt64
+    /// The threshold it was over (twice the route's 10 s p99 then, at least 1 ms; or the
+    /// server's fixed one).
+    public var thresholdMicros: UInt64
+    /// This request's own split (not a mean), microseconds.
+    public var split: LatencySplit
+
+    public init(time: Double, status: Int, latencyMicros: UInt64, thresholdMicros: UInt64, split: LatencySplit) {
+        self.time = time
+        self.status = status
+        self.latencyMicros = latencyMicros
+        self.thresholdMicros = thresholdMicros
+        self.split = split
     }
 }
 

@@ -38,6 +38,12 @@ public enum SnapshotTable {
                 if site.frames.count > 1 { lines.append(String(repeating: " ", count: 10) + "← " + site.frames.dropFirst().joined(separator: " ← ")) }
             }
         }
+        let notable = RequestLog.entries(s)
+        if !notable.isEmpty {
+            lines.append("")
+            lines.append("ERRORS AND SLOW REQUESTS (latest first)")
+            for n in notable.prefix(20) { lines.append(pad(n.kind.rawValue, 6) + pad(n.route, 24) + n.text) }
+        }
         if !s.diagnoses.isEmpty {
             lines.append("")
             lines.append("DIAGNOSES")

@@ -31,6 +31,12 @@ public enum Units {
     }
 
     /// Seconds as `00:03:12` (or `2d 03:12:00`).
+    /// The time of day (UTC) of `t`, seconds since the Unix epoch: `17:45:03Z`.
+    public static func clock(_ t: Double) -> String {
+        let s = Int(t) % 86_400
+        return pad2(s / 3600) + ":" + pad2(s / 60 % 60) + ":" + pad2(s % 60) + "Z"
+    }
+
     public static func uptime(_ seconds: Double) -> String {
         let s = max(0, Int(seconds))
         let d = s / 86_400, h = (s / 3600) % 24, m = (s / 60) % 60, sec = s % 60

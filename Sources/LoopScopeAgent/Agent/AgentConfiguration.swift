@@ -24,6 +24,11 @@ public struct AgentConfiguration: Sendable {
     public var stallSampleThreshold: TimeAmount = .milliseconds(10)
     /// Sample stalled threads' stacks (SIGPROF). Off, stalls still count but name no site.
     public var sampleStallStacks: Bool = true
+    /// A request taking longer than this is logged as slow, with its split (`RouteFigures.slowRequests`,
+    /// `loopscope log`); nil: twice its route's 10 s p99, at least 1 ms. At most
+    /// `slowRequestsPerSecond` are logged a second, over all routes.
+    public var slowRequestThreshold: TimeAmount? = nil
+    public var slowRequestsPerSecond: Int = 5
     /// Set when this server is one worker of a group sharing a port (announced, in snapshots).
     public var member: GroupMember? = nil
     /// The control socket; nil to run without one.
@@ -48,6 +53,8 @@ public struct AgentConfiguration: Sendable {
     /// Throws for values no agent can run with.
     public func validate() throws(RuntimeError) {
         guard lagInterval.nanoseconds >= 1_000_000 else { throw .invalidConfiguration("lag interval must be at least 1 ms") }
+        if let t = slowRequestThreshold, t.nanoseconds <= 0 { throw .invalidConfiguration("the slow-request threshold must be positive, got \(t.nanoseconds) ns") }
+        guard slowRequestsPerSecond >= 0 else { throw .invalidConfiguration("slow requests per second must be 0 or more, got \(slowRequestsPerSecond)") }
         guard Command.stallSampleThresholdMillis.contains(Int(stallSampleThreshold.nanoseconds / 1_000_000)) else {
             throw .invalidConfiguration("stall sample threshold must be \(Command.stallSampleThresholdMillis.lowerBound)...\(Command.stallSampleThresholdMillis.upperBound) ms, got \(stallSampleThreshold.nanoseconds / 1_000_000) ms")
         }

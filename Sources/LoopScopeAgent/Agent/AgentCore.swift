@@ -64,6 +64,10 @@ package final class AgentCore: Sendable {
     private let selfCostNanos = Atomic<UInt64>(0)
     private let selfCostSamples = Atomic<UInt64>(0)
     private let lastSnapshotMicros = NIOLockedValueBox<Double>(0)
+    /// The server's fixed slow-request threshold (nil: each route's from its p99).
+    private var fixedSlowNanos: UInt64? { configuration.slowRequestThreshold.map { UInt64($0.nanoseconds) } }
+    /// Slow requests logged in the current second (the rate limit).
+    private let slowBudget = NIOLockedValueBox<(second: UInt64, used: Int)>((0, 0))
 
     package var instrumented: Bool { configuration.instrumented }
 
@@ -77,7 +81,8 @@ package final class AgentCore: Sendable {
         board = ActivityBoard(loopCount: loopCount)
         let stall = UInt64(configuration.stallThreshold.nanoseconds)
         loopStats = (0..<loopCount).map { ExecutorStats(name: "loop \($0)", routeCount: routes.count, stallThresholdNanos: stall, heldThresholdNanos: held) }
-        tallies = (0...loopCount).map { _ in LoopTally(routeCount: routes.count, heldThresholdNanos: held) }
+        let fixedSlow = configuration.slowRequestThreshold.map { UInt64($0.nanoseconds) }
+        tallies = (0...loopCount).map { _ in LoopTally(routeCount: routes.count, heldThresholdNanos: held, fixedSlowNanos: fixedSlow) }
         taskStats = ExecutorStats(name: "tasks", routeCount: routes.count, stallThresholdNanos: stall, heldThresholdNanos: held)
         threads = ThreadRegistry(executors: loopCount + 1, tasksIndex: loopCount)
     }
@@ -158,14 +163,32 @@ package final class AgentCore: Sendable {
             tally.finished(route: route, status: record.status, record: nil)
             return
         }
+        let notable: Bool
         if Sampling.oneIn(powerOfTwo: 6, seed: record.latencyNanos) {
             let t0 = Clocks.monotonicNanos()
-            tally.finished(route: route, status: record.status, record: record)
+            notable = tally.finished(route: route, status: record.status, record: record)
             selfCostNanos.add(Clocks.monotonicNanos() &- t0, ordering: .relaxed)
             selfCostSamples.add(1, ordering: .relaxed)
         } else {
-            tally.finished(route: route, status: record.status, record: record)
+            notable = tally.finished(route: route, status: record.status, record: record)
         }
+        if notable { keepNotable(route: route, record) }
+    }
+
+    /// A 5xx or a slow request (rare): its error message and, within the rate limit, it as a
+    /// slow request of its route.
+    private func keepNotable(route: Int, _ record: RequestRecord) {
+        guard let stats = routeTable.withLockedValue({ route < $0.list.count ? $0.list[route].stats : nil }) else { return }
+        let threshold = stats.slowThreshold(fixedSlowNanos: fixedSlowNanos)
+        let now = Clocks.monotonicNanos()
+        let logSlow = record.latencyNanos > threshold && slowBudget.withLockedValue { b in
+            let second = now / 1_000_000_000
+            if b.second != second { b = (second, 0) }
+            guard b.used < configuration.slowRequestsPerSecond else { return false }
+            b.used += 1
+            return true
+        }
+        stats.recordNotable(record, now: Clocks.wallSeconds(), slowThresholdNanos: threshold, logSlow: logSlow)
     }
 
     /// Requests of every route between being routed and getting their response, on every loop.
@@ -175,7 +198,7 @@ package final class AgentCore: Sendable {
 
     /// Closes the current second everywhere. Called once a second from the control thread.
     package func rollover() {
-        for r in routes { r.stats.rollover(from: tallies) }
+        for r in routes { r.stats.rollover(from: tallies, fixedSlowNanos: fixedSlowNanos) }
         for l in loopStats { l.rollover() }
         taskStats.rollover()
         for p in pools { p.rollover() }

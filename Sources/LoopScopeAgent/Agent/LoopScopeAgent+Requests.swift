@@ -105,7 +105,7 @@ extension LoopScopeAgent {
                 finish(route, status: status(value), start: start, reading: nil, weight: 0)
                 return value
             } catch {
-                finish(route, status: errorStatus(error), start: start, reading: nil, weight: 0)
+                finish(route, status: errorStatus(error), start: start, reading: nil, weight: 0, error: error)
                 throw error
             }
         }
@@ -130,16 +130,17 @@ extension LoopScopeAgent {
             finish(route, status: status(value), start: start, reading: reading, weight: plan.weight, poolWait: tally.poolWaitNanos)
             return value
         } catch {
-            finish(route, status: errorStatus(error), start: start, reading: reading, weight: plan.weight, poolWait: tally.poolWaitNanos)
+            finish(route, status: errorStatus(error), start: start, reading: reading, weight: plan.weight, poolWait: tally.poolWaitNanos, error: error)
             throw error
         }
     }
 
     /// Records a finished request; `weight` 0 for one that was not measured.
-    private func finish(_ route: RouteID, status: Int, start: UInt64, reading: StageMeter.Reading?, weight: Int, poolWait: UInt64 = 0) {
+    private func finish(_ route: RouteID, status: Int, start: UInt64, reading: StageMeter.Reading?, weight: Int, poolWait: UInt64 = 0, error: (any Error)? = nil) {
         let latency = Clocks.monotonicNanos() &- start
+        let message = status >= 500 ? error.map { "\($0)" } : nil
         guard weight > 0 else {
-            core.requestFinished(route: route.index, loopIndex: core.offLoopTally, .unmeasured(status: status, latencyNanos: latency))
+            core.requestFinished(route: route.index, loopIndex: core.offLoopTally, .unmeasured(status: status, latencyNanos: latency, error: message))
             return
         }
         let wall = reading?.wallNanos ?? 0
@@ -149,7 +150,7 @@ extension LoopScopeAgent {
             status: status, latencyNanos: latency, queueNanos: latency &- min(wall, latency),
             computeNanos: held ? wall : 0, cpuNanos: held ? reading?.cpuNanos : nil, ioNanos: held ? 0 : wall - min(poolWait, wall),
             poolWaitNanos: held ? 0 : min(poolWait, wall),
-            heldNanos: held ? wall : 0, asyncHeldNanos: held ? wall : 0, computed: held, weight: weight
+            heldNanos: held ? wall : 0, asyncHeldNanos: held ? wall : 0, computed: held, weight: weight, error: message
         ))
     }
 }

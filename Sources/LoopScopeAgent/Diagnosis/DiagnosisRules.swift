@@ -18,6 +18,10 @@ public enum DiagnosisRules {
     static func size(forBusy busy: Double, connections: Bool) -> Int {
         Int((connections ? busy + connectionSpareFactor * busy.squareRoot() : busy * headroom).rounded(.up))
     }
+    /// A route answering at least this share of its requests with 5xx (over ten seconds, and at
+    /// least `errorsAtLeast` of them) is failing; half of them, critically.
+    public static let errorShare = 0.05
+    public static let errorsAtLeast = 5.0
     /// The largest size suggested for a pool of blocking work.
     public static let maxBlockingPoolSize = 64
 
@@ -93,9 +97,11 @@ public enum DiagnosisRules {
                 action: .reroute(route: r.path, model: .threads)
             ))
         }
+        var failingInPool = false
         if let pool = s.pool(for: r.model), r.status.s5xx > 0, pool.failed > 0 || pool.workers.contains(where: { $0.restarts > 0 }) {
             let restarts = pool.workers.reduce(0) { $0 + $1.restarts }
             if restarts > 0 || pool.failed > 0 {
+                failingInPool = true
                 out.append(Diagnosis(
                     id: "failing-in-pool:\(r.path)", severity: restarts > 0 ? .critical : .warning,
                     summary: "\(r.path) fails in the \(pool.name) pool: \(pool.failed) jobs failed\(restarts > 0 ? ", \(restarts) worker restarts" : ""). Check the job; moving a crashing job into the server would take the server down with it.",
@@ -103,6 +109,17 @@ public enum DiagnosisRules {
                     action: nil
                 ))
             }
+        }
+        if !failingInPool, let errors = r.errorsPerSecond, r.rate10s > 0, errors * 10 >= errorsAtLeast, errors / r.rate10s >= errorShare {
+            let share = errors / r.rate10s
+            let latest = r.recentErrors?.max { $0.lastSeen < $1.lastSeen }
+            out.append(Diagnosis(
+                id: "failing:\(r.path)", severity: share >= 0.5 ? .critical : .warning,
+                summary: "\(r.path) fails \(Int((share * 100).rounded())) % of its requests (5xx, last 10 s)" + (latest.map { ": \($0.status) \($0.message)" } ?? "."),
+                evidence: ["\(fmt(errors))/s of \(fmt(r.rate10s)) req/s answered 5xx (10 s)"]
+                    + (r.recentErrors ?? []).suffix(3).reversed().map { "\($0.count) × \($0.status) \($0.message)" },
+                action: nil
+            ))
         }
         return out
     }

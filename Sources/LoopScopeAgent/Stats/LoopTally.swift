@@ -52,6 +52,8 @@ package final class LoopTally: Sendable {
         /// Latency of the requests finished in the current second, microseconds.
         var latency = WindowedDistribution.emptySecond()
         var sums = RequestSums.zero
+        /// Requests slower than this are worth a look (`RouteStats.slowThreshold`); set at rollover.
+        var slowNanos: UInt64 = .max
 
         /// One stage in this many reads thread CPU time, by how long the route's stages last.
         var cpuSampleEvery: UInt64 { lastComputeNanos < LoopTally.shortStageNanos ? LoopTally.cpuSampleEveryShort : LoopTally.cpuSampleEvery }
@@ -61,15 +63,25 @@ package final class LoopTally: Sendable {
     package let heldThresholdNanos: UInt64
     private let slots: NIOLockedValueBox<[Slot]>
 
-    package init(routeCount: Int, heldThresholdNanos: UInt64) {
+    /// The slow threshold of a route not rolled over yet: the server's fixed one, else none.
+    private let initialSlowNanos: UInt64
+
+    package init(routeCount: Int, heldThresholdNanos: UInt64, fixedSlowNanos: UInt64? = nil) {
         self.heldThresholdNanos = heldThresholdNanos
-        slots = NIOLockedValueBox(Array(repeating: Slot(), count: routeCount))
+        initialSlowNanos = fixedSlowNanos ?? .max
+        var slot = Slot()
+        slot.slowNanos = initialSlowNanos
+        slots = NIOLockedValueBox(Array(repeating: slot, count: routeCount))
     }
 
     /// Adds slots for routes registered since (routes are only ever added).
     package func ensureRoutes(_ count: Int) {
         slots.withLockedValue { s in
-            if s.count < count { s += Array(repeating: Slot(), count: count - s.count) }
+            if s.count < count {
+                var slot = Slot()
+                slot.slowNanos = initialSlowNanos
+                s += Array(repeating: slot, count: count - s.count)
+            }
         }
     }
 
@@ -130,12 +142,14 @@ package final class LoopTally: Sendable {
 
     /// A request of `route` got its response; with `record` nil (uninstrumented) only counted.
     @inline(__always)
-    package func finished(route: Int, status: Int, record: RequestRecord?) {
+    /// Returns whether the request is notable: a 5xx, or slower than its route's slow threshold.
+    @discardableResult
+    package func finished(route: Int, status: Int, record: RequestRecord?) -> Bool {
         let threshold = heldThresholdNanos
-        slots.withLockedValue { s in
+        return slots.withLockedValue { s in
             s[route].counters.inFlight -= 1
             s[route].counters.count(status: status)
-            guard let r = record else { return }
+            guard let r = record else { return false }
             _ = s[route].latency.record(WindowedDistribution.clamp(r.latencyNanos / 1000))
             s[route].sums.add(r)
             if r.computed { s[route].lastComputeNanos = r.computeNanos }
@@ -143,14 +157,16 @@ package final class LoopTally: Sendable {
                 s[route].counters.heldCount &+= UInt64(r.weight)
                 s[route].counters.heldTotalNanos &+= r.heldNanos &* UInt64(r.weight)
             }
+            return status >= 500 || r.latencyNanos > s[route].slowNanos
         }
     }
 
     /// Takes a route's current second: its latency histogram is swapped with `spare` (which
     /// must be empty) and its sums are returned and cleared. O(1) under the lock.
-    package func takeSecond(route: Int, swapping spare: inout Histogram<UInt32>) -> RequestSums {
+    package func takeSecond(route: Int, swapping spare: inout Histogram<UInt32>, slowThresholdNanos: UInt64) -> RequestSums {
         slots.withLockedValue { s in
             guard route < s.count else { return .zero }
+            s[route].slowNanos = slowThresholdNanos
             swap(&s[route].latency, &spare)
             defer { s[route].sums = .zero }
             return s[route].sums

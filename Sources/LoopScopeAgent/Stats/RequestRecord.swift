@@ -1,3 +1,5 @@
+import LoopScopeWire
+
 /// What one finished request contributes to its route's figures. Nanoseconds throughout.
 package struct RequestRecord: Sendable {
     package var status: Int
@@ -27,10 +29,12 @@ package struct RequestRecord: Sendable {
     /// since the last measured one of its route (its held time is charged that many times);
     /// 0 for an unmeasured one, which carries latency and status only.
     package var weight: Int = 1
+    /// For a 5xx response, what went wrong (the thrown error, or the body of the answer).
+    package var error: String? = nil
 
     package init(status: Int, latencyNanos: UInt64, loopWaitNanos: UInt64 = 0, queueNanos: UInt64 = 0, computeNanos: UInt64 = 0, cpuNanos: UInt64? = nil,
                  ioNanos: UInt64 = 0, poolWaitNanos: UInt64 = 0, heldNanos: UInt64 = 0, asyncHeldNanos: UInt64 = 0, computed: Bool = true,
-                 weight: Int = 1) {
+                 weight: Int = 1, error: String? = nil) {
         self.status = status
         self.latencyNanos = latencyNanos
         self.loopWaitNanos = loopWaitNanos
@@ -43,10 +47,19 @@ package struct RequestRecord: Sendable {
         self.asyncHeldNanos = asyncHeldNanos
         self.computed = computed
         self.weight = weight
+        self.error = error
     }
 
     /// A request whose latency and status are all that was measured.
-    package static func unmeasured(status: Int, latencyNanos: UInt64) -> RequestRecord {
-        RequestRecord(status: status, latencyNanos: latencyNanos, computed: false, weight: 0)
+    package static func unmeasured(status: Int, latencyNanos: UInt64, error: String? = nil) -> RequestRecord {
+        var r = RequestRecord(status: status, latencyNanos: latencyNanos, computed: false, weight: 0)
+        r.error = error
+        return r
+    }
+
+    /// Its own split, microseconds.
+    package var split: LatencySplit {
+        LatencySplit(loopWaitMicros: Double(loopWaitNanos) / 1000, queueMicros: Double(queueNanos) / 1000, computeMicros: Double(computeNanos) / 1000,
+                     ioMicros: Double(ioNanos) / 1000, poolWaitMicros: Double(poolWaitNanos) / 1000)
     }
 }

@@ -3,6 +3,8 @@
 /// conversions. A plain value.
 package struct RequestSums: Summable {
     package var requests = 0.0
+    /// Responses 5xx.
+    package var errors = 0.0
     /// Requests whose split and held figures were measured: the averages' denominator.
     package var measured = 0.0
     /// Bytes waiting in the kernel for a busy loop.
@@ -31,6 +33,7 @@ package struct RequestSums: Summable {
     @inline(__always)
     package mutating func add(_ r: RequestRecord) {
         requests += 1
+        if r.status >= 500 { errors += 1 }
         guard r.weight > 0 else { return }
         measured += 1
         loopWait += Double(r.loopWaitNanos)
@@ -53,7 +56,7 @@ package struct RequestSums: Summable {
     }
 
     package static func + (a: RequestSums, b: RequestSums) -> RequestSums {
-        RequestSums(requests: a.requests + b.requests, measured: a.measured + b.measured, loopWait: a.loopWait + b.loopWait, queue: a.queue + b.queue,
+        RequestSums(requests: a.requests + b.requests, errors: a.errors + b.errors, measured: a.measured + b.measured, loopWait: a.loopWait + b.loopWait, queue: a.queue + b.queue,
                     computed: a.computed + b.computed, compute: a.compute + b.compute,
                     cpuSamples: a.cpuSamples + b.cpuSamples, cpu: a.cpu + b.cpu, io: a.io + b.io, poolWait: a.poolWait + b.poolWait,
                     heldSamples: a.heldSamples + b.heldSamples, held: a.held + b.held, asyncHeld: a.asyncHeld + b.asyncHeld)

@@ -11,7 +11,12 @@ package final class RouteStats: Sendable {
         var rolling = RollingSum<RequestSums>()
         /// Swapped with each loop's histogram at rollover; always empty between rollovers.
         var spare = WindowedDistribution.emptySecond()
+        var errors: [RouteError] = []
+        var slow: [SlowRequest] = []
     }
+
+    /// A request under 1 ms is never called slow, whatever the route's p99.
+    package static let slowFloorNanos: UInt64 = 1_000_000
 
     /// This route's index in the loops' tallies.
     package let route: Int
@@ -22,11 +27,14 @@ package final class RouteStats: Sendable {
     }
 
     /// Closes the current second: takes it from every loop. Called once a second by the ticker.
-    package func rollover(from tallies: [LoopTally]) {
+    /// `fixedSlowNanos`: the slow-request threshold when the server sets one; nil for twice the
+    /// route's 10 s p99 (at least `slowFloorNanos`; none until the route has a p99).
+    package func rollover(from tallies: [LoopTally], fixedSlowNanos: UInt64? = nil) {
         state.withLockedValue { s in
             var second = RequestSums.zero
+            let slow = Self.slowThreshold(p99Micros: s.latency.summary.last10s.p99, fixed: fixedSlowNanos)
             for tally in tallies {
-                second += tally.takeSecond(route: route, swapping: &s.spare)
+                second += tally.takeSecond(route: route, swapping: &s.spare, slowThresholdNanos: slow)
                 if s.spare.totalCount > 0 {
                     s.latency.absorb(s.spare)
                     s.spare = WindowedDistribution.emptySecond()
@@ -35,6 +43,44 @@ package final class RouteStats: Sendable {
             s.latency.rollover()
             s.rolling.push(second)
         }
+    }
+
+    /// Keeps a notable request: its error message (a 5xx), and it as a slow request when it
+    /// was over `slowThresholdNanos` and `logSlow` (the agent's rate limit let it through).
+    /// Returns the slow request kept, if any.
+    @discardableResult
+    package func recordNotable(_ r: RequestRecord, now: Double, slowThresholdNanos: UInt64, logSlow: Bool) -> SlowRequest? {
+        state.withLockedValue { s in
+            if r.status >= 500 {
+                var message = r.error ?? "status \(r.status)"
+                if message.count > RouteError.maxMessage { message = String(message.prefix(RouteError.maxMessage - 1)) + "…" }
+                if let i = s.errors.firstIndex(where: { $0.status == r.status && $0.message == message }) {
+                    var e = s.errors.remove(at: i)
+                    e.count &+= 1
+                    e.lastSeen = now
+                    s.errors.append(e)
+                } else {
+                    if s.errors.count >= RouteError.kept { s.errors.removeFirst() }
+                    s.errors.append(RouteError(status: r.status, message: message, firstSeen: now, lastSeen: now))
+                }
+            }
+            guard logSlow, r.latencyNanos > slowThresholdNanos else { return nil }
+            let slow = SlowRequest(time: now, status: r.status, latencyMicros: r.latencyNanos / 1000, thresholdMicros: slowThresholdNanos / 1000, split: r.split)
+            if s.slow.count >= SlowRequest.kept { s.slow.removeFirst() }
+            s.slow.append(slow)
+            return slow
+        }
+    }
+
+    /// The threshold over which a request of this route is slow now (`UInt64.max`: none yet).
+    package func slowThreshold(fixedSlowNanos: UInt64?) -> UInt64 {
+        Self.slowThreshold(p99Micros: state.withLockedValue { $0.latency.summary.last10s.p99 }, fixed: fixedSlowNanos)
+    }
+
+    /// `fixed`, or twice a 10 s p99 of `p99Micros` and at least `slowFloorNanos` (none without a p99).
+    static func slowThreshold(p99Micros: UInt64, fixed: UInt64?) -> UInt64 {
+        if let fixed { return fixed }
+        return p99Micros > 0 ? max(p99Micros * 2_000, slowFloorNanos) : .max
     }
 
     /// The route's figures: windows as of the last completed second, `counters` (summed over
@@ -71,7 +117,10 @@ package final class RouteStats: Sendable {
                                   perRequestMicros: sum.heldSamples > 0 ? sum.held / n / 1000 : 0,
                                   asyncMicros: sum.asyncHeld / n / 1000),
                 histogram: s.latency.cachedBuckets,
-                latencySumMicros: s.latency.cachedSumMicros
+                latencySumMicros: s.latency.cachedSumMicros,
+                errorsPerSecond: sum.errors / Double(s.rolling.seconds),
+                recentErrors: s.errors.isEmpty ? nil : s.errors,
+                slowRequests: s.slow.isEmpty ? nil : s.slow
             )
         }
     }

@@ -193,20 +193,24 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// Writes the response for a finished pipeline and records it. On the event loop.
     private func finish(context: ChannelHandlerContext, rt: RouteRuntime, outcome: ComputeOutcome, start: UInt64, loopWait: UInt64, ioNanos: UInt64, poolWaitNanos: UInt64, result: HTTPResult?, keepAlive: Bool) {
         let status: Int
+        var error: String? = nil
         switch outcome.result {
         case .output(let bytes):
             let r = result ?? HTTPResult(status: 200, contentType: rt.route.contentType, body: bytes)
             status = r.status
+            if status >= 500 { error = String(decoding: r.body, as: UTF8.self).trimmingCharacters(in: .newlines) }
             writeResponse(context: context, status: r.status, contentType: r.contentType, body: r.body, keepAlive: keepAlive, extra: nil)
         case .failure(let failure):
             status = failure.status
+            if status >= 500 { error = failure.message }
             let extra: (String, String)? = failure.status == 503 ? ("retry-after", "1") : nil
             writeResponse(context: context, status: status, contentType: "text/plain; charset=utf-8", body: Array((failure.message + "\n").utf8), keepAlive: keepAlive, extra: extra)
         }
         core.requestFinished(rt, loopIndex: loopIndex, RequestRecord(
             status: status, latencyNanos: Clocks.monotonicNanos() &- start &+ loopWait, loopWaitNanos: loopWait,
             queueNanos: outcome.queueNanos, computeNanos: outcome.wallNanos, cpuNanos: outcome.cpuNanos,
-            ioNanos: ioNanos, poolWaitNanos: poolWaitNanos, heldNanos: outcome.heldNanos, asyncHeldNanos: outcome.asyncHeldNanos, computed: outcome.ran || outcome.asyncHeldNanos > 0
+            ioNanos: ioNanos, poolWaitNanos: poolWaitNanos, heldNanos: outcome.heldNanos, asyncHeldNanos: outcome.asyncHeldNanos, computed: outcome.ran || outcome.asyncHeldNanos > 0,
+            error: error
         ))
     }
 

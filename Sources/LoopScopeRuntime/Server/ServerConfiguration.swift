@@ -52,6 +52,8 @@ public struct ServerConfiguration: Sendable {
     public var heldThreshold: TimeAmount { get { agent.heldThreshold } set { agent.heldThreshold = newValue } }
     public var watchdogThreshold: TimeAmount { get { agent.watchdogThreshold } set { agent.watchdogThreshold = newValue } }
     public var stallSampleThreshold: TimeAmount { get { agent.stallSampleThreshold } set { agent.stallSampleThreshold = newValue } }
+    /// Requests over this are logged as slow (nil: twice their route's 10 s p99, at least 1 ms).
+    public var slowRequestThreshold: TimeAmount? { get { agent.slowRequestThreshold } set { agent.slowRequestThreshold = newValue } }
     public var sampleStallStacks: Bool { get { agent.sampleStallStacks } set { agent.sampleStallStacks = newValue } }
     public var control: ControlConfiguration? { get { agent.control } set { agent.control = newValue } }
 

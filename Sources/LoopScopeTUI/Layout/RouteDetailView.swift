@@ -51,6 +51,11 @@ struct RouteDetailView {
         row += 1
         b.write(row, 1, legend)
         row += 1
+        let pools = s.pools.filter { $0.routes?.contains(r.path) == true }
+        if !pools.isEmpty {
+            b.write(row, 1, "waits for connections of " + pools.map { "\($0.name) (\($0.busy)/\($0.size) in use, \($0.queued) waiting, wait p99 \(Units.micros($0.queueWait.last10s.p99, empty: "0")))" }.joined(separator: ", "))
+            row += 1
+        }
         let async = r.held.asyncMicros > 0 ? " (\(Units.micros(r.held.asyncMicros)) in async code)" : ""
         b.write(row, 1, "compute: wall \(Units.micros(r.compute.wallMicros, empty: "0")), CPU \(Units.micros(r.compute.cpuMicros, empty: "0")); holds a loop/task thread \(Units.micros(r.held.perRequestMicros, empty: "0"))\(async) per request, \(r.held.count) holds over the threshold")
         row += 1
@@ -73,10 +78,23 @@ struct RouteDetailView {
         b.write(row, 12, Sparkline.render(r.rateHistory, width: width), .good)
         b.write(row, 13 + width, Units.rate(Double(r.rateHistory.last ?? 0)))
         row += 1
+        // The latest errors and slow requests, newest first (`loopscope log` follows them).
+        for line in Self.notable(r, now: s.time) where row < bottom {
+            b.write(row, 1, line.text, line.style)
+            row += 1
+        }
         for e in marks.events.suffix(max(0, bottom - row)) {
             b.write(row, 1, "\(Self.marker) \(Int(s.time - e.time))s ago: \(e.summary) (\(e.actor))", Style(.magenta))
             row += 1
         }
+    }
+
+    /// One line per recent error and slow request of `r`, newest first.
+    static func notable(_ r: RouteFigures, now: Double) -> [(text: String, style: Style)] {
+        func ago(_ t: Double) -> String { Columns.left("\(max(0, Int((now - t).rounded())))s ago", 8) }
+        let errors = (r.recentErrors ?? []).map { e in (time: e.lastSeen, text: "5xx   \(ago(e.lastSeen)) " + RequestLog.describe(e), style: Style.bad) }
+        let slow = (r.slowRequests ?? []).map { q in (time: q.time, text: "slow  \(ago(q.time)) " + RequestLog.describe(q), style: Style(.yellow)) }
+        return (errors + slow).sorted { $0.time > $1.time }.map { ($0.text, $0.style) }
     }
 
     /// A row with a marker under each second in which an event about this route happened.
