@@ -16,13 +16,7 @@ struct TargetOptions: ParsableArguments {
     /// The workers of `group`, in worker order.
     func groupMembers() throws -> [ServerAnnouncement] {
         guard let group else { return [] }
-        let directory = controlDir ?? SocketDirectory.defaultPath()
-        let members = SocketDirectory.list(directory).filter { $0.member?.group == group }.sorted { ($0.member?.worker ?? 0) < ($1.member?.worker ?? 0) }
-        guard !members.isEmpty else {
-            let groups = Set(SocketDirectory.list(directory).compactMap { $0.member?.group }).sorted()
-            throw CLIError("no running workers of group '\(group)' in \(directory)" + (groups.isEmpty ? "" : "; groups: \(groups.joined(separator: ", "))"))
-        }
-        return members
+        return try ServerLocator.members(of: group, directory: controlDir ?? SocketDirectory.defaultPath())
     }
 
     func socketPath() throws -> String {

@@ -1,0 +1,67 @@
+import NIOConcurrencyHelpers
+import LoopScopeWire
+
+/// Live feeds from every worker of a group (`serve --workers N`): one `SnapshotFeed` per
+/// worker index, each finding its worker's socket anew on every attempt, so a worker the
+/// supervisor restarted (new pid, new socket, same index) is picked up. A worker that sends
+/// no frame for `frameTimeout` is dropped and tried again; none can hold up the others.
+/// Thread-safe.
+public final class GroupFeed: Sendable {
+    /// What the feed reports: one worker's feed event.
+    public struct Event: Sendable {
+        public var worker: Int
+        public var event: SnapshotFeed.Event
+    }
+
+    /// The group's id, `demo-app/4242`.
+    public let group: String
+    /// Workers in the group, as its members announce it.
+    public let size: Int
+    private let feeds: [SnapshotFeed]
+    private let pumps = NIOLockedValueBox<[Task<Void, Never>]>([])
+    /// How long a command waits for each worker's reply.
+    public static let commandTimeout: Duration = .seconds(5)
+
+    /// Finds the group's members in `directory` (throws `ClientError.notFound` when none runs).
+    public init(group: String, directory: String, intervalMs: Int, frameTimeout: Duration = .seconds(3)) throws(ClientError) {
+        let members = try ServerLocator.members(of: group, directory: directory)
+        self.group = group
+        size = members.compactMap { $0.member?.size }.max() ?? members.count
+        // Reconnect attempts stay under a second apart: a restarted worker announces itself
+        // within a few hundred milliseconds.
+        feeds = (0..<size).map { index in
+            SnapshotFeed(intervalMs: intervalMs, frameTimeout: frameTimeout, backoff: Backoff(initialMillis: 100, maximumMillis: 1_000)) {
+                try ServerLocator.member(index, of: group, directory: directory)
+            }
+        }
+    }
+
+    /// Starts every worker's feed; their events arrive on one stream until `stop()`.
+    public func start() -> AsyncStream<Event> {
+        let (stream, continuation) = AsyncStream<Event>.makeStream(bufferingPolicy: .bufferingNewest(8 * max(size, 1)))
+        let tasks = feeds.enumerated().map { index, feed in
+            let events = feed.start()
+            return Task {
+                for await e in events { continuation.yield(Event(worker: index, event: e)) }
+            }
+        }
+        pumps.withLockedValue { $0 = tasks }
+        return stream
+    }
+
+    /// Sends `command` to worker `index` on its current connection.
+    public func send(_ command: Command, to index: Int) async throws -> ReplyResult {
+        guard feeds.indices.contains(index) else { throw ClientError.notFound("\(group) has no worker \(index)") }
+        return try await feeds[index].send(command, timeout: Self.commandTimeout)
+    }
+
+    /// Sends each worker its command at once; the outcomes in worker order.
+    public func send(_ commands: [Int: Command]) async -> [(worker: Int, result: Result<ReplyResult, any Error>)] {
+        await FanOut.run(Array(commands.keys)) { index in try await self.send(commands[index]!, to: index) }
+    }
+
+    public func stop() {
+        for feed in feeds { feed.stop() }
+        for t in pumps.withLockedValue({ $0 }) { t.cancel() }
+    }
+}
