@@ -91,6 +91,7 @@ public struct DashboardView {
                 if up < g.workers.count { return ("● \(up)/\(g.workers.count) live \(st.refreshHz) Hz\(dropped)", .warn) }
             }
             return ("● live \(st.refreshHz) Hz\(dropped)", .good)
+        case .reconnecting where st.group != nil: return ("no worker answers", .bad)
         case .reconnecting(_, let at):
             return ("server gone: reconnecting in \(max(0, Int((at - st.now).rounded(.up))))s", .bad)
         case .replaying:
