@@ -35,14 +35,12 @@ struct AttachCommand: AsyncParsableCommand {
         var feed: SnapshotFeed? = nil
         var groupFeed: GroupFeed? = nil
         if let group {
-            let interval = 1000 / refresh
-            // A worker that sends nothing for three frames (2 s at least) is shown as not
-            // answering; after five (3 s at least) its connection is dropped and tried again.
-            let f = try GroupFeed(group: group, directory: controlDir ?? SocketDirectory.defaultPath(), intervalMs: interval,
-                                  frameTimeout: .milliseconds(max(3_000, 5 * interval)))
+            let streams = { (size: Int) in GroupState.streamIntervals(view: .all, workers: size, refreshHz: refresh) }
+            let f = try GroupFeed(group: group, directory: controlDir ?? SocketDirectory.defaultPath(), intervalMs: streams)
+            // A worker that sends nothing for three of its frames (2 s at least) is shown as not answering.
+            let slowest = Double(streams(f.size).values.max() ?? 1000) / 1000
             groupFeed = f
-            state = DashboardState(group: group, size: f.size, refreshHz: refresh, staleAfter: max(2, 3 * Double(interval) / 1000),
-                                   now: Date().timeIntervalSince1970)
+            state = DashboardState(group: group, size: f.size, refreshHz: refresh, staleAfter: max(2, 3 * slowest), now: Date().timeIntervalSince1970)
         } else if let replay {
             let frames = try Recording.load(replay)
             state = DashboardState(replaying: frames, name: replay)

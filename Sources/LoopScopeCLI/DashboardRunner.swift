@@ -152,6 +152,9 @@ final class DashboardRunner: @unchecked Sendable {
             let name = "loopscope-dump-\(snapshot.server.name)-\(Int(snapshot.time)).json"
             let ok = FileManager.default.createFile(atPath: name, contents: Data(WireCodec(prettyPrinted: true).encode(snapshot)))
             state.commandFinished("dump", error: ok ? nil : "cannot write \(name)", message: "snapshot \(snapshot.sequence) written to \(name)", now: Date().timeIntervalSince1970)
+        case .streamIntervals(let intervals):
+            guard let groupFeed else { return true }
+            Task { await groupFeed.setIntervals(intervals) }
         case .sendToWorkers(let commands, let label):
             guard let groupFeed else { return true }
             Task { [self] in

@@ -22,15 +22,24 @@ public final class GroupFeed: Sendable {
     /// How long a command waits for each worker's reply.
     public static let commandTimeout: Duration = .seconds(5)
 
+    /// A worker that sends no frame for this long is dropped and tried again: five of the
+    /// slowest worker's frames, 3 s at least.
+    public let frameTimeout: Duration
+
     /// Finds the group's members in `directory` (throws `ClientError.notFound` when none runs).
-    public init(group: String, directory: String, intervalMs: Int, frameTimeout: Duration = .seconds(3)) throws(ClientError) {
+    /// - Parameter intervalMs: how often each worker streams, by index, given the group's size.
+    public init(group: String, directory: String, intervalMs: (Int) -> [Int: Int]) throws(ClientError) {
         let members = try ServerLocator.members(of: group, directory: directory)
         self.group = group
-        size = members.compactMap { $0.member?.size }.max() ?? members.count
+        let size = members.compactMap { $0.member?.size }.max() ?? members.count
+        self.size = size
+        let intervals = intervalMs(size)
+        let frameTimeout = Duration.milliseconds(max(3_000, 5 * (intervals.values.max() ?? 1_000)))
+        self.frameTimeout = frameTimeout
         // Reconnect attempts stay under a second apart: a restarted worker announces itself
         // within a few hundred milliseconds.
         feeds = (0..<size).map { index in
-            SnapshotFeed(intervalMs: intervalMs, frameTimeout: frameTimeout, backoff: Backoff(initialMillis: 100, maximumMillis: 1_000)) {
+            SnapshotFeed(intervalMs: intervals[index] ?? 1000, frameTimeout: frameTimeout, backoff: Backoff(initialMillis: 100, maximumMillis: 1_000)) {
                 try ServerLocator.member(index, of: group, directory: directory)
             }
         }
@@ -58,6 +67,11 @@ public final class GroupFeed: Sendable {
     /// Sends each worker its command at once; the outcomes in worker order.
     public func send(_ commands: [Int: Command]) async -> [(worker: Int, result: Result<ReplyResult, any Error>)] {
         await FanOut.run(Array(commands.keys)) { index in try await self.send(commands[index]!, to: index) }
+    }
+
+    /// Has each worker stream every so many milliseconds (by index).
+    public func setIntervals(_ intervals: [Int: Int]) async {
+        for (index, ms) in intervals where feeds.indices.contains(index) { await feeds[index].setInterval(ms) }
     }
 
     public func stop() {

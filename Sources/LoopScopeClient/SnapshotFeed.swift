@@ -13,7 +13,7 @@ public final class SnapshotFeed: Sendable {
     }
 
     private let target: @Sendable () throws -> String
-    private let intervalMs: Int
+    private let intervalMs: NIOLockedValueBox<Int>
     private let frameTimeout: Duration?
     private let backoff: Backoff
     private let current = NIOLockedValueBox<ControlClient?>(nil)
@@ -25,7 +25,7 @@ public final class SnapshotFeed: Sendable {
     ///     again (a server that stopped answering without closing its socket); nil waits.
     ///   - backoff: the delays between attempts.
     public init(intervalMs: Int, frameTimeout: Duration? = nil, backoff: Backoff = Backoff(), target: @escaping @Sendable () throws -> String) {
-        self.intervalMs = intervalMs
+        self.intervalMs = NIOLockedValueBox(intervalMs)
         self.frameTimeout = frameTimeout
         self.backoff = backoff
         self.target = target
@@ -56,7 +56,7 @@ public final class SnapshotFeed: Sendable {
                             }
                         }
                     }
-                    for await frame in try await client.subscribe(intervalMs: intervalMs) {
+                    for await frame in try await client.subscribe(intervalMs: intervalMs.withLockedValue { $0 }) {
                         lastFrame.withLockedValue { $0 = .now }
                         continuation.yield(.frame(frame))
                     }
@@ -84,6 +84,13 @@ public final class SnapshotFeed: Sendable {
     public func send(_ command: Command, timeout: Duration? = nil) async throws -> ReplyResult {
         guard let client = current.withLockedValue({ $0 }) else { throw ClientError.disconnected("not connected to a server") }
         return try await client.send(command, timeout: timeout)
+    }
+
+    /// Streams every `ms` milliseconds from now on (on the current connection at once, if any).
+    public func setInterval(_ ms: Int) async {
+        guard intervalMs.withLockedValue({ old in defer { old = ms }; return old != ms }) else { return }
+        // Subscribing again changes the interval of the same subscription.
+        _ = try? await current.withLockedValue({ $0 })?.send(.subscribe(intervalMs: ms))
     }
 
     public func stop() {

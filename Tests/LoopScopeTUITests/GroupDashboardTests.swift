@@ -16,6 +16,7 @@ import LoopScopeWire
         let lines = text(s)
         #expect(lines.allSatisfy { $0.count <= 80 })
         #expect(lines[0].hasPrefix(" loopscope  group demo/4240: all 2 workers"))
+        #expect(text(s, rows: 50, columns: 160)[0].contains("  2 loops  "), "w0 tasks and w1 tasks are not loops")
         #expect(lines[0].hasSuffix("● live 10 Hz"))
         #expect(lines[1] == " GROUP w0 pid 4241 up  w1 pid 4242 up")
         #expect(lines.contains { $0.hasPrefix("  w0 loop 0") } && lines.contains { $0.hasPrefix("  w1 loop 0") })
@@ -26,7 +27,8 @@ import LoopScopeWire
 
     @Test func vCyclesTheViewThroughEachWorkerAndBack() {
         var s = Fixtures.group()
-        _ = s.handle(.character("v"), now: 1_000)
+        // The worker on screen streams at the full rate, the other at the group's share.
+        #expect(s.handle(.character("v"), now: 1_000) == [.streamIntervals([0: 100, 1: 200])])
         #expect(s.group?.view == .worker(0))
         #expect(s.snapshot?.server.pid == 4241)
         #expect(text(s)[0].hasPrefix(" loopscope  group demo/4240: w0 pid 4241"))
@@ -34,13 +36,21 @@ import LoopScopeWire
         _ = s.handle(.character("v"), now: 1_000)
         #expect(s.group?.view == .worker(1))
         #expect(s.snapshot?.pool("threads")?.size == 5)
-        _ = s.handle(.character("v"), now: 1_000)
+        #expect(s.handle(.character("v"), now: 1_000) == [.streamIntervals([0: 200, 1: 200])])
         #expect(s.group?.view == .all)
         #expect(s.snapshot?.pool("threads")?.size == 9)
         // Not a group: v says so and changes nothing.
         var single = Fixtures.live()
         _ = single.handle(.character("v"), now: 1)
         #expect(single.status?.text.contains("--group") == true)
+    }
+
+    @Test func togetherTheWorkersStreamAtTheRefreshRateEachAtMostASecondApart() {
+        #expect(GroupState.streamIntervals(view: .all, workers: 4, refreshHz: 10) == [0: 400, 1: 400, 2: 400, 3: 400])
+        #expect(GroupState.streamIntervals(view: .worker(2), workers: 4, refreshHz: 10) == [0: 400, 1: 400, 2: 100, 3: 400])
+        #expect(GroupState.streamIntervals(view: .all, workers: 16, refreshHz: 10)[15] == 1000)
+        #expect(GroupState.streamIntervals(view: .all, workers: 2, refreshHz: 1) == [0: 1000, 1: 1000])
+        #expect(GroupState.streamIntervals(view: .all, workers: 1, refreshHz: 10) == [0: 100])
     }
 
     @Test func commandsGoToEveryWorkerOfTheViewEachFromItsOwnFigures() {

@@ -55,7 +55,9 @@ public struct DashboardView {
         let (right, style) = connectionLabel(st)
         var left = " loopscope"
         if let s = st.snapshot {
-            let loops = s.loops.count
+            // A group's merged rows list each worker's cooperative pool beside its loops.
+            var loops = s.loops.count
+            if let g = st.group, g.view == .all { loops = g.answering(now: st.now).reduce(0) { $0 + $1.snapshot.loops.count } }
             // Most important first; each part is added only if it fits.
             var parts = [st.group?.viewLabel ?? "\(s.server.name) pid \(s.server.pid)", "up \(Units.uptime(s.server.uptimeSeconds))", "\(Units.rate(s.totalRate)) req/s",
                          "\(loops) loop\(loops == 1 ? "" : "s")", s.server.address]

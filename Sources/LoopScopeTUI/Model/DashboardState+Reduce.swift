@@ -6,6 +6,8 @@ public enum Effect: Equatable, Sendable {
     case send(Command, label: String)
     /// Send each worker of the group its command (`label` says to which).
     case sendToWorkers([Int: Command], label: String)
+    /// Have each worker of the group stream every so many milliseconds.
+    case streamIntervals([Int: Int])
     /// Write this snapshot to a file.
     case dump(Snapshot)
     case quit
@@ -77,7 +79,9 @@ extension DashboardState {
             if focus == .pools, currentPool?.kind.listsWorkers == true { screen = .workers } else { screen = screen == .detail ? .main : .detail }
         case .workers: screen = screen == .workers ? .main : .workers
         case .stallSites: screen = screen == .stallSites ? .main : .stallSites
-        case .nextView: cycleGroupView()
+        case .nextView:
+            cycleGroupView()
+            if let g = group { return [.streamIntervals(GroupState.streamIntervals(view: g.view, workers: g.workers.count, refreshHz: refreshHz))] }
         case .nextFocus, .previousFocus:
             let all = Focus.allCases
             let i = all.firstIndex(of: focus)!

@@ -70,6 +70,18 @@ public struct GroupState: Sendable {
         workers = (0..<max(size, 1)).map { Worker(index: $0, since: now) }
     }
 
+    /// How often each worker streams, milliseconds. A server rolls its windows over once a
+    /// second, so the group as a whole brings `refreshHz` frames a second, as one server does:
+    /// each worker every `workers × refresh interval` (at most 1 s apart), and the screen, still
+    /// redrawn `refreshHz` times a second, shows whichever worker's figures are new. The worker
+    /// on screen in its own view streams at the full rate. (Each at the full rate cost 5.7 % of
+    /// a core with 4 workers at 10 Hz, two thirds of it decoding JSON; see docs/ARCHITECTURE.md.)
+    public static func streamIntervals(view: View, workers: Int, refreshHz: Int) -> [Int: Int] {
+        let full = 1000 / max(refreshHz, 1)
+        let shared = min(max(full, 1000), full * max(workers, 1))
+        return Dictionary(uniqueKeysWithValues: (0..<workers).map { i in (i, view == .worker(i) ? full : shared) })
+    }
+
     public func health(_ w: Worker, now: Double) -> Health {
         let quiet = Int((now - (w.lastFrame ?? w.since)).rounded(.down))
         switch w.link {
