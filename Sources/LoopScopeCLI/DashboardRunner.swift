@@ -136,7 +136,7 @@ final class DashboardRunner: @unchecked Sendable {
             switch e.event {
             case .connected(let greeting): state.workerConnected(e.worker, pid: greeting.pid, readOnly: greeting.readOnly, now: now)
             case .frame(let frame): state.receive(worker: e.worker, frame.snapshot, dropped: frame.dropped, now: now)
-            case .disconnected(let reason, _): state.workerDisconnected(e.worker, reason: reason, now: now)
+            case .disconnected(let reason, _): state.workerDisconnected(e.worker, reason: reason, processRuns: e.processRuns, now: now)
             }
         case .commandFinished(let label, let error, let message):
             state.commandFinished(label, error: error, message: message, now: now)

@@ -10,7 +10,7 @@ struct TargetOptions: ParsableArguments {
     @Option(help: "Directory where servers announce their sockets.")
     var controlDir: String?
 
-    @Option(help: "A group of workers (`serve --workers N`), as `loopscope list` shows it (e.g. demo-app/4242): `ctl` sends its command to every worker.")
+    @Option(help: "A group of workers (`serve --workers N`), as `loopscope list` shows it (e.g. demo-app/4242): `ctl` sends its command to every worker, `dump` writes each worker's snapshot (or, with --merged, the group's).")
     var group: String?
 
     /// The workers of `group`, in worker order.

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import NIOConcurrencyHelpers
 import LoopScopeWire
 
@@ -11,6 +16,9 @@ public final class GroupFeed: Sendable {
     public struct Event: Sendable {
         public var worker: Int
         public var event: SnapshotFeed.Event
+        /// On `disconnected`: whether the process last connected in this slot still runs (it
+        /// stopped answering) or not (it exited: the supervisor restarts it).
+        public var processRuns = false
     }
 
     /// The group's id, `demo-app/4242`.
@@ -51,7 +59,16 @@ public final class GroupFeed: Sendable {
         let tasks = feeds.enumerated().map { index, feed in
             let events = feed.start()
             return Task {
-                for await e in events { continuation.yield(Event(worker: index, event: e)) }
+                var pid: Int32?
+                for await e in events {
+                    var event = Event(worker: index, event: e)
+                    switch e {
+                    case .connected(let greeting): pid = greeting.pid
+                    case .disconnected: event.processRuns = pid.map { kill($0, 0) == 0 || errno == EPERM } ?? false
+                    case .frame: break
+                    }
+                    continuation.yield(event)
+                }
             }
         }
         pumps.withLockedValue { $0 = tasks }

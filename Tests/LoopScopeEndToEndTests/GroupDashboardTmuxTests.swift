@@ -3,9 +3,10 @@ import Testing
 import LoopScopeWire
 
 /// `attach --group` in tmux over a real `serve --workers 2`: both workers merged and each
-/// apart, and a worker killed hard shown restarting, then back under its new pid.
+/// apart, a stopped worker shown not answering while the other streams on, and a worker
+/// killed hard shown restarting, then back under its new pid.
 @Suite(.serialized) struct GroupDashboardTmuxTests {
-    @Test func theGroupDashboardShowsBothWorkersAndAKilledOneRestarting() throws {
+    @Test func theGroupDashboardShowsBothWorkersAStoppedOneNotAnsweringAndAKilledOneRestarting() throws {
         guard let tmux = DashboardTmuxTests.Tmux() else {
             Issue.record("tmux is missing (installed by .ci/run)")
             return
@@ -52,6 +53,20 @@ import LoopScopeWire
         try tmux.keys("v")
         screen = try tmux.waitFor(5) { $0.contains("group \(group): all 2 workers") }
         #expect(screen.contains("group \(group): all 2 workers"), "\(screen)")
+
+        // A worker that stops answering (SIGSTOP) freezes nothing: it is shown not answering
+        // while the other keeps streaming, and is back when it runs again.
+        kill(p0, SIGSTOP)
+        var stopped = true
+        defer { if stopped { kill(p0, SIGCONT) } }
+        screen = try tmux.waitFor(10) { $0.contains("w0 pid \(p0) no answer") && $0.contains("w1 pid \(p1) up") }
+        #expect(screen.contains("w0 pid \(p0) no answer") && screen.contains("w1 pid \(p1) up"), "\(screen)")
+        screen = try tmux.waitFor(5) { $0.contains("w0 pid \(p0) no answer 4 s") }
+        #expect(screen.contains("w1 pid \(p1) up") && !screen.contains("w0 restarting"), "a stopped worker runs: \(screen)")
+        kill(p0, SIGCONT)
+        stopped = false
+        screen = try tmux.waitFor(15) { $0.contains("w0 pid \(p0) up  w1 pid \(p1) up") }
+        #expect(screen.contains("w0 pid \(p0) up  w1 pid \(p1) up"), "\(screen)")
 
         // kill -9 of worker 1: shown restarting (never dropped), then back under its new pid.
         kill(p1, SIGKILL)

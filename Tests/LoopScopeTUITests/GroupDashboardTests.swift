@@ -119,6 +119,21 @@ import LoopScopeWire
         #expect(text(s)[22].hasPrefix(" ✖ no worker of demo/4240 answers"))
     }
 
+    @Test func aWorkerDroppedWhileItsProcessRunsIsNotAnsweringNotRestarting() {
+        var s = Fixtures.group()
+        var fresh = Fixtures.snapshot(time: 1_004)
+        fresh.server.pid = 4241
+        fresh.sequence = 8
+        s.receive(worker: 0, fresh, dropped: 0, now: 1_004)
+        s.workerDisconnected(1, reason: "no snapshot for 3.0 seconds", processRuns: true, now: 1_004)
+        s.tick(now: 1_004)
+        #expect(text(s)[1] == " GROUP w0 pid 4241 up  w1 pid 4242 no answer 4 s")
+        // Then it exits: the supervisor restarts it.
+        s.workerDisconnected(1, reason: "cannot connect", processRuns: false, now: 1_004.5)
+        s.tick(now: 1_004.5)
+        #expect(text(s)[1] == " GROUP w0 pid 4241 up  w1 restarting (no answer 4 s)")
+    }
+
     @Test func theWorkersLineShortensAndManyLoopsAreCappedAtEightyColumns() {
         var s = DashboardState(group: "demo/4240", size: 4, staleAfter: 2, now: 1_000)
         for i in 0..<4 {

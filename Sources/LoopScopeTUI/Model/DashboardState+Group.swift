@@ -38,12 +38,13 @@ extension DashboardState {
         group = g
     }
 
-    /// Worker `index`'s connection ended; its last snapshot stays for its own view.
-    public mutating func workerDisconnected(_ index: Int, reason: String, now: Double) {
+    /// Worker `index`'s connection ended; `processRuns` says whether its process still runs
+    /// (it stopped answering) or exited. Its last snapshot stays for its own view.
+    public mutating func workerDisconnected(_ index: Int, reason: String, processRuns: Bool = false, now: Double) {
         guard var g = group, g.workers.indices.contains(index) else { return }
         self.now = now
-        if case .lost = g.workers[index].link {} else { g.workers[index].since = now }
-        g.workers[index].link = .lost(reason: reason)
+        if g.workers[index].link == .live { g.workers[index].since = now }
+        g.workers[index].link = processRuns ? .unresponsive(reason: reason) : .lost(reason: reason)
         group = g
         refreshGroup()
     }
@@ -71,7 +72,12 @@ extension DashboardState {
         if !answering.isEmpty {
             connection = .live
         } else if g.workers.contains(where: { $0.lastFrame != nil }) {
-            let reasons = g.workers.compactMap { w -> String? in if case .lost(let r) = w.link { return "\(GroupMerge.label(w.index)): \(r)" }; return nil }
+            let reasons = g.workers.compactMap { w -> String? in
+                switch w.link {
+                case .lost(let r), .unresponsive(let r): return "\(GroupMerge.label(w.index)): \(r)"
+                case .connecting, .live: return nil
+                }
+            }
             connection = .reconnecting(reason: "no worker of \(g.id) answers" + (reasons.isEmpty ? "" : " (\(reasons.joined(separator: "; ")))"), retryAt: now)
         }
         guard changed else { return }

@@ -17,8 +17,10 @@ public struct GroupState: Sendable {
         public enum Link: Equatable, Sendable {
             case connecting
             case live
-            /// The connection ended (the process died or stopped answering).
+            /// The connection ended and the process is gone (the supervisor restarts it).
             case lost(reason: String)
+            /// The connection ended but the process still runs: it stopped answering.
+            case unresponsive(reason: String)
         }
 
         public let index: Int
@@ -44,7 +46,7 @@ public struct GroupState: Sendable {
     public enum Health: Equatable, Sendable {
         case connecting
         case up
-        /// Connected, but no frame for `seconds`.
+        /// Its process runs but sent no frame for `seconds`.
         case silent(seconds: Int)
         /// Its connection ended `seconds` after its last frame and it has not come back: the
         /// supervisor restarts a worker that exits.
@@ -90,6 +92,7 @@ public struct GroupState: Sendable {
             guard let last = w.lastFrame else { return now - w.since > staleAfter ? .silent(seconds: quiet) : .connecting }
             return now - last > staleAfter ? .silent(seconds: quiet) : .up
         case .lost: return .restarting(seconds: max(0, quiet))
+        case .unresponsive: return .silent(seconds: max(0, quiet))
         }
     }
 
