@@ -55,14 +55,9 @@ extension DashboardState {
         guard var g = group else { return }
         let answering = g.answering(now: now)
         let from: [Int: UInt64]
-        let shown: Snapshot?
         switch g.view {
-        case .all:
-            from = Dictionary(uniqueKeysWithValues: answering.map { ($0.worker, $0.snapshot.sequence) })
-            shown = from == g.shownFrom && g.shownView == g.view ? latest : answering.isEmpty ? latest : GroupMerge.merge(answering, group: g.id)
-        case .worker(let i):
-            from = [i: g.workers[i].snapshot?.sequence ?? 0]
-            shown = g.workers[i].snapshot
+        case .all: from = Dictionary(uniqueKeysWithValues: answering.map { ($0.worker, $0.snapshot.sequence) })
+        case .worker(let i): from = [i: g.workers[i].snapshot?.sequence ?? 0]
         }
         let changed = from != g.shownFrom || g.shownView != g.view
         g.shownFrom = from
@@ -81,8 +76,12 @@ extension DashboardState {
             connection = .reconnecting(reason: "no worker of \(g.id) answers" + (reasons.isEmpty ? "" : " (\(reasons.joined(separator: "; ")))"), retryAt: now)
         }
         guard changed else { return }
-        latest = shown
-        if !paused || snapshot == nil { snapshot = shown }
+        switch g.view {
+        // With no worker answering, the last data stays.
+        case .all: if !answering.isEmpty { latest = GroupMerge.merge(answering, group: g.id) }
+        case .worker(let i): latest = g.workers[i].snapshot
+        }
+        if !paused || snapshot == nil { snapshot = latest }
     }
 
     /// `v`: the whole group, then each worker in turn, then the whole group again.
