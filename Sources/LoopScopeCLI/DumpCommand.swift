@@ -41,7 +41,7 @@ struct DumpCommand: AsyncParsableCommand {
 
     func run() async throws {
         let interval = try every.map(Interval.parse) ?? 1000
-        if target.group != nil { return try await dumpGroup(interval: interval) }
+        if target.group != nil { return try await dumpGroup() }
         let client = try await target.connect()
         let sink = try OutputSink(path: output)
         for i in 0..<count {
@@ -58,28 +58,36 @@ extension DumpCommand {
     /// Each worker of `--group` in turn, every round (asked at once): its snapshot carries
     /// `server.member`; a table gets a heading per worker. With `--merged`, one snapshot of
     /// the group (`GroupMerge`) a round.
-    private func dumpGroup(interval: Int) async throws {
+    private func dumpGroup() async throws {
         let members = try target.groupMembers()
         guard let group = target.group else { return }
         var clients: [ControlClient] = []
-        defer { for client in clients { Task { await client.close() } } }
-        for m in members { clients.append(try await ControlClient.connect(path: m.socket)) }
+        do {
+            for m in members { clients.append(try await ControlClient.connect(path: m.socket)) }
+            try await dumpRounds(clients, members: members, group: group)
+        } catch {
+            for client in clients { await client.close() }
+            throw error
+        }
+        for client in clients { await client.close() }
+    }
+
+    private func dumpRounds(_ clients: [ControlClient], members: [ServerAnnouncement], group: String) async throws {
+        let interval = try every.map(Interval.parse) ?? 1000
         let sink = try OutputSink(path: output)
         defer { sink.close() }
         for i in 0..<count {
             if i > 0 { try await Task.sleep(nanoseconds: UInt64(interval) * 1_000_000) }
-            let round = await FanOut.run(Array(clients.indices)) { [clients] w in try await clients[w].snapshot() }
+            let round = await FanOut.run(Array(clients.indices)) { w in try await clients[w].snapshot() }
             var snapshots: [WorkerSnapshot] = []
             for (w, outcome) in round {
-                let m = members[w]
-                snapshots.append(WorkerSnapshot(worker: m.member?.worker ?? w, snapshot: try outcome.get()))
+                snapshots.append(WorkerSnapshot(worker: members[w].member?.worker ?? w, snapshot: try outcome.get()))
             }
             if merged {
                 sink.write(format.render(GroupMerge.merge(snapshots, group: group), first: i == 0))
                 continue
             }
-            for (w, s) in snapshots.enumerated() {
-                let m = members[w]
+            for (m, s) in zip(members, snapshots) {
                 if format == .table { sink.write("== \(m.member?.description ?? m.name) (pid \(m.pid))\n") }
                 sink.write(format.render(s.snapshot, first: i == 0))
             }

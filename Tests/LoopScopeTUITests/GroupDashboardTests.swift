@@ -9,6 +9,14 @@ import LoopScopeWire
         DashboardView(glyphs: .unicode).render(s, rows: rows, columns: columns).lines
     }
 
+    /// A new frame (the next sequence) from `worker` at `now`.
+    static func freshFrame(_ s: inout DashboardState, worker: Int, pid: Int32, now: Double) {
+        var fresh = Fixtures.snapshot(time: now)
+        fresh.server.pid = pid
+        fresh.sequence = (s.group?.workers[worker].snapshot?.sequence ?? 0) + 1
+        s.receive(worker: worker, fresh, dropped: 0, now: now)
+    }
+
     @Test func theGroupViewMergesBothWorkersAndSaysSo() {
         let s = Fixtures.group()
         #expect(s.snapshot?.routes.first { $0.path == "/hash" }?.rate10s == 600)
@@ -74,10 +82,7 @@ import LoopScopeWire
     @Test func aWorkerThatGoesAwayIsShownRestartingAndItsSuccessorIsPickedUp() {
         var s = Fixtures.group()
         s.workerDisconnected(1, reason: "disconnected: the server closed the connection", now: 1_001)
-        var fresh = Fixtures.snapshot(time: 1_002.5)
-        fresh.server.pid = 4241
-        fresh.sequence = 8
-        s.receive(worker: 0, fresh, dropped: 0, now: 1_002.5)
+        Self.freshFrame(&s, worker: 0, pid: 4241, now: 1_002.5)
         s.tick(now: 1_002.5)
         let lines = text(s)
         #expect(lines[1] == " GROUP w0 pid 4241 up  w1 restarting (no answer 2 s)")
@@ -105,10 +110,7 @@ import LoopScopeWire
 
     @Test func aConnectedWorkerThatSendsNothingIsNotAnsweringAndLeftOutOfTheMerge() {
         var s = Fixtures.group()
-        var fresh = Fixtures.snapshot(time: 1_003)
-        fresh.server.pid = 4241
-        fresh.sequence = 8
-        s.receive(worker: 0, fresh, dropped: 0, now: 1_003)
+        Self.freshFrame(&s, worker: 0, pid: 4241, now: 1_003)
         s.tick(now: 1_003)
         #expect(text(s)[1] == " GROUP w0 pid 4241 up  w1 pid 4242 no answer 3 s")
         #expect(s.snapshot?.pool("threads")?.size == 4)
@@ -121,10 +123,7 @@ import LoopScopeWire
 
     @Test func aWorkerDroppedWhileItsProcessRunsIsNotAnsweringNotRestarting() {
         var s = Fixtures.group()
-        var fresh = Fixtures.snapshot(time: 1_004)
-        fresh.server.pid = 4241
-        fresh.sequence = 8
-        s.receive(worker: 0, fresh, dropped: 0, now: 1_004)
+        Self.freshFrame(&s, worker: 0, pid: 4241, now: 1_004)
         s.workerDisconnected(1, reason: "no snapshot for 3.0 seconds", processRuns: true, now: 1_004)
         s.tick(now: 1_004)
         #expect(text(s)[1] == " GROUP w0 pid 4241 up  w1 pid 4242 no answer 4 s")
