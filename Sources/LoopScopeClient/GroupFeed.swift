@@ -14,7 +14,9 @@ import LoopScopeWire
 public final class GroupFeed: Sendable {
     /// What the feed reports: one worker's feed event.
     public struct Event: Sendable {
+        /// The worker's index in the group.
         public var worker: Int
+        /// What its feed reported.
         public var event: SnapshotFeed.Event
         /// On `disconnected`: whether the process last connected in this slot still runs (it
         /// stopped answering) or not (it exited: the supervisor restarts it).
@@ -91,6 +93,7 @@ public final class GroupFeed: Sendable {
         for (index, ms) in intervals where feeds.indices.contains(index) { await feeds[index].setInterval(ms) }
     }
 
+    /// Stops every worker's feed and closes their connections.
     public func stop() {
         for feed in feeds { feed.stop() }
         for t in pumps.withLockedValue({ $0 }) { t.cancel() }

@@ -2,6 +2,7 @@
 public struct WorkerSnapshot: Sendable, Equatable {
     /// The worker's index in its group (`GroupMember.worker`).
     public var worker: Int
+    /// What the worker sent.
     public var snapshot: Snapshot
 
     public init(worker: Int, snapshot: Snapshot) {
@@ -124,6 +125,7 @@ public enum GroupMerge {
                            mean: seen.reduce(0) { $0 + $1.mean * Double($1.count) } / Double(count))
     }
 
+    /// Both windows merged as `mergePercentiles` merges one.
     public static func mergeWindows(_ all: [WindowedPercentiles]) -> WindowedPercentiles {
         WindowedPercentiles(last1s: mergePercentiles(all.map(\.last1s)), last10s: mergePercentiles(all.map(\.last10s)))
     }

@@ -14,6 +14,7 @@ public struct GroupState: Sendable {
 
     /// One worker slot, by index; a restarted worker takes its slot again.
     public struct Worker: Sendable {
+        /// The state of the connection to the worker's control socket.
         public enum Link: Equatable, Sendable {
             case connecting
             case live
@@ -23,19 +24,24 @@ public struct GroupState: Sendable {
             case unresponsive(reason: String)
         }
 
+        /// Its index in the group (`GroupMember.worker`).
         public let index: Int
         /// The process last seen in this slot.
         public var pid: Int32?
         /// The last snapshot it sent (kept after it went away, for its own view).
         public var snapshot: Snapshot?
+        /// Frames its server dropped for this client (slow reader), since it connected.
         public var dropped: UInt64 = 0
+        /// Whether its connection may only read.
         public var readOnly = false
         /// When its last frame came, in the state's seconds; nil before the first.
         public var lastFrame: Double?
         /// When the link last changed.
         public var since: Double
+        /// How its connection stands.
         public var link: Link = .connecting
 
+        /// A slot not yet connected, as of `since`.
         public init(index: Int, since: Double) {
             self.index = index
             self.since = since
@@ -52,12 +58,15 @@ public struct GroupState: Sendable {
         /// supervisor restarts a worker that exits.
         case restarting(seconds: Int)
 
+        /// Whether the worker answers (its figures are in the merge).
         public var isUp: Bool { self == .up }
     }
 
     /// The group's id, `demo-app/4242`.
     public let id: String
+    /// One slot per worker index, `0..<size`.
     public var workers: [Worker]
+    /// What the dashboard shows: the whole group or one worker.
     public var view: View = .all
     /// A connected worker whose last frame is older than this (seconds) is not answering.
     public let staleAfter: Double
@@ -66,6 +75,7 @@ public struct GroupState: Sendable {
     var shownFrom: [Int: UInt64] = [:]
     var shownView: View?
 
+    /// A group of `size` workers, none connected yet, as of `now`.
     public init(id: String, size: Int, staleAfter: Double, now: Double) {
         self.id = id
         self.staleAfter = staleAfter
@@ -84,6 +94,8 @@ public struct GroupState: Sendable {
         return Dictionary(uniqueKeysWithValues: (0..<workers).map { i in (i, view == .worker(i) ? full : shared) })
     }
 
+    /// How `w` stands at `now`: up while its frames come, not answering when they stopped
+    /// while its process runs, restarting when its process exited.
     public func health(_ w: Worker, now: Double) -> Health {
         let quiet = Int((now - (w.lastFrame ?? w.since)).rounded(.down))
         switch w.link {
