@@ -14,6 +14,8 @@ struct AttachCommand: AsyncParsableCommand {
 
     @Argument(help: "Server: pid, name or socket path (default: the only running server, or pick one).") var target: String?
     @Option(help: "Directory where servers announce their sockets.") var controlDir: String?
+    @Option(help: "A group of workers (`serve --workers N`), as `loopscope list` shows it (e.g. demo-app/4242): the whole group merged, `v` for each worker.")
+    var group: String?
     @Option(parsing: .unconditional, help: "Refresh rate, 1 to 10 Hz.") var refresh = 10
     @Option(help: "Play a recording made by `loopscope record` instead of attaching.") var replay: String?
     @Flag(help: "Use ASCII instead of Unicode glyphs.") var ascii = false
@@ -22,6 +24,7 @@ struct AttachCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (1...10).contains(refresh) else { throw ValidationError("--refresh must be 1...10 Hz (the server streams at most every 100 ms), got \(refresh)") }
+        if group != nil, target != nil || replay != nil { throw ValidationError("--group attaches to the workers of a group: give no server and no --replay with it") }
     }
 
     func run() async throws {
@@ -30,7 +33,15 @@ struct AttachCommand: AsyncParsableCommand {
         LoggingSetup.bootstrap(toFile: log)
         let state: DashboardState
         var feed: SnapshotFeed? = nil
-        if let replay {
+        var groupFeed: GroupFeed? = nil
+        if let group {
+            let streams = { (size: Int) in GroupState.streamIntervals(view: .all, workers: size, refreshHz: refresh) }
+            let f = try GroupFeed(group: group, directory: controlDir ?? SocketDirectory.defaultPath(), intervalMs: streams)
+            // A worker that sends nothing for three of its frames (2 s at least) is shown as not answering.
+            let slowest = Double(streams(f.size).values.max() ?? 1000) / 1000
+            groupFeed = f
+            state = DashboardState(group: group, size: f.size, refreshHz: refresh, staleAfter: max(2, 3 * slowest), now: Date().timeIntervalSince1970)
+        } else if let replay {
             let frames = try Recording.load(replay)
             state = DashboardState(replaying: frames, name: replay)
         } else {
@@ -44,7 +55,7 @@ struct AttachCommand: AsyncParsableCommand {
         }
         let glyphs: Glyphs = ascii || !TerminalLocale.isUTF8() ? .ascii : .unicode
         let color = !noColor && (env["NO_COLOR"] ?? "").isEmpty
-        try await DashboardRunner.run(state: state, feed: feed, glyphs: glyphs, color: color)
+        try await DashboardRunner.run(state: state, feed: feed, groupFeed: groupFeed, glyphs: glyphs, color: color)
     }
 
     /// The target as given; with none and several servers running, asks which.

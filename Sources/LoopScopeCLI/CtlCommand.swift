@@ -86,20 +86,24 @@ struct CtlCommand: AsyncParsableCommand {
     /// With `--group`, to every worker of the group, one line each; non-zero when any failed.
     static func execute(_ target: TargetOptions, _ command: Command) async throws {
         if target.group != nil {
-            var failed: [String] = []
-            for member in try target.groupMembers() {
-                let who = "worker \(member.member?.worker ?? 0) (pid \(member.pid))"
+            let members = try target.groupMembers()
+            let outcomes = await FanOut.run(Array(members.indices)) { i in
+                let client = try await ControlClient.connect(path: members[i].socket)
                 do {
-                    let client = try await ControlClient.connect(path: member.socket)
-                    do {
-                        let result = try await client.send(command)
-                        print("\(who): \(result.message ?? "ok")")
-                    } catch {
-                        print("\(who): failed: \(error)")
-                        failed.append(who)
-                    }
+                    let result = try await client.send(command)
                     await client.close()
+                    return result
                 } catch {
+                    await client.close()
+                    throw error
+                }
+            }
+            var failed: [String] = []
+            for (i, outcome) in outcomes {
+                let who = "worker \(members[i].member?.worker ?? i) (pid \(members[i].pid))"
+                switch outcome {
+                case .success(let result): print("\(who): \(result.message ?? "ok")")
+                case .failure(let error):
                     print("\(who): failed: \(error)")
                     failed.append(who)
                 }

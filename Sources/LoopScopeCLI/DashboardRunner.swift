@@ -15,11 +15,13 @@ final class DashboardRunner: @unchecked Sendable {
     // other threads talk to it through `inbox` (a lock) and `stop` (an atomic).
     enum Inbound: Sendable {
         case feed(SnapshotFeed.Event)
+        case worker(GroupFeed.Event)
         case commandFinished(label: String, error: String?, message: String?)
     }
 
     private var state: DashboardState
     private let feed: SnapshotFeed?
+    private let groupFeed: GroupFeed?
     private let view: DashboardView
     private let inbox = NIOLockedValueBox<[Inbound]>([])
     private let stop = Atomic<Bool>(false)
@@ -27,22 +29,32 @@ final class DashboardRunner: @unchecked Sendable {
 
     private let guide: (@Sendable () -> [String])?
 
-    private init(state: DashboardState, feed: SnapshotFeed?, glyphs: Glyphs, guide: (@Sendable () -> [String])?) {
+    private init(state: DashboardState, feed: SnapshotFeed?, groupFeed: GroupFeed?, glyphs: Glyphs, guide: (@Sendable () -> [String])?) {
         self.state = state
         self.feed = feed
+        self.groupFeed = groupFeed
         self.view = DashboardView(glyphs: glyphs)
         self.guide = guide
     }
 
     /// Runs until the user quits or a signal arrives.
-    /// - Parameter guide: lines of guidance to show, read every frame (the demo's phase).
-    static func run(state: DashboardState, feed: SnapshotFeed?, glyphs: Glyphs, color: Bool, guide: (@Sendable () -> [String])? = nil) async throws {
-        let runner = DashboardRunner(state: state, feed: feed, glyphs: glyphs, guide: guide)
+    /// - Parameters:
+    ///   - feed: one server's snapshots; `groupFeed`: every worker's of a group (one of them, or
+    ///     neither for a replay).
+    ///   - guide: lines of guidance to show, read every frame (the demo's phase).
+    static func run(state: DashboardState, feed: SnapshotFeed?, groupFeed: GroupFeed? = nil, glyphs: Glyphs, color: Bool, guide: (@Sendable () -> [String])? = nil) async throws {
+        let runner = DashboardRunner(state: state, feed: feed, groupFeed: groupFeed, glyphs: glyphs, guide: guide)
         let signals = Task { await SignalWaiter.wait(for: [SIGTERM, SIGHUP, SIGINT]); runner.stop.store(true, ordering: .relaxed) }
         if let feed {
             let events = feed.start()
             Task {
                 for await e in events { runner.post(.feed(e)) }
+            }
+        }
+        if let groupFeed {
+            let events = groupFeed.start()
+            Task {
+                for await e in events { runner.post(.worker(e)) }
             }
         }
         let result: Result<Void, any Error> = await withCheckedContinuation { continuation in
@@ -62,6 +74,7 @@ final class DashboardRunner: @unchecked Sendable {
         }
         signals.cancel()
         feed?.stop()
+        groupFeed?.stop()
         try result.get()
     }
 
@@ -119,6 +132,12 @@ final class DashboardRunner: @unchecked Sendable {
             state.receive(frame.snapshot, dropped: frame.dropped, now: now)
         case .feed(.disconnected(let reason, let retry)):
             state.disconnected(reason: reason, retryInMillis: retry, now: now)
+        case .worker(let e):
+            switch e.event {
+            case .connected(let greeting): state.workerConnected(e.worker, pid: greeting.pid, readOnly: greeting.readOnly, now: now)
+            case .frame(let frame): state.receive(worker: e.worker, frame.snapshot, dropped: frame.dropped, now: now)
+            case .disconnected(let reason, _): state.workerDisconnected(e.worker, reason: reason, processRuns: e.processRuns, now: now)
+            }
         case .commandFinished(let label, let error, let message):
             state.commandFinished(label, error: error, message: message, now: now)
         }
@@ -133,6 +152,23 @@ final class DashboardRunner: @unchecked Sendable {
             let name = "loopscope-dump-\(snapshot.server.name)-\(Int(snapshot.time)).json"
             let ok = FileManager.default.createFile(atPath: name, contents: Data(WireCodec(prettyPrinted: true).encode(snapshot)))
             state.commandFinished("dump", error: ok ? nil : "cannot write \(name)", message: "snapshot \(snapshot.sequence) written to \(name)", now: Date().timeIntervalSince1970)
+        case .streamIntervals(let intervals):
+            guard let groupFeed else { return true }
+            Task { await groupFeed.setIntervals(intervals) }
+        case .sendToWorkers(let commands, let label):
+            guard let groupFeed else { return true }
+            Task { [self] in
+                let outcomes = await groupFeed.send(commands)
+                let failed = outcomes.compactMap { o -> String? in
+                    guard case .failure(let error) = o.result else { return nil }
+                    if case ClientError.server(_, let message) = error { return "\(GroupMerge.label(o.worker)): \(message)" }
+                    return "\(GroupMerge.label(o.worker)): \(error)"
+                }
+                let done = outcomes.compactMap { o -> String? in if case .success(let r) = o.result { return r.message }; return nil }
+                // The first worker's answer, and how many answered so (each says its own old value).
+                let message = done.first.map { "\($0) (\(done.count) of \(outcomes.count) worker\(outcomes.count == 1 ? "" : "s"))" }
+                post(.commandFinished(label: label, error: failed.isEmpty ? nil : failed.joined(separator: "; "), message: message))
+            }
         case .send(let command, let label):
             guard let feed else { return true }
             Task { [self] in

@@ -27,14 +27,14 @@ import LoopScopeDemo
 
         func screen() throws -> String { try Binaries.run(tmux, ["capture-pane", "-p", "-t", session]).output }
 
-        /// Polls the screen until `predicate` holds, up to `seconds`.
-        func waitFor(_ seconds: Double = 10, _ predicate: (String) -> Bool) throws -> String {
+        /// Polls the screen every `interval` seconds until `predicate` holds, up to `seconds`.
+        func waitFor(_ seconds: Double = 10, every interval: Double = 0.1, _ predicate: (String) -> Bool) throws -> String {
             let deadline = Date().addingTimeInterval(seconds)
             var last = ""
             while Date() < deadline {
                 last = try screen()
                 if predicate(last) { return last }
-                usleep(100_000)
+                usleep(UInt32(interval * 1_000_000))
             }
             return last
         }

@@ -53,4 +53,21 @@ enum Fixtures {
         s.receive(snapshot(), dropped: 0, now: 1_000)
         return s
     }
+
+    /// A group of two workers (`demo/4240`), both answering: the demo's snapshot twice, w1's
+    /// thread pool one larger and only w0 with the /hash diagnosis.
+    static func group(now: Double = 1_000) -> DashboardState {
+        var s = DashboardState(group: "demo/4240", size: 2, staleAfter: 2, now: now)
+        for i in 0..<2 {
+            var snap = snapshot(time: now)
+            snap.server.pid = 4241 + Int32(i)
+            snap.server.member = GroupMember(group: "demo/4240", worker: i, size: 2)
+            snap.pools[0].size += i
+            if i == 1 { snap.diagnoses = [] }
+            s.workerConnected(i, pid: snap.server.pid, readOnly: false, now: now)
+            s.receive(worker: i, snap, dropped: 0, now: now)
+        }
+        s.tick(now: now)
+        return s
+    }
 }

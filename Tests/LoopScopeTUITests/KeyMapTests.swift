@@ -6,12 +6,12 @@ import LoopScopeWire
     /// Every intent. Adding an `Intent` case breaks the switch below until it is listed here too.
     static let intents: [Intent] = {
         let all: [Intent] = [.up, .down, .pageUp, .pageDown, .top, .bottom, .nextFocus, .previousFocus, .sortNext, .sortInvert, .cycleModel,
-                             .grow, .shrink, .typeSize, .typeLimit, .fix, .pause, .dump, .help, .detail, .workers, .stallSites, .back, .quit,
+                             .grow, .shrink, .typeSize, .typeLimit, .fix, .pause, .dump, .help, .detail, .workers, .stallSites, .nextView, .back, .quit,
                              .stepBack, .stepForward, .slower, .faster] + ExecutionModel.allCases.map(Intent.setModel)
         for intent in all {
             switch intent {
             case .up, .down, .pageUp, .pageDown, .top, .bottom, .nextFocus, .previousFocus, .sortNext, .sortInvert, .setModel, .cycleModel,
-                 .grow, .shrink, .typeSize, .typeLimit, .fix, .pause, .dump, .help, .detail, .workers, .stallSites, .back, .quit,
+                 .grow, .shrink, .typeSize, .typeLimit, .fix, .pause, .dump, .help, .detail, .workers, .stallSites, .nextView, .back, .quit,
                  .stepBack, .stepForward, .slower, .faster: break
             }
         }
@@ -29,6 +29,7 @@ import LoopScopeWire
         case .detail: _ = s.handle(.enter, now: 1)
         case .workers: _ = s.handle(.character("w"), now: 1)
         case .stallSites: _ = s.handle(.character("t"), now: 1)
+        case .group: s = Fixtures.group()
         }
         return s
     }
@@ -85,6 +86,7 @@ import LoopScopeWire
         #expect(KeyMap.hints(.detail, .unicode, width: 80) == " Esc back  1-4 model  m cycle  f fix  p pause  d dump  ? help  q quit")
         #expect(KeyMap.hints(.workers, .unicode, width: 80) == " Esc back  +/- size  n size  L limit  p pause  ? help  q quit")
         #expect(KeyMap.hints(.stallSites, .unicode, width: 80) == " Esc back  t back  p pause  d dump  ? help  q quit")
+        #expect(KeyMap.hints(.group, .unicode, width: 80) == " ↑↓ Tab  v view  1-4 model  +/- size  f fix  t stalls  p pause  ? help  q quit")
         #expect(KeyMap.hints(.replay, .ascii, width: 80) == " p play/pause  ,/. step  [/] speed  g/G start/end  ? help  q quit")
         // Too narrow: what every screen shows stays, the rest goes from the right.
         #expect(KeyMap.hints(.live, .unicode, width: 44) == " ↑↓ Tab  1-4 model  +/- size  ? help  q quit")

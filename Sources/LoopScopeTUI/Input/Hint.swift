@@ -1,8 +1,9 @@
 /// A mention of some of a binding's intents in the hints line: `+/- size`, or bare keys (`Tab`).
 public struct Hint: Sendable {
-    /// Where the hints line is drawn: each screen, and the main screen while replaying.
+    /// Where the hints line is drawn: each screen, the main screen while replaying, and the
+    /// main screen of a group.
     public enum Context: CaseIterable, Sendable {
-        case live, replay, detail, workers, stallSites
+        case live, replay, detail, workers, stallSites, group
     }
 
     public let intents: [Intent]

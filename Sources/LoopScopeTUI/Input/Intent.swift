@@ -16,6 +16,8 @@ public enum Intent: Equatable, Sendable {
     case detail
     case workers
     case stallSites
+    /// A group: the whole group, then each worker in turn.
+    case nextView
     case back
     case quit
     case stepBack, stepForward, slower, faster

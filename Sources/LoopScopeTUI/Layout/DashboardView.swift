@@ -18,16 +18,22 @@ public struct DashboardView {
             return b
         }
         header(&b, state)
+        // A group's workers line sits under the header on every screen.
+        var top = 1
+        if let g = state.group {
+            GroupWorkersLine().render(&b, g, row: top, now: state.now)
+            top += 1
+        }
         switch state.screen {
         case .main, .help:
-            main(&b, state)
+            main(&b, state, top: top)
             if state.screen == .help { help(&b) }
         case .detail:
-            RouteDetailView().render(&b, state, top: 1, bottom: rows - 2)
+            RouteDetailView().render(&b, state, top: top, bottom: rows - 2)
         case .workers:
-            workers(&b, state)
+            workers(&b, state, top: top)
         case .stallSites:
-            StallSitesView().render(&b, state, top: 1, bottom: rows - 2)
+            StallSitesView().render(&b, state, top: top, bottom: rows - 2)
         }
         statusLine(&b, state)
         keysLine(&b, state)
@@ -49,9 +55,11 @@ public struct DashboardView {
         let (right, style) = connectionLabel(st)
         var left = " loopscope"
         if let s = st.snapshot {
-            let loops = s.loops.count
+            // A group's merged rows list each worker's cooperative pool beside its loops.
+            var loops = s.loops.count
+            if let g = st.group, g.view == .all { loops = g.answering(now: st.now).reduce(0) { $0 + $1.snapshot.loops.count } }
             // Most important first; each part is added only if it fits.
-            var parts = ["\(s.server.name) pid \(s.server.pid)", "up \(Units.uptime(s.server.uptimeSeconds))", "\(Units.rate(s.totalRate)) req/s",
+            var parts = [st.group?.viewLabel ?? "\(s.server.name) pid \(s.server.pid)", "up \(Units.uptime(s.server.uptimeSeconds))", "\(Units.rate(s.totalRate)) req/s",
                          "\(loops) loop\(loops == 1 ? "" : "s")", s.server.address]
             if let c = s.connections {
                 // Open connections, and how many the server closed itself (timeouts, limits).
@@ -67,7 +75,7 @@ public struct DashboardView {
             }
             left += chosen.sorted { order.firstIndex(of: $0)! < order.firstIndex(of: $1)! }.map { "  " + parts[$0] }.joined()
         } else {
-            left += "  \(st.target)"
+            left += "  " + (st.group?.viewLabel ?? st.target)
         }
         b.fill(0, .init(reverse: true))
         b.write(0, 0, left, Style(reverse: true, dim: false), width: b.columns - right.count - 1)
@@ -79,7 +87,13 @@ public struct DashboardView {
         switch st.connection {
         case .connecting: return ("connecting…", .warn)
         case .live where st.paused: return ("❚❚ paused\(dropped)", .warn)
-        case .live: return ("● live \(st.refreshHz) Hz\(dropped)", .good)
+        case .live:
+            if let g = st.group {
+                let up = g.workers.filter { g.health($0, now: st.now).isUp }.count
+                if up < g.workers.count { return ("● \(up)/\(g.workers.count) live \(st.refreshHz) Hz\(dropped)", .warn) }
+            }
+            return ("● live \(st.refreshHz) Hz\(dropped)", .good)
+        case .reconnecting where st.group != nil: return ("no worker answers", .bad)
         case .reconnecting(_, let at):
             return ("server gone: reconnecting in \(max(0, Int((at - st.now).rounded(.up))))s", .bad)
         case .replaying:
@@ -92,7 +106,8 @@ public struct DashboardView {
     private func statusLine(_ b: inout ScreenBuffer, _ st: DashboardState) {
         let row = b.rows - 2
         if let p = st.prompt {
-            let what = p.kind == .size ? "new size for \(p.pool)" : "queue limit for \(p.pool)"
+            var what = p.kind == .size ? "new size for \(p.pool)" : "queue limit for \(p.pool)"
+            if let g = st.group { what += g.view == .all ? " on each worker" : " on \(g.viewLabel)" }
             b.write(row, 0, " \(what): \(p.text)_   (Enter to apply, Esc to cancel)", .warn)
             return
         }
@@ -111,20 +126,32 @@ public struct DashboardView {
 
     // MARK: - Main screen
 
-    private func main(_ b: inout ScreenBuffer, _ st: DashboardState) {
+    private func main(_ b: inout ScreenBuffer, _ st: DashboardState, top: Int) {
         guard let s = st.snapshot else {
-            b.write(3, 2, st.connection == .live ? "waiting for the first snapshot…" : "no data yet: \(st.target)", .muted)
-            if case .reconnecting(let reason, _) = st.connection { b.write(5, 2, reason, .bad) }
+            b.write(top + 2, 2, st.connection == .live ? "waiting for the first snapshot…" : "no data yet: \(st.target)", .muted)
+            if case .reconnecting(let reason, _) = st.connection { b.write(top + 4, 2, reason, .bad) }
             return
         }
         let w = b.columns
-        var row = 1
+        var row = top
         // Event loops and the cooperative pool.
         let sparkW = max(8, w - 66)
         b.write(row, 0, " EVENT LOOPS  lag p99      max   cpu  stalls  culprit          " + Columns.left("lag max, last 60 s", sparkW), .heading)
         row += 1
-        for e in s.loops + [s.tasks] {
-            loopRow(&b, row, e, sparkW: sparkW)
+        // A group lists every worker's loops: when they are more than a third of the screen,
+        // the laggiest are shown, in their order, and the rest counted.
+        let executors = s.loops + [s.tasks]
+        let room = max(3, (b.rows - top) / 3)
+        var shown = Array(executors.indices)
+        if executors.count > room {
+            shown = executors.indices.sorted { (executors[$0].lag.last10s.p99, -$0) > (executors[$1].lag.last10s.p99, -$1) }.prefix(room - 1).sorted()
+        }
+        for i in shown {
+            loopRow(&b, row, executors[i], sparkW: sparkW)
+            row += 1
+        }
+        if shown.count < executors.count {
+            b.write(row, 2, "+\(executors.count - shown.count) quieter executors not shown", .muted)
             row += 1
         }
         // Pools.
@@ -245,17 +272,17 @@ public struct DashboardView {
 
     // MARK: - Other screens
 
-    private func workers(_ b: inout ScreenBuffer, _ st: DashboardState) {
+    private func workers(_ b: inout ScreenBuffer, _ st: DashboardState, top: Int) {
         guard let pool = st.workersPool else {
-            b.write(2, 2, "no process pool", .muted)
+            b.write(top + 1, 2, "no process pool", .muted)
             return
         }
-        b.write(1, 0, " WORKERS of \(pool.name): size \(pool.size), live \(pool.live), busy \(pool.busy), queued \(pool.queued), failed \(pool.failed)", .heading)
-        b.write(2, 0, "   pid        state   jobs done   restarts   resident", .heading)
-        for (i, w) in pool.workers.enumerated() where 3 + i < b.rows - 2 {
+        b.write(top, 0, " WORKERS of \(pool.name): size \(pool.size), live \(pool.live), busy \(pool.busy), queued \(pool.queued), failed \(pool.failed)", .heading)
+        b.write(top + 1, 0, "   pid        state   jobs done   restarts   resident", .heading)
+        for (i, w) in pool.workers.enumerated() where top + 2 + i < b.rows - 2 {
             let line = "   " + Columns.left(String(w.pid), 11) + Columns.left(w.busy ? "busy" : "idle", 8) + Columns.right(String(w.jobsDone), 9)
                 + Columns.right(String(w.restarts), 11) + Columns.right(Units.bytes(w.residentBytes), 11)
-            b.write(3 + i, 0, line, w.busy ? .warn : .plain)
+            b.write(top + 2 + i, 0, line, w.busy ? .warn : .plain)
         }
     }
 

@@ -18,6 +18,11 @@ public enum Theme {
         }
     }
 
+    /// A group's worker on the workers line; the one on screen reversed.
+    public static func worker(_ h: GroupState.Health, viewed: Bool) -> Style {
+        h.isUp ? Style(.green, bold: viewed, reverse: viewed) : Style(.red, bold: true, reverse: viewed)
+    }
+
     public static func workClass(_ c: WorkClass) -> Style {
         switch c {
         case .cpu: return Style(.magenta)

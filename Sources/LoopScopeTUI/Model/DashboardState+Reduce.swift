@@ -4,6 +4,10 @@ import LoopScopeWire
 public enum Effect: Equatable, Sendable {
     /// Send a command; `label` names it in the status line.
     case send(Command, label: String)
+    /// Send each worker of the group its command (`label` says to which).
+    case sendToWorkers([Int: Command], label: String)
+    /// Have each worker of the group stream every so many milliseconds.
+    case streamIntervals([Int: Int])
     /// Write this snapshot to a file.
     case dump(Snapshot)
     case quit
@@ -44,6 +48,7 @@ extension DashboardState {
     /// Time passes: replays advance.
     public mutating func tick(now: Double) {
         self.now = now
+        if group != nil { refreshGroup() }
         guard var r = replay, r.playing, r.index + 1 < r.frames.count else { return }
         let gap = max(0.05, r.frames[r.index + 1].time - r.frames[r.index].time)
         if r.lastAdvance == 0 { r.lastAdvance = now }
@@ -74,6 +79,9 @@ extension DashboardState {
             if focus == .pools, currentPool?.kind.listsWorkers == true { screen = .workers } else { screen = screen == .detail ? .main : .detail }
         case .workers: screen = screen == .workers ? .main : .workers
         case .stallSites: screen = screen == .stallSites ? .main : .stallSites
+        case .nextView:
+            cycleGroupView()
+            if let g = group { return [.streamIntervals(GroupState.streamIntervals(view: g.view, workers: g.workers.count, refreshHz: refreshHz))] }
         case .nextFocus, .previousFocus:
             let all = Focus.allCases
             let i = all.firstIndex(of: focus)!
@@ -112,6 +120,13 @@ extension DashboardState {
             }
         case .grow, .shrink:
             guard let pool = currentPool else { return [] }
+            if group != nil {
+                // Each worker's own pool grows or shrinks by one (the group's row is their sum).
+                let delta = intent == .grow ? 1 : -1
+                return groupCommand("resize \(pool.name) by \(delta > 0 ? "+1" : "-1")") { s in
+                    s.pool(pool.name).flatMap { $0.size + delta >= 1 ? .resize(pool: pool.name, size: $0.size + delta) : nil }
+                }
+            }
             let size = pool.size + (intent == .grow ? 1 : -1)
             guard size >= 1 else {
                 status = StatusMessage(text: "\(pool.name) is at its smallest size (1)", isError: true, time: now)
@@ -133,6 +148,10 @@ extension DashboardState {
             guard d.action != nil else {
                 status = StatusMessage(text: "\(d.id) has no automatic fix", isError: true, time: now)
                 return []
+            }
+            if group != nil {
+                // To the workers that have the diagnosis.
+                return groupCommand("fix \(d.id)") { s in s.diagnoses.contains { $0.id == d.id } ? .fix(diagnosis: d.id) : nil }
             }
             return command(.fix(diagnosis: d.id), label: "fix \(d.id)")
         }
@@ -182,12 +201,29 @@ extension DashboardState {
     }
 
     private mutating func command(_ c: Command, label: String) -> [Effect] {
+        if group != nil { return groupCommand(label) { _ in c } }
         if let why = commandsBlocked(label) {
             status = StatusMessage(text: why, isError: true, time: now)
             return []
         }
         status = StatusMessage(text: "\(label)…", isError: false, time: now)
         return [.send(c, label: label)]
+    }
+
+    /// A command to the workers of the group's current view, each made from its own snapshot.
+    private mutating func groupCommand(_ label: String, _ make: (Snapshot) -> Command?) -> [Effect] {
+        if let why = commandsBlocked(label) {
+            status = StatusMessage(text: why, isError: true, time: now)
+            return []
+        }
+        guard let (commands, scoped) = groupCommands(label, make), !commands.isEmpty else {
+            let who: String
+            if case .worker(let i) = group?.view { who = "\(GroupMerge.label(i)) is not answering" } else { who = "no worker answers" }
+            status = StatusMessage(text: "\(who): \(label) not sent", isError: true, time: now)
+            return []
+        }
+        status = StatusMessage(text: "\(scoped)…", isError: false, time: now)
+        return [.sendToWorkers(commands, label: scoped)]
     }
 
     private mutating func move(_ intent: Intent) {

@@ -57,6 +57,8 @@ public struct DashboardState: Sendable {
     public var readOnly = false
     public var replay: Replay?
     public var target: String
+    /// The workers of a group (`attach --group`); nil for one server.
+    public var group: GroupState?
     /// Lines of guidance shown above the status line (the demo's current phase); empty for none.
     public var guide: [String] = []
     /// Seconds (any epoch) as of the last event; used for ages and countdowns.
@@ -118,7 +120,7 @@ public struct DashboardState: Sendable {
         case .detail: return .detail
         case .workers: return .workers
         case .stallSites: return .stallSites
-        case .main, .help: return replay == nil ? .live : .replay
+        case .main, .help: return replay != nil ? .replay : group != nil ? .group : .live
         }
     }
 }
