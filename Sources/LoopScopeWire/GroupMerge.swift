@@ -184,6 +184,8 @@ public enum GroupMerge {
                 queueHistory: mergeHistories(ps.map(\.queueHistory), +), workers: ps.flatMap(\.workers))
             p.timedOut = ps.contains { $0.timedOut != nil } ? ps.reduce(0) { $0 + ($1.timedOut ?? 0) } : nil
             p.queueWaitHistogram = mergeHistograms(ps.map(\.queueWaitHistogram))
+            p.arrivalsPerSecond = ps.contains { $0.arrivalsPerSecond != nil } ? ps.reduce(0) { $0 + ($1.arrivalsPerSecond ?? 0) } : nil
+            p.routes = ps.contains { $0.routes != nil } ? Array(Set(ps.flatMap { $0.routes ?? [] })).sorted() : nil
             return p
         }
     }
@@ -204,7 +206,8 @@ public enum GroupMerge {
             let byRate = { (r: RouteFigures) in r.rate10s }
             let split = LatencySplit(
                 loopWaitMicros: weightedMean(rs, { $0.split.loopWaitMicros }, by: byRate), queueMicros: weightedMean(rs, { $0.split.queueMicros }, by: byRate),
-                computeMicros: weightedMean(rs, { $0.split.computeMicros }, by: byRate), ioMicros: weightedMean(rs, { $0.split.ioMicros }, by: byRate))
+                computeMicros: weightedMean(rs, { $0.split.computeMicros }, by: byRate), ioMicros: weightedMean(rs, { $0.split.ioMicros }, by: byRate),
+                poolWaitMicros: weightedMean(rs, { $0.split.poolWaitMicros }, by: byRate))
             let bySamples = { (r: RouteFigures) in Double(r.compute.samples) }
             let compute = ComputeFigures(wallMicros: weightedMean(rs, { $0.compute.wallMicros }, by: bySamples),
                                          cpuMicros: weightedMean(rs, { $0.compute.cpuMicros }, by: bySamples),
@@ -223,8 +226,34 @@ public enum GroupMerge {
                 status: status, latency: mergeWindows(rs.map(\.latency)), p99History: mergeHistories(rs.map(\.p99History), Swift.max),
                 rateHistory: mergeHistories(rs.map(\.rateHistory), +), split: split, compute: compute, workClass: workClass, held: held,
                 histogram: mergeBuckets(rs.map(\.histogram)),
-                latencySumMicros: rs.allSatisfy { $0.latencySumMicros != nil } ? rs.reduce(0) { $0 + ($1.latencySumMicros ?? 0) } : nil)
+                latencySumMicros: rs.allSatisfy { $0.latencySumMicros != nil } ? rs.reduce(0) { $0 + ($1.latencySumMicros ?? 0) } : nil,
+                errorsPerSecond: rs.contains { $0.errorsPerSecond != nil } ? rs.reduce(0) { $0 + ($1.errorsPerSecond ?? 0) } : nil,
+                recentErrors: mergeErrors(rs.map { $0.recentErrors ?? [] }),
+                slowRequests: mergeSlow(rs.map { $0.slowRequests ?? [] }))
         }
+    }
+
+    /// The workers' latest errors as one route keeps them: identical ones merged (counts
+    /// summed), the latest `RouteError.kept`, oldest first; nil when none.
+    static func mergeErrors(_ all: [[RouteError]]) -> [RouteError]? {
+        var merged: [RouteError] = []
+        for e in all.joined() {
+            if let i = merged.firstIndex(where: { $0.status == e.status && $0.message == e.message }) {
+                merged[i].count += e.count
+                merged[i].firstSeen = min(merged[i].firstSeen, e.firstSeen)
+                merged[i].lastSeen = max(merged[i].lastSeen, e.lastSeen)
+            } else {
+                merged.append(e)
+            }
+        }
+        let kept = merged.sorted { $0.lastSeen < $1.lastSeen }.suffix(RouteError.kept)
+        return kept.isEmpty ? nil : Array(kept)
+    }
+
+    /// The workers' latest slow requests, the latest `SlowRequest.kept`, oldest first; nil when none.
+    static func mergeSlow(_ all: [[SlowRequest]]) -> [SlowRequest]? {
+        let kept = all.joined().sorted { $0.time < $1.time }.suffix(SlowRequest.kept)
+        return kept.isEmpty ? nil : Array(kept)
     }
 
     /// The model most workers run a route under (ties: the lowest worker's).

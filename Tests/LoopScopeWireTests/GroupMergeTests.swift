@@ -1,5 +1,5 @@
 import Testing
-import LoopScopeWire
+@testable import LoopScopeWire
 
 @Suite struct GroupMergeTests {
     /// A worker's snapshot: one loop, one thread pool, /hash with the given latency buckets.
@@ -110,5 +110,20 @@ import LoopScopeWire
         #expect(merged.pool("threads")?.size == 2)
         let none = GroupMerge.merge([], group: "app/42")
         #expect(none.routes.isEmpty && none.loops.isEmpty && none.server.pid == 42 && none.server.name == "app")
+    }
+}
+
+@Suite struct GroupMergeNotableTests {
+    @Test func errorsMergeByMessageAndSlowRequestsKeepTheLatest() {
+        let a = [RouteError(status: 504, message: "no postgres connection", count: 3, firstSeen: 10, lastSeen: 20)]
+        let b = [RouteError(status: 504, message: "no postgres connection", count: 2, firstSeen: 5, lastSeen: 15),
+                 RouteError(status: 502, message: "upstream unreachable", count: 1, firstSeen: 30, lastSeen: 30)]
+        let merged = GroupMerge.mergeErrors([a, b])
+        #expect(merged?.map(\.count) == [5, 1])
+        #expect(merged?.first?.firstSeen == 5)
+        #expect(merged?.first?.lastSeen == 20)
+        #expect(GroupMerge.mergeErrors([[], []]) == nil)
+        let slow = (0..<8).map { SlowRequest(time: Double($0), status: 200, latencyMicros: 1_000, thresholdMicros: 500, split: LatencySplit()) }
+        #expect(GroupMerge.mergeSlow([Array(slow.prefix(4)), Array(slow.suffix(4))])?.map(\.time) == [3, 4, 5, 6, 7])
     }
 }
