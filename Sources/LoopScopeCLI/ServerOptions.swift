@@ -42,6 +42,8 @@ struct ServerOptions: ParsableArguments {
     var maxConnections = ConnectionLimits().maxConnections
     @Option(parsing: .unconditional, help: "A thread- or process-pool job running longer is answered 504; its worker process is killed and replaced, its thread written off and replaced (0: no timeout).")
     var jobTimeoutMs = ServerOptions.millis(ServerConfiguration().jobTimeout ?? .zero)
+    @Option(parsing: .unconditional, help: "A request not answered within this many milliseconds is answered 504 and counted as a deadline timeout of its route (0: no deadline).")
+    var routeTimeoutMs = 0
     @Option(parsing: .unconditional, help: "Worker processes sharing the port (SO_REUSEPORT), each with its own loops, pools and control socket, under a supervisor that restarts a crashed one (as uvicorn --workers).")
     var workers = 1
     // Set by the supervisor on each worker it starts.
@@ -68,6 +70,9 @@ struct ServerOptions: ParsableArguments {
         let jobTimeouts = ServerConfiguration.jobTimeoutMillisRange
         guard jobTimeoutMs == 0 || jobTimeouts.contains(jobTimeoutMs) else {
             throw ValidationError("--job-timeout-ms must be 0 (none) or \(jobTimeouts.lowerBound)...\(jobTimeouts.upperBound), got \(jobTimeoutMs)")
+        }
+        guard routeTimeoutMs == 0 || jobTimeouts.contains(routeTimeoutMs) else {
+            throw ValidationError("--route-timeout-ms must be 0 (none) or \(jobTimeouts.lowerBound)...\(jobTimeouts.upperBound), got \(routeTimeoutMs)")
         }
         let connections = ConnectionLimits.maxConnectionsRange
         guard connections.contains(maxConnections) else {
@@ -108,6 +113,7 @@ struct ServerOptions: ParsableArguments {
         c.connections.bodyTimeout = .milliseconds(Int64(bodyTimeoutMs))
         c.connections.maxConnections = maxConnections
         c.jobTimeout = jobTimeoutMs == 0 ? nil : .milliseconds(Int64(jobTimeoutMs))
+        c.routeTimeout = routeTimeoutMs == 0 ? nil : .milliseconds(Int64(routeTimeoutMs))
         if let group = memberGroup {
             c.agent.member = GroupMember(group: group, worker: memberIndex, size: memberSize)
             c.reusePort = true

@@ -228,6 +228,7 @@ public enum GroupMerge {
                 histogram: mergeBuckets(rs.map(\.histogram)),
                 latencySumMicros: rs.allSatisfy { $0.latencySumMicros != nil } ? rs.reduce(0) { $0 + ($1.latencySumMicros ?? 0) } : nil,
                 errorsPerSecond: rs.contains { $0.errorsPerSecond != nil } ? rs.reduce(0) { $0 + ($1.errorsPerSecond ?? 0) } : nil,
+                timeouts: mergeTimeouts(rs.map { $0.timeouts ?? [] }),
                 recentErrors: mergeErrors(rs.map { $0.recentErrors ?? [] }),
                 slowRequests: mergeSlow(rs.map { $0.slowRequests ?? [] }))
         }
@@ -248,6 +249,12 @@ public enum GroupMerge {
         }
         let kept = merged.sorted { $0.lastSeen < $1.lastSeen }.suffix(RouteError.kept)
         return kept.isEmpty ? nil : Array(kept)
+    }
+
+    /// The workers' timeouts, summed by reason, most first; nil when none.
+    static func mergeTimeouts(_ all: [[TimeoutCount]]) -> [TimeoutCount]? {
+        let sums = Dictionary(all.joined().map { ($0.reason, $0.count) }, uniquingKeysWith: +)
+        return sums.isEmpty ? nil : sums.map { TimeoutCount(reason: $0.key, count: $0.value) }.sorted { $0.count != $1.count ? $0.count > $1.count : $0.reason < $1.reason }
     }
 
     /// The workers' latest slow requests, the latest `SlowRequest.kept`, oldest first; nil when none.

@@ -78,6 +78,8 @@ public enum PrometheusText {
             }
         }
         family("route_responses_total", "counter", "Responses by status class.", status)
+        family("route_timeouts_total", "counter", "Requests that failed because something timed out, by what (at most \(TimeoutCount.kept) reasons per route).",
+               routes.flatMap { r in (r.timeouts ?? []).map { (routeLabels(r) + [("reason", $0.reason)], Double($0.count)) } })
         family("route_in_flight", "gauge", "Requests started and not yet answered.", routes.map { (routeLabels($0), Double($0.inFlight)) })
         var latency: [([(String, String)], Double)] = []
         for r in routes {
@@ -92,7 +94,7 @@ public enum PrometheusText {
         for r in routes {
             for part in r.split.parts { split.append((routeLabels(r) + [("part", part.name)], part.micros / 1e6)) }
         }
-        family("route_split_seconds", "gauge", "Mean time per request by where it went (loop wait, queue, compute, I/O), last 10 s.", split)
+        family("route_split_seconds", "gauge", "Mean time per request by where it went (loop wait, queue, compute, pool wait, I/O), last 10 s.", split)
         var sites: [([(String, String)], Double)] = []
         for e in executors {
             for site in e.stallSites { sites.append((server + [("executor", e.name), ("site", site.function), ("state", site.state.rawValue)], Double(site.total.micros) / 1e6)) }

@@ -11,6 +11,11 @@ public enum RequestLog {
         "\(Units.micros(q.latencyMicros)) (over \(Units.micros(q.thresholdMicros))): " + parts(q.split) + (q.status >= 400 ? " → \(q.status)" : "")
     }
 
+    /// `deadline 3 · postgres connection wait 12`
+    public static func describe(_ timeouts: [TimeoutCount]) -> String {
+        timeouts.map { "\($0.reason) \($0.count)" }.joined(separator: " · ")
+    }
+
     /// A split, largest part first, parts of zero left out.
     public static func parts(_ split: LatencySplit) -> String {
         let nonzero = split.parts.filter { $0.micros > 0 }.sorted { $0.micros > $1.micros }

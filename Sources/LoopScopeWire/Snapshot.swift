@@ -465,6 +465,9 @@ public struct RouteFigures: Codable, Sendable, Equatable {
     public var latencySumMicros: UInt64?
     /// Responses 5xx per second over the last ten seconds (absent from older servers).
     public var errorsPerSecond: Double?
+    /// Requests that failed because something timed out, by what, since start, most first
+    /// (absent when none).
+    public var timeouts: [TimeoutCount]?
     /// The latest messages of its 5xx responses, oldest first, identical ones merged, at most
     /// `RouteError.kept` (absent when none).
     public var recentErrors: [RouteError]?
@@ -473,7 +476,7 @@ public struct RouteFigures: Codable, Sendable, Equatable {
     public var slowRequests: [SlowRequest]?
 
     public init(method: String, path: String, model: ExecutionModel, requests: UInt64 = 0, inFlight: Int = 0, rate1s: Double = 0, rate10s: Double = 0, status: StatusCounts = .init(), latency: WindowedPercentiles = .init(), p99History: [UInt64] = [], rateHistory: [UInt64] = [], split: LatencySplit = .init(), compute: ComputeFigures = .init(), workClass: WorkClass = .unknown, held: HeldFigures = .init(), histogram: [HistogramBucket] = [], latencySumMicros: UInt64? = nil,
-                errorsPerSecond: Double? = nil, recentErrors: [RouteError]? = nil, slowRequests: [SlowRequest]? = nil) {
+                errorsPerSecond: Double? = nil, timeouts: [TimeoutCount]? = nil, recentErrors: [RouteError]? = nil, slowRequests: [SlowRequest]? = nil) {
         self.method = method
         self.path = path
         self.model = model
@@ -492,6 +495,7 @@ public struct RouteFigures: Codable, Sendable, Equatable {
         self.histogram = histogram
         self.latencySumMicros = latencySumMicros
         self.errorsPerSecond = errorsPerSecond
+        self.timeouts = timeouts
         self.recentErrors = recentErrors
         self.slowRequests = slowRequests
     }
@@ -647,6 +651,23 @@ public struct RouteError: Codable, Sendable, Equatable {
         self.count = count
         self.firstSeen = firstSeen
         self.lastSeen = lastSeen
+    }
+}
+
+/// How many of a route's requests failed because one thing timed out.
+public struct TimeoutCount: Codable, Sendable, Equatable {
+    /// How many reasons a route tells apart; the rest are counted under `other`.
+    public static let kept = 8
+    public static let other = "other"
+
+    /// What timed out: `deadline` (the route's), `NAME job timeout`, `NAME connection wait`,
+    /// `upstream call`, … (what the error said).
+    public var reason: String
+    public var count: UInt64
+
+    public init(reason: String, count: UInt64) {
+        self.reason = reason
+        self.count = count
     }
 }
 

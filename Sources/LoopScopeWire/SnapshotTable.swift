@@ -39,10 +39,12 @@ public enum SnapshotTable {
             }
         }
         let notable = RequestLog.entries(s)
-        if !notable.isEmpty {
+        let timedOut = s.routes.filter { $0.timeouts != nil }
+        if !notable.isEmpty || !timedOut.isEmpty {
             lines.append("")
             lines.append("ERRORS AND SLOW REQUESTS (latest first)")
-            for n in notable.prefix(20) { lines.append(pad(n.kind.rawValue, 6) + pad(n.route, 24) + n.text) }
+            for r in timedOut { lines.append(pad("timeouts", 10) + pad("\(r.method) \(r.path)", 24) + RequestLog.describe(r.timeouts ?? [])) }
+            for n in notable.prefix(20) { lines.append(pad(n.kind.rawValue, 10) + pad(n.route, 24) + n.text) }
         }
         if !s.diagnoses.isEmpty {
             lines.append("")

@@ -71,6 +71,17 @@ struct Options {
     }
 }
 
+/// No connection in time: 504 when the wait timed out (the route counts it under the pool's
+/// `connection wait`), else 503.
+struct PoolUnavailable: HTTPResponseError, TimeoutReporting {                        // ★ optional
+    let error: ConnectionPoolError
+    var status: HTTPResponse.Status { timeoutReason == nil ? .serviceUnavailable : .gatewayTimeout }
+    var timeoutReason: String? { error.timeoutReason }
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        try HTTPError(status, message: "\(error)").response(from: request, context: context)
+    }
+}
+
 /// Connection ids for PostgresNIO's logs.
 final class ManagedCounter: Sendable {
     private let value = Atomic<Int>(0)
@@ -141,8 +152,7 @@ enum Handlers {
                     throw HTTPError(.notFound, message: "no order \(id)")
                 }
             } catch let e as ConnectionPoolError {
-                if case .timedOut = e { throw HTTPError(.gatewayTimeout, message: "\(e)") }
-                throw HTTPError(.serviceUnavailable, message: "\(e)")
+                throw PoolUnavailable(error: e)
             }
         }
     }

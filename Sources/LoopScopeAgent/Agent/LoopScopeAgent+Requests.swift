@@ -139,18 +139,21 @@ extension LoopScopeAgent {
     private func finish(_ route: RouteID, status: Int, start: UInt64, reading: StageMeter.Reading?, weight: Int, poolWait: UInt64 = 0, error: (any Error)? = nil) {
         let latency = Clocks.monotonicNanos() &- start
         let message = status >= 500 ? error.map { "\($0)" } : nil
+        let timeout = (error as? any TimeoutReporting)?.timeoutReason
         guard weight > 0 else {
-            core.requestFinished(route: route.index, loopIndex: core.offLoopTally, .unmeasured(status: status, latencyNanos: latency, error: message))
+            core.requestFinished(route: route.index, loopIndex: core.offLoopTally, .unmeasured(status: status, latencyNanos: latency, error: message, timeoutReason: timeout))
             return
         }
         let wall = reading?.wallNanos ?? 0
         let held = reading?.held == true
         if held { core.taskStats.recordHeld(route: route.index, nanos: wall, weight: weight) }
-        core.requestFinished(route: route.index, loopIndex: core.offLoopTally, RequestRecord(
+        var record = RequestRecord(
             status: status, latencyNanos: latency, queueNanos: latency &- min(wall, latency),
             computeNanos: held ? wall : 0, cpuNanos: held ? reading?.cpuNanos : nil, ioNanos: held ? 0 : wall - min(poolWait, wall),
             poolWaitNanos: held ? 0 : min(poolWait, wall),
             heldNanos: held ? wall : 0, asyncHeldNanos: held ? wall : 0, computed: held, weight: weight, error: message
-        ))
+        )
+        record.timeoutReason = timeout
+        core.requestFinished(route: route.index, loopIndex: core.offLoopTally, record)
     }
 }

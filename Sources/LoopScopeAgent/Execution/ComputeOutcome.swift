@@ -42,6 +42,8 @@ package enum ComputeFailure: Error, Sendable, Equatable {
     /// 504: the job ran past its pool's timeout (the worker process was killed and replaced,
     /// or the thread written off and replaced).
     case timedOut(pool: String, afterMillis: Int)
+    /// 504: the request was not answered within its route's deadline.
+    case deadline(millis: Int)
 
     package var status: Int {
         switch self {
@@ -49,7 +51,7 @@ package enum ComputeFailure: Error, Sendable, Equatable {
         case .failed: return 500
         case .queueFull, .unavailable: return 503
         case .workerDied: return 502
-        case .timedOut: return 504
+        case .timedOut, .deadline: return 504
         }
     }
 
@@ -61,6 +63,7 @@ package enum ComputeFailure: Error, Sendable, Equatable {
         case .workerDied(let pid): return "bad gateway: worker process \(pid) died while running the job"
         case .unavailable(let m): return "unavailable: \(m)"
         case .timedOut(let pool, let ms): return "gateway timeout: the job ran past the \(pool) pool's \(ms) ms job timeout"
+        case .deadline(let ms): return "gateway timeout: no answer within the route's \(ms) ms deadline"
         }
     }
 

@@ -157,7 +157,7 @@ package final class LoopTally: Sendable {
                 s[route].counters.heldCount &+= UInt64(r.weight)
                 s[route].counters.heldTotalNanos &+= r.heldNanos &* UInt64(r.weight)
             }
-            return status >= 500 || r.latencyNanos > s[route].slowNanos
+            return status >= 500 || r.timeoutReason != nil || r.latencyNanos > s[route].slowNanos
         }
     }
 

@@ -31,6 +31,8 @@ package struct RequestRecord: Sendable {
     package var weight: Int = 1
     /// For a 5xx response, what went wrong (the thrown error, or the body of the answer).
     package var error: String? = nil
+    /// When it failed because something timed out, what (`TimeoutReporting.timeoutReason`).
+    package var timeoutReason: String? = nil
 
     package init(status: Int, latencyNanos: UInt64, loopWaitNanos: UInt64 = 0, queueNanos: UInt64 = 0, computeNanos: UInt64 = 0, cpuNanos: UInt64? = nil,
                  ioNanos: UInt64 = 0, poolWaitNanos: UInt64 = 0, heldNanos: UInt64 = 0, asyncHeldNanos: UInt64 = 0, computed: Bool = true,
@@ -51,9 +53,10 @@ package struct RequestRecord: Sendable {
     }
 
     /// A request whose latency and status are all that was measured.
-    package static func unmeasured(status: Int, latencyNanos: UInt64, error: String? = nil) -> RequestRecord {
+    package static func unmeasured(status: Int, latencyNanos: UInt64, error: String? = nil, timeoutReason: String? = nil) -> RequestRecord {
         var r = RequestRecord(status: status, latencyNanos: latencyNanos, computed: false, weight: 0)
         r.error = error
+        r.timeoutReason = timeoutReason
         return r
     }
 

@@ -13,6 +13,7 @@ package final class RouteStats: Sendable {
         var spare = WindowedDistribution.emptySecond()
         var errors: [RouteError] = []
         var slow: [SlowRequest] = []
+        var timeouts: [String: UInt64] = [:]
     }
 
     /// A request under 1 ms is never called slow, whatever the route's p99.
@@ -51,6 +52,11 @@ package final class RouteStats: Sendable {
     @discardableResult
     package func recordNotable(_ r: RequestRecord, now: Double, slowThresholdNanos: UInt64, logSlow: Bool) -> SlowRequest? {
         state.withLockedValue { s in
+            if let reason = r.timeoutReason {
+                // Reasons come from code, not requests; past a few, the rest share one.
+                let key = s.timeouts[reason] != nil || s.timeouts.count < TimeoutCount.kept - 1 ? reason : TimeoutCount.other
+                s.timeouts[key, default: 0] &+= 1
+            }
             if r.status >= 500 {
                 var message = r.error ?? "status \(r.status)"
                 if message.count > RouteError.maxMessage { message = String(message.prefix(RouteError.maxMessage - 1)) + "…" }
@@ -119,6 +125,7 @@ package final class RouteStats: Sendable {
                 histogram: s.latency.cachedBuckets,
                 latencySumMicros: s.latency.cachedSumMicros,
                 errorsPerSecond: sum.errors / Double(s.rolling.seconds),
+                timeouts: s.timeouts.isEmpty ? nil : s.timeouts.map { TimeoutCount(reason: $0.key, count: $0.value) }.sorted { $0.count != $1.count ? $0.count > $1.count : $0.reason < $1.reason },
                 recentErrors: s.errors.isEmpty ? nil : s.errors,
                 slowRequests: s.slow.isEmpty ? nil : s.slow
             )

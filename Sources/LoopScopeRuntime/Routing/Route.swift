@@ -1,4 +1,6 @@
 import LoopScopeWire
+import LoopScopeAgent
+import NIOCore
 
 /// One route: a method and template, and a pipeline of asynchronous I/O stages around one
 /// compute stage whose placement is the route's execution model.
@@ -32,6 +34,11 @@ public struct Route: Sendable {
         self.prepare = prepare
         self.respond = respond
     }
+
+    /// A request not answered within this is answered 504 at once (its work, if it runs on,
+    /// is no longer waited for; an I/O stage's task is cancelled) and counted as a `deadline`
+    /// timeout; nil: the server's `routeTimeout`. Work on the event loop is not interrupted.
+    public var timeout: TimeAmount? = nil
 
     /// Whether the route has I/O stages (and so runs its pipeline in a task).
     var hasIOStages: Bool { prepare != nil || respond != nil }
@@ -78,12 +85,15 @@ public struct HTTPResult: Sendable {
 }
 
 /// Thrown by a route's I/O stages to answer with a given status.
-public struct HTTPError: Error, Sendable {
+public struct HTTPError: Error, Sendable, TimeoutReporting {
     public var status: Int
     public var message: String
+    /// When the error is a timeout, what timed out (the route's timeouts count it so).
+    public var timeoutReason: String?
 
-    public init(status: Int, _ message: String) {
+    public init(status: Int, _ message: String, timeoutReason: String? = nil) {
         self.status = status
         self.message = message
+        self.timeoutReason = timeoutReason
     }
 }

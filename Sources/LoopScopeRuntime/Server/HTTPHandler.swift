@@ -129,8 +129,10 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 } else {
                     let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
                     let loop = context.eventLoop
+                    let once = armDeadline(context: context, rt: rt, start: start, loopWait: loopWait, keepAlive: keepAlive)
                     core.compute(rt, model: model, input: input, loop: loop, loopIndex: loopIndex, measureCPU: measureCPU) { outcome in
                         loop.execute {
+                            guard once?.claim() ?? true else { return }
                             let (handler, context) = bound.value
                             handler.finish(context: context, rt: rt, outcome: outcome, start: start, loopWait: loopWait, ioNanos: 0, poolWaitNanos: 0, result: nil, keepAlive: keepAlive)
                         }
@@ -138,7 +140,9 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 }
             } else {
                 let request = RequestContext(method: method, path: String(Router.path(of: head.uri)), query: query, pathParameters: pathParameters, body: bodyBytes)
-                runPipeline(context: context, rt: rt, model: model, measureCPU: measureCPU, request: request, start: start, loopWait: loopWait, keepAlive: keepAlive)
+                let once = armDeadline(context: context, rt: rt, start: start, loopWait: loopWait, keepAlive: keepAlive)
+                let task = runPipeline(context: context, rt: rt, model: model, measureCPU: measureCPU, request: request, start: start, loopWait: loopWait, keepAlive: keepAlive, once: once)
+                once?.task = task
             }
         }
     }
@@ -147,18 +151,56 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// The task prefers a `SuspensionCounter`, so an async stage that never suspended (CPU work
     /// or a blocking call written inside async code) is charged as held time on the cooperative
     /// pool, with its CPU time, rather than as I/O.
-    private func runPipeline(context: ChannelHandlerContext, rt: RouteRuntime, model: ExecutionModel, measureCPU: Bool, request: RequestContext, start: UInt64, loopWait: UInt64, keepAlive: Bool) {
+    /// One answer per request when a deadline may answer first: whichever of the work's
+    /// completion and the deadline claims it first writes the response; the other does nothing.
+    /// Touched only on the connection's event loop.
+    final class ResponseOnce: @unchecked Sendable {
+        private var claimed = false
+        var timer: Scheduled<Void>?
+        /// The pipeline's task, cancelled when the deadline answers first.
+        var task: Task<Void, Never>?
+
+        /// Whether the caller is the first (and so answers).
+        func claim() -> Bool {
+            guard !claimed else { return false }
+            claimed = true
+            timer?.cancel()
+            return true
+        }
+    }
+
+    /// Schedules the route's deadline, if it has one: past it, the request is answered 504 and
+    /// counted as a `deadline` timeout.
+    private func armDeadline(context: ChannelHandlerContext, rt: RouteRuntime, start: UInt64, loopWait: UInt64, keepAlive: Bool) -> ResponseOnce? {
+        guard let deadline = rt.route.timeout ?? core.configuration.routeTimeout else { return nil }
+        let once = ResponseOnce()
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let elapsed = Clocks.monotonicNanos() &- start
+        once.timer = context.eventLoop.scheduleTask(in: deadline - .nanoseconds(Int64(min(elapsed, UInt64(deadline.nanoseconds))))) {
+            guard once.claim() else { return }
+            once.task?.cancel()
+            let (handler, context) = bound.value
+            let failure = ComputeFailure.deadline(millis: Int(deadline.nanoseconds / 1_000_000))
+            handler.finish(context: context, rt: rt, outcome: ComputeOutcome(result: .failure(failure), ran: false), start: start, loopWait: loopWait,
+                           ioNanos: 0, poolWaitNanos: 0, result: nil, keepAlive: keepAlive)
+        }
+        return once
+    }
+
+    @discardableResult
+    private func runPipeline(context: ChannelHandlerContext, rt: RouteRuntime, model: ExecutionModel, measureCPU: Bool, request: RequestContext, start: UInt64, loopWait: UInt64, keepAlive: Bool, once: ResponseOnce? = nil) -> Task<Void, Never> {
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let loop = context.eventLoop
         let core = self.core
         let loopIndex = self.loopIndex
         let counter = SuspensionCounter()
         let tally = RequestTally(route: rt.name)
-        Task(executorPreference: counter) {
+        return Task(executorPreference: counter) {
           await RequestTally.$current.withValue(tally) {
             var stages = AsyncStages()
             var outcome: ComputeOutcome
             var result: HTTPResult? = nil
+            var timeoutReason: String? = nil
             do {
                 let input = try await core.measureAsyncStage(rt, counter: counter, measureCPU: measureCPU, into: &stages) {
                     try await rt.route.prepare?(request) ?? request.defaultInput
@@ -174,26 +216,32 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             } catch let e as HTTPError {
                 outcome = ComputeOutcome(result: .output(Array((e.message + "\n").utf8)), ran: false)
                 result = HTTPResult(status: e.status, text: e.message + "\n")
+                timeoutReason = e.timeoutReason
             } catch {
                 outcome = ComputeOutcome(result: .failure(ComputeFailure(thrown: error)), ran: false)
+                timeoutReason = (error as? any TimeoutReporting)?.timeoutReason
             }
             stages.merge(into: &outcome)
             let final = outcome
             let finalResult = result
             let awaited = stages.ioNanos
             let poolWait = min(tally.poolWaitNanos, awaited)
+            let reason = timeoutReason
             loop.execute {
+                guard once?.claim() ?? true else { return }
                 let (handler, context) = bound.value
-                handler.finish(context: context, rt: rt, outcome: final, start: start, loopWait: loopWait, ioNanos: awaited - poolWait, poolWaitNanos: poolWait, result: finalResult, keepAlive: keepAlive)
+                handler.finish(context: context, rt: rt, outcome: final, start: start, loopWait: loopWait, ioNanos: awaited - poolWait, poolWaitNanos: poolWait,
+                               result: finalResult, keepAlive: keepAlive, timeoutReason: reason)
             }
           }
         }
     }
 
     /// Writes the response for a finished pipeline and records it. On the event loop.
-    private func finish(context: ChannelHandlerContext, rt: RouteRuntime, outcome: ComputeOutcome, start: UInt64, loopWait: UInt64, ioNanos: UInt64, poolWaitNanos: UInt64, result: HTTPResult?, keepAlive: Bool) {
+    private func finish(context: ChannelHandlerContext, rt: RouteRuntime, outcome: ComputeOutcome, start: UInt64, loopWait: UInt64, ioNanos: UInt64, poolWaitNanos: UInt64, result: HTTPResult?, keepAlive: Bool, timeoutReason: String? = nil) {
         let status: Int
         var error: String? = nil
+        var reason = timeoutReason
         switch outcome.result {
         case .output(let bytes):
             let r = result ?? HTTPResult(status: 200, contentType: rt.route.contentType, body: bytes)
@@ -203,15 +251,18 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .failure(let failure):
             status = failure.status
             if status >= 500 { error = failure.message }
+            reason = reason ?? failure.timeoutReason
             let extra: (String, String)? = failure.status == 503 ? ("retry-after", "1") : nil
             writeResponse(context: context, status: status, contentType: "text/plain; charset=utf-8", body: Array((failure.message + "\n").utf8), keepAlive: keepAlive, extra: extra)
         }
-        core.requestFinished(rt, loopIndex: loopIndex, RequestRecord(
+        var record = RequestRecord(
             status: status, latencyNanos: Clocks.monotonicNanos() &- start &+ loopWait, loopWaitNanos: loopWait,
             queueNanos: outcome.queueNanos, computeNanos: outcome.wallNanos, cpuNanos: outcome.cpuNanos,
             ioNanos: ioNanos, poolWaitNanos: poolWaitNanos, heldNanos: outcome.heldNanos, asyncHeldNanos: outcome.asyncHeldNanos, computed: outcome.ran || outcome.asyncHeldNanos > 0,
             error: error
-        ))
+        )
+        record.timeoutReason = reason
+        core.requestFinished(rt, loopIndex: loopIndex, record)
     }
 
     private func writeSimple(context: ChannelHandlerContext, status: HTTPResponseStatus, text: String, keepAlive: Bool) {

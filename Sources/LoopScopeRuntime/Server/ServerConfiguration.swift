@@ -39,6 +39,9 @@ public struct ServerConfiguration: Sendable {
     /// A job of the thread or process pool running longer is answered 504 (the worker process
     /// killed and replaced, the thread written off and replaced); nil for no timeout.
     public var jobTimeout: TimeAmount? = .seconds(30)
+    /// A request of a route without a `timeout` of its own not answered within this is
+    /// answered 504 (`deadline`); nil: no deadline.
+    public var routeTimeout: TimeAmount? = nil
     /// `jobTimeout`, milliseconds: 1 ms to an hour.
     public static let jobTimeoutMillisRange = 1...3_600_000
 
@@ -68,6 +71,12 @@ public struct ServerConfiguration: Sendable {
         try connections.validate()
         guard (0...1_000_000).contains(poolPolling.nanoseconds) else {
             throw .invalidConfiguration("pool polling must be 0...1000 µs, got \(poolPolling.nanoseconds / 1000) µs")
+        }
+        if let routeTimeout {
+            let ms = Int(routeTimeout.nanoseconds / 1_000_000)
+            guard Self.jobTimeoutMillisRange.contains(ms) else {
+                throw .invalidConfiguration("route timeout must be \(Self.jobTimeoutMillisRange.lowerBound)...\(Self.jobTimeoutMillisRange.upperBound) ms, got \(ms) ms")
+            }
         }
         if let jobTimeout {
             let ms = Int(jobTimeout.nanoseconds / 1_000_000)

@@ -56,6 +56,10 @@ struct RouteDetailView {
             b.write(row, 1, "waits for connections of " + pools.map { "\($0.name) (\($0.busy)/\($0.size) in use, \($0.queued) waiting, wait p99 \(Units.micros($0.queueWait.last10s.p99, empty: "0")))" }.joined(separator: ", "))
             row += 1
         }
+        if let timeouts = r.timeouts {
+            b.write(row, 1, "timeouts since start: " + RequestLog.describe(timeouts), Style.bad)
+            row += 1
+        }
         let async = r.held.asyncMicros > 0 ? " (\(Units.micros(r.held.asyncMicros)) in async code)" : ""
         b.write(row, 1, "compute: wall \(Units.micros(r.compute.wallMicros, empty: "0")), CPU \(Units.micros(r.compute.cpuMicros, empty: "0")); holds a loop/task thread \(Units.micros(r.held.perRequestMicros, empty: "0"))\(async) per request, \(r.held.count) holds over the threshold")
         row += 1

@@ -1,4 +1,5 @@
 import LoopScopeRuntime
+import LoopScopeAgent
 import LoopScopeWire
 
 /// The demo application's routes: one per kind of work in the article, all starting on the
@@ -19,7 +20,7 @@ public enum DemoApp {
                 do {
                     return JobInput(parameters: request.parameters, body: try await a + b + c)
                 } catch {
-                    throw HTTPError(status: 502, "\(error)")
+                    throw upstreamFailure(error)
                 }
             }),
             // The same three calls awaited one after the other: its I/O is their sum, where
@@ -31,17 +32,24 @@ public enum DemoApp {
                     let c = try await upstream.get("/c")
                     return JobInput(parameters: request.parameters, body: a + b + c)
                 } catch {
-                    throw HTTPError(status: 502, "\(error)")
+                    throw upstreamFailure(error)
                 }
             }),
             try Route("/mixed", model: .loop, job: DemoJobs.digest, prepare: { request in
                 do {
                     return JobInput(parameters: request.parameters, body: try await upstream.get("/mixed"))
                 } catch {
-                    throw HTTPError(status: 502, "\(error)")
+                    throw upstreamFailure(error)
                 }
             }),
             try Route("/where", model: .loop, job: DemoJobs.whereAmI),
         ] + (try FakeAsync.routes())
+    }
+
+    /// A failed upstream call as the route answers it: 504 when it timed out (counted as an
+    /// `upstream call` timeout), else 502.
+    static func upstreamFailure(_ error: any Error) -> HTTPError {
+        if let reason = (error as? any TimeoutReporting)?.timeoutReason { return HTTPError(status: 504, "\(error)", timeoutReason: reason) }
+        return HTTPError(status: 502, "\(error)")
     }
 }

@@ -59,11 +59,16 @@ public final class UpstreamClient: Sendable {
 }
 
 /// Why an upstream call failed.
-public enum UpstreamError: Error, Sendable, CustomStringConvertible {
+public enum UpstreamError: Error, Sendable, CustomStringConvertible, TimeoutReporting {
     case unreachable(String)
     case status(Int)
     /// The call (waiting for a connection included) ran past the client's timeout.
     case timedOut(millis: Int)
+
+    public var timeoutReason: String? {
+        if case .timedOut = self { return "upstream call" }
+        return nil
+    }
 
     public var description: String {
         switch self {
