@@ -171,8 +171,9 @@ let package = Package(
         .testTarget(
             name: "LoopScopeHummingbirdTests",
             dependencies: [
-                "LoopScopeHummingbird", "LoopScopeAgent", "LoopScopeWire",
+                "LoopScopeHummingbird", "LoopScopeAgent", "LoopScopeWire", "LoopScopeDemo",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]

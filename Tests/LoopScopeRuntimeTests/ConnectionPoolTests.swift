@@ -1,8 +1,10 @@
 import Testing
+import Foundation
 import NIOConcurrencyHelpers
 import NIOPosix
 import LoopScopeWire
 @testable import LoopScopeAgent
+@testable import LoopScopeRuntime
 
 @Suite struct ConnectionPoolTests {
     /// Connections that are numbers; counts the ones opened and closed.
@@ -174,5 +176,51 @@ import LoopScopeWire
         #expect(orders.split.ioMicros < orders.split.poolWaitMicros)
         #expect(s.pool("postgres")?.routes == ["/orders/{id}"])
         await agent.stop()
+    }
+}
+
+/// The blocking `ResourcePool` (a synchronous driver's connections, as the demo's SQLite) in a
+/// LoopScope route's job on threads: its wait is the route's pool wait too.
+@Suite(.serialized) struct ResourcePoolAttributionTests {
+    @Test func aJobOnThreadsWaitingForAResourceHasItInItsRoutesSplit() async throws {
+        let pool = ResourcePool<Int>(name: "sqlite", size: 1, waitLimit: 16) { 1 }
+        let job = ComputeJob("query") { _ in
+            try pool.with { _ in usleep(20_000) }
+            return Array("ok\n".utf8)
+        }
+        let route = try Route("/query", model: .threads, job: job)
+        try await TestServer.with(threads: 4, extraRoutes: [route]) { t in
+            try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<4 { group.addTask { try await t.get("/query").status } }
+                for try await status in group { #expect(status == 200) }
+            }
+            // (The server records a request just after writing its answer.)
+            #expect(await eventually { t.server.snapshot().routes.first { $0.path == "/query" }?.requests == 4 })
+            t.server.rolloverStatistics()
+            let r = try #require(t.server.snapshot().routes.first { $0.path == "/query" })
+            // Four 20 ms queries through one connection: 0 + 20 + 40 + 60 ms of waiting.
+            #expect(r.split.poolWaitMicros >= 20_000, "\(r.split)")
+            #expect(r.split.computeMicros >= 15_000 && r.split.computeMicros < 35_000, "the query itself: \(r.split)")
+            #expect(pool.figures().routes == ["/query"])
+        }
+    }
+
+    @Test func aResourceWaitPastItsTimeoutIsA504CountedUnderItsReason() throws {
+        let pool = ResourcePool<Int>(name: "sqlite", size: 1, waitLimit: 16) { 1 }
+        let held = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        Thread.detachNewThread { try? pool.with { _ in held.signal(); release.wait() } }
+        held.wait()
+        let tally = RequestTally(route: "/query")
+        let failure = RequestTally.$current.withValue(tally) {
+            ComputeJob("q") { _ in try pool.with(timeoutNanos: 5_000_000) { _ in [] } }.resultOf(JobInput())
+        }
+        release.signal()
+        guard case .failure(let f) = failure else { Issue.record("no failure"); return }
+        #expect(f.status == 504)
+        #expect(f.timeoutReason == "sqlite connection wait")
+        #expect(tally.poolWaitNanos >= 5_000_000, "a wait that timed out was waiting all the same")
+        #expect(pool.figures().timedOut == 1)
+        #expect(pool.figures().routes == ["/query"])
     }
 }

@@ -20,6 +20,7 @@ extension ComputeFailure {
         switch self {
         case .timedOut(let pool, _): return "\(pool) job timeout"
         case .deadline: return "deadline"
+        case .callTimedOut(let reason, _): return reason
         default: return nil
         }
     }

@@ -139,7 +139,7 @@ public enum DiagnosisRules {
         let latency = routes.reduce(0.0) { $0 + $1.split.queueMicros + $1.split.computeMicros + $1.split.poolWaitMicros + $1.split.ioMicros }
         let queue = routes.reduce(0.0) { $0 + (connections ? $1.split.poolWaitMicros : $1.split.queueMicros) }
         let timedOut = p.timedOut ?? 0
-        if latency > 0, queue / latency >= queueShare, p.queued > 0 || p.queueWait.last1s.p99 > 1_000 || p.rejected > 0 || timedOut > 0 {
+        if latency > 0, queue / latency >= queueShare, p.queued > 0 || p.queueWait.last10s.p99 > 1_000 || p.rejected > 0 || timedOut > 0 {
             let needed = size(forBusy: arrival * service, connections: connections)
             let suggested = min(max(needed, p.size + 1), cap)
             let waitName = connections ? "connection wait" : "queue wait"

@@ -15,6 +15,8 @@ package struct ComputeOutcome: Sendable {
     /// The part of `heldNanos` held by async stages that never suspended.
     package var asyncHeldNanos: UInt64 = 0
     package var ran: Bool = true
+    /// Of `wallNanos`, waiting for resources of a `ResourcePool` (e.g. a database connection).
+    package var poolWaitNanos: UInt64 = 0
 
     package init(result: Result, queueNanos: UInt64 = 0, wallNanos: UInt64 = 0, cpuNanos: UInt64? = nil, heldNanos: UInt64 = 0, asyncHeldNanos: UInt64 = 0, ran: Bool = true) {
         self.result = result
@@ -44,6 +46,8 @@ package enum ComputeFailure: Error, Sendable, Equatable {
     case timedOut(pool: String, afterMillis: Int)
     /// 504: the request was not answered within its route's deadline.
     case deadline(millis: Int)
+    /// 504: something the job waited for timed out (`TimeoutReporting`), e.g. a connection.
+    case callTimedOut(reason: String, message: String)
 
     package var status: Int {
         switch self {
@@ -51,7 +55,7 @@ package enum ComputeFailure: Error, Sendable, Equatable {
         case .failed: return 500
         case .queueFull, .unavailable: return 503
         case .workerDied: return 502
-        case .timedOut, .deadline: return 504
+        case .timedOut, .deadline, .callTimedOut: return 504
         }
     }
 
@@ -64,6 +68,7 @@ package enum ComputeFailure: Error, Sendable, Equatable {
         case .unavailable(let m): return "unavailable: \(m)"
         case .timedOut(let pool, let ms): return "gateway timeout: the job ran past the \(pool) pool's \(ms) ms job timeout"
         case .deadline(let ms): return "gateway timeout: no answer within the route's \(ms) ms deadline"
+        case .callTimedOut(_, let m): return "gateway timeout: \(m)"
         }
     }
 
@@ -71,6 +76,7 @@ package enum ComputeFailure: Error, Sendable, Equatable {
         switch error {
         case JobError.badInput(let m): self = .badInput(m)
         case JobError.failed(let m): self = .failed(m)
+        case let t as any TimeoutReporting where t.timeoutReason != nil: self = .callTimedOut(reason: t.timeoutReason!, message: String(describing: error))
         default: self = .failed(String(describing: error))
         }
     }

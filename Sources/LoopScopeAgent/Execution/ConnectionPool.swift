@@ -105,7 +105,14 @@ public final class ConnectionPool<Connection: Sendable>: WorkerPool, @unchecked 
         stats.recordArrival()
         // The wait ends when the pool grants a connection or the right to open one: opening
         // it is the caller's I/O, not time spent waiting for the pool.
-        let (connection, waited) = try await checkout(timeoutNanos: timeout.map(\.wholeNanoseconds) ?? defaultTimeoutNanos, route: tally?.route, since: t0)
+        let connection: Connection, waited: UInt64
+        do {
+            (connection, waited) = try await checkout(timeoutNanos: timeout.map(\.wholeNanoseconds) ?? defaultTimeoutNanos, route: tally?.route, since: t0)
+        } catch {
+            // A wait that ended without a connection was waiting all the same.
+            tally?.addPoolWait(nanos: Clocks.monotonicNanos() &- t0)
+            throw error
+        }
         stats.recordStart(queueWaitNanos: waited)
         tally?.addPoolWait(nanos: waited)
         do {

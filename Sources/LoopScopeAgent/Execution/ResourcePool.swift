@@ -14,6 +14,7 @@ public final class ResourcePool<Resource>: WorkerPool, @unchecked Sendable {
     private var busy = 0
     private var waiting = 0
     private var limit: Int
+    private var routes: Set<String> = []
     let stats = PoolStats()
     public var statisticsFootprintBytes: Int { stats.footprintBytes }
 
@@ -29,11 +30,22 @@ public final class ResourcePool<Resource>: WorkerPool, @unchecked Sendable {
 
     /// Runs `body` with a resource, waiting up to `timeoutNanos` for one. Throws `JobError.failed`
     /// when the wait limit is reached or the wait times out.
+    /// A job of a LoopScope route running on threads or a task has its wait counted in its
+    /// route's `pool wait` and its route listed in the pool's `routes`.
     public func with<T>(timeoutNanos: UInt64 = 5_000_000_000, _ body: (Resource) throws -> T) throws -> T {
         let t0 = Clocks.monotonicNanos()
-        let resource = try checkout(deadline: t0 + timeoutNanos)
+        let tally = RequestTally.current
+        stats.recordArrival()
+        let resource: Resource
+        do {
+            resource = try checkout(deadline: t0 + timeoutNanos, route: tally?.route)
+        } catch {
+            tally?.addPoolWait(nanos: Clocks.monotonicNanos() &- t0)
+            throw error
+        }
         let waited = Clocks.monotonicNanos() &- t0
         stats.recordStart(queueWaitNanos: waited)
+        tally?.addPoolWait(nanos: waited)
         var failed = true
         defer {
             stats.recordFinish(runNanos: Clocks.monotonicNanos() &- t0 &- waited, failed: failed)
@@ -44,9 +56,10 @@ public final class ResourcePool<Resource>: WorkerPool, @unchecked Sendable {
         return result
     }
 
-    private func checkout(deadline: UInt64) throws -> Resource {
+    private func checkout(deadline: UInt64, route: String?) throws -> Resource {
         condition.lock()
         defer { condition.unlock() }
+        if let route { routes.insert(route) }
         if idle.isEmpty && created >= size {
             guard waiting < limit else {
                 stats.recordRejected()
@@ -57,7 +70,10 @@ public final class ResourcePool<Resource>: WorkerPool, @unchecked Sendable {
             defer { waiting -= 1 }
             while idle.isEmpty && created >= size {
                 let now = Clocks.monotonicNanos()
-                guard now < deadline else { throw JobError.failed("timed out waiting for a \(name) connection") }
+                guard now < deadline else {
+                    stats.recordTimedOutWait()
+                    throw ResourceTimeout(pool: name)
+                }
                 condition.wait(timeoutNanos: deadline - now)
             }
         }
@@ -105,6 +121,7 @@ public final class ResourcePool<Resource>: WorkerPool, @unchecked Sendable {
     public func figures() -> PoolFigures {
         condition.lock()
         var f = PoolFigures(name: name, kind: .connections, size: size, live: created, busy: busy, queued: waiting, queueLimit: limit)
+        f.routes = routes.sorted()
         condition.unlock()
         stats.fill(&f)
         return f
@@ -122,4 +139,12 @@ public final class ResourcePool<Resource>: WorkerPool, @unchecked Sendable {
         idle.removeAll()
         condition.unlock()
     }
+}
+
+/// No resource of a `ResourcePool` came free in time: the job fails (500) and its route counts
+/// a `NAME connection wait` timeout.
+public struct ResourceTimeout: Error, TimeoutReporting, CustomStringConvertible {
+    public var pool: String
+    public var timeoutReason: String? { "\(pool) connection wait" }
+    public var description: String { "timed out waiting for a \(pool) connection" }
 }

@@ -257,8 +257,8 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         var record = RequestRecord(
             status: status, latencyNanos: Clocks.monotonicNanos() &- start &+ loopWait, loopWaitNanos: loopWait,
-            queueNanos: outcome.queueNanos, computeNanos: outcome.wallNanos, cpuNanos: outcome.cpuNanos,
-            ioNanos: ioNanos, poolWaitNanos: poolWaitNanos, heldNanos: outcome.heldNanos, asyncHeldNanos: outcome.asyncHeldNanos, computed: outcome.ran || outcome.asyncHeldNanos > 0,
+            queueNanos: outcome.queueNanos, computeNanos: outcome.wallNanos - outcome.poolWaitNanos, cpuNanos: outcome.cpuNanos,
+            ioNanos: ioNanos, poolWaitNanos: poolWaitNanos + outcome.poolWaitNanos, heldNanos: outcome.heldNanos, asyncHeldNanos: outcome.asyncHeldNanos, computed: outcome.ran || outcome.asyncHeldNanos > 0,
             error: error
         )
         record.timeoutReason = reason

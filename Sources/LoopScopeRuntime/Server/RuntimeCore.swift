@@ -75,14 +75,26 @@ final class RuntimeCore: RouteModelControl {
             }
         case .task:
             let enqueued = Clocks.monotonicNanos()
+            let tally = instrumented ? RequestTally(route: rt.name) : nil
             Task { [self] in
                 let started = Clocks.monotonicNanos()
-                var outcome = runOnTask(rt, input: input, measureCPU: measureCPU)
+                var outcome = RequestTally.$current.withValue(tally) { runOnTask(rt, input: input, measureCPU: measureCPU) }
                 outcome.queueNanos = started &- enqueued
+                outcome.poolWaitNanos = min(tally?.poolWaitNanos ?? 0, outcome.wallNanos)
                 completion(outcome)
             }
         case .threads:
-            threadPool.run(rt.route.job, input: input, completion: completion)
+            // A job waiting for a `ResourcePool` (a blocking database driver) finds its
+            // request's tally on its thread.
+            guard instrumented else { return threadPool.run(rt.route.job, input: input, completion: completion) }
+            let tally = RequestTally(route: rt.name)
+            let job = rt.route.job
+            let attributed = ComputeJob(job.name) { input in try RequestTally.$current.withValue(tally) { try job.run(input) } }
+            threadPool.run(attributed, input: input) { outcome in
+                var o = outcome
+                o.poolWaitNanos = min(tally.poolWaitNanos, o.wallNanos)
+                completion(o)
+            }
         case .processes:
             processPool.run(rt.route.job, input: input, completion: completion)
         }
