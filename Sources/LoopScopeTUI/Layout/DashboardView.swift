@@ -257,7 +257,8 @@ public struct DashboardView {
     private func routeRow(_ b: inout ScreenBuffer, _ row: Int, _ r: RouteFigures, pathW: Int, selected: Bool, focused: Bool) {
         let l = r.latency.last10s
         let mark = selected ? ">" : " "
-        var c = b.write(row, 0, mark + Columns.left(r.path, pathW), selected ? Style(bold: true) : .plain)
+        // One column always left blank before the model, however long the path.
+        var c = b.write(row, 0, mark + Columns.left(r.path, pathW - 1) + " ", selected ? Style(bold: true) : .plain)
         c = b.write(row, c, Columns.left(r.model.rawValue, 10), Theme.model(r.model))
         c = b.write(row, c, Columns.right(Units.rate(r.rate10s), 7))
         c = b.write(row, c, Columns.right(Units.micros(l.p50), 8))
