@@ -28,15 +28,6 @@ import LoopScopeWire
         func wait() async { for await _ in stream {} }
     }
 
-    func until(_ condition: () -> Bool) async -> Bool {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while ContinuousClock.now < deadline {
-            if condition() { return true }
-            try? await Task.sleep(for: .milliseconds(2))
-        }
-        return condition()
-    }
-
     @Test func callersBeyondTheSizeWaitTheirTurnAndTheirWaitIsTheRequestsPoolWait() async throws {
         let ledger = Ledger()
         let pool = ledger.pool(size: 2)
@@ -50,7 +41,7 @@ import LoopScopeWire
                     }
                 }
             }
-            #expect(await until { pool.figures().queued == 3 })
+            #expect(await eventually(within: .seconds(10)) { pool.figures().queued == 3 })
             let f = pool.figures()
             #expect((f.kind, f.size, f.live, f.busy, f.queued) == (.connections, 2, 2, 2, 3))
             try await Task.sleep(for: .milliseconds(20))
@@ -74,7 +65,7 @@ import LoopScopeWire
         let pool = Ledger().pool(size: 1, timeout: .milliseconds(30))
         let latch = Latch()
         let holder = Task { try await pool.withConnection { _ in await latch.wait() } }
-        #expect(await until { pool.figures().busy == 1 })
+        #expect(await eventually(within: .seconds(10)) { pool.figures().busy == 1 })
         let started = ContinuousClock.now
         await #expect(throws: ConnectionPoolError.timedOut(pool: "db", afterMillis: 30)) {
             try await pool.withConnection { _ in }
@@ -92,9 +83,9 @@ import LoopScopeWire
         let pool = Ledger().pool(size: 1, waitLimit: 1)
         let latch = Latch()
         let holder = Task { try await pool.withConnection { _ in await latch.wait() } }
-        #expect(await until { pool.figures().busy == 1 })
+        #expect(await eventually(within: .seconds(10)) { pool.figures().busy == 1 })
         let waiter = Task { try await pool.withConnection { $0 } }
-        #expect(await until { pool.figures().queued == 1 })
+        #expect(await eventually(within: .seconds(10)) { pool.figures().queued == 1 })
         await #expect(throws: ConnectionPoolError.tooManyWaiting(pool: "db", waiting: 1)) {
             try await pool.withConnection { _ in }
         }
@@ -109,13 +100,13 @@ import LoopScopeWire
         let pool = ledger.pool(size: 1)
         let latch = Latch()
         let tasks = (0..<3).map { _ in Task { try await pool.withConnection { c in await latch.wait(); return c } } }
-        #expect(await until { pool.figures().queued == 2 })
+        #expect(await eventually(within: .seconds(10)) { pool.figures().queued == 2 })
         pool.resize(to: 3)
-        #expect(await until { pool.figures().busy == 3 && pool.figures().queued == 0 }, "the waiters open connections of their own")
+        #expect(await eventually(within: .seconds(10)) { pool.figures().busy == 3 && pool.figures().queued == 0 }, "the waiters open connections of their own")
         pool.resize(to: 1)
         latch.open()
         for t in tasks { _ = try await t.value }
-        #expect(await until { ledger.closed.withLockedValue { $0.count } == 2 })
+        #expect(await eventually(within: .seconds(10)) { ledger.closed.withLockedValue { $0.count } == 2 })
         let f = pool.figures()
         #expect((f.size, f.live, f.busy) == (1, 1, 0))
     }
@@ -125,13 +116,13 @@ import LoopScopeWire
         let pool = ledger.pool(size: 1, reusable: { $0 == 2 })
         let latch = Latch()
         let first = Task { try await pool.withConnection { c in await latch.wait(); return c } }
-        #expect(await until { pool.figures().busy == 1 })
+        #expect(await eventually(within: .seconds(10)) { pool.figures().busy == 1 })
         let second = Task { try await pool.withConnection { $0 } }
-        #expect(await until { pool.figures().queued == 1 })
+        #expect(await eventually(within: .seconds(10)) { pool.figures().queued == 1 })
         latch.open()
         #expect(try await first.value == 1)
         #expect(try await second.value == 2, "connection 1 was broken: the waiter opened a new one")
-        #expect(await until { ledger.closed.withLockedValue { $0 } == [1] })
+        #expect(await eventually(within: .seconds(10)) { ledger.closed.withLockedValue { $0 } == [1] })
         #expect(pool.figures().live == 1)
     }
 
@@ -158,13 +149,13 @@ import LoopScopeWire
         let route = agent.route(method: "GET", template: "/orders/{id}")
         let latch = Latch()
         let holder = Task { try await pool.withConnection { _ in await latch.wait() } }
-        #expect(await until { pool.figures().busy == 1 })
+        #expect(await eventually(within: .seconds(10)) { pool.figures().busy == 1 })
         let request = Task {
             try await agent.measureRequest(route, status: { _ in 200 }, errorStatus: { _ in 500 }) {
                 try await pool.withConnection { $0 }
             }
         }
-        #expect(await until { pool.figures().queued == 1 })
+        #expect(await eventually(within: .seconds(10)) { pool.figures().queued == 1 })
         try await Task.sleep(for: .milliseconds(30))
         latch.open()
         try await holder.value
