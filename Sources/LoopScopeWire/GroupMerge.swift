@@ -35,7 +35,10 @@ public struct WorkerSnapshot: Sendable, Equatable {
 ///   means by their samples.
 /// - Diagnoses of every worker are kept, worst first, each summary led by its worker (`w1: `),
 ///   ids unchanged (a fix goes to the workers that have that id). A route running under
-///   different models on different workers adds a warning `group-models:<route>`.
+///   different models on different workers adds a warning `group-models:<route>`; sizing
+///   across the group adds `group-oversubscribed` (more event loops, or threads for CPU-bound
+///   routes, than cores over all workers) and `group-imbalance` (one worker serving far more
+///   than its share: SO_REUSEPORT spreads connections, not requests).
 /// - Events of every worker, in time order, each actor followed by its worker (`… on w1`).
 ///
 /// A worker that is not in `workers` (dead, restarting, not answering) contributes nothing;
@@ -79,7 +82,7 @@ public enum GroupMerge {
             }
         }
         // Worst first; within a severity, the group's own, then by worker.
-        let diagnoses = (mixedModels(ws) + labelledDiagnoses).enumerated()
+        let diagnoses = (mixedModels(ws) + sizing(ws, cores: server.cores) + labelledDiagnoses).enumerated()
             .sorted { ($0.element.severity, -$0.offset) > ($1.element.severity, -$1.offset) }
             .map(\.element)
         let events = ws.flatMap { w in
@@ -287,6 +290,47 @@ public enum GroupMerge {
                              summary: "\(path) runs differently across workers (\(where_)): choose one model for all",
                              evidence: m.map { "\(label($0.0)): \($0.1.rawValue)" }, action: nil)
         }
+    }
+
+    /// A worker serving at least this many times its fair share of the group's requests, and
+    /// three times what the least busy worker serves (the group at least
+    /// `imbalanceMinimumRate` req/s), is out of balance.
+    public static let imbalanceShare = 1.5
+    public static let imbalanceMinimumRate = 50.0
+
+    /// Sizing across the group: event loops and CPU-bound threads against the machine's
+    /// cores, and how evenly the workers share the requests.
+    static func sizing(_ ws: [WorkerSnapshot], cores: Int) -> [Diagnosis] {
+        guard ws.count > 1 else { return [] }
+        var out: [Diagnosis] = []
+        let loops = ws.reduce(0) { $0 + $1.snapshot.loops.count }
+        // Threads of each worker's `threads` pool, when CPU-bound routes run on it.
+        let cpuThreads = ws.reduce(0) { sum, w in
+            let s = w.snapshot
+            let cpuOnThreads = s.routes.contains { $0.model == .threads && $0.workClass == .cpu && $0.rate10s > 0 }
+            return sum + (cpuOnThreads ? s.pool(for: .threads)?.size ?? 0 : 0)
+        }
+        if loops > cores || cpuThreads > cores {
+            var what: [String] = []
+            if loops > cores { what.append("\(loops) event loops") }
+            if cpuThreads > cores { what.append("\(cpuThreads) threads running CPU-bound routes") }
+            out.append(Diagnosis(
+                id: "group-oversubscribed", severity: .info,
+                summary: "\(ws.count) workers have \(what.joined(separator: " and ")) on \(cores) cores: past the cores they only take turns. Size workers × loops (and CPU threads) to the cores.",
+                evidence: ws.map { w in "\(label(w.worker)): \(w.snapshot.loops.count) loops, threads pool \(w.snapshot.pool(for: .threads)?.size ?? 0)" } + ["cores \(cores)"],
+                action: nil))
+        }
+        let rates = ws.map { ($0.worker, $0.snapshot.routes.reduce(0.0) { $0 + $1.rate10s }) }
+        let total = rates.reduce(0.0) { $0 + $1.1 }
+        if total >= imbalanceMinimumRate, let hot = rates.max(by: { $0.1 < $1.1 }), let cold = rates.min(by: { $0.1 < $1.1 }),
+           hot.1 >= imbalanceShare * total / Double(ws.count), hot.1 >= 3 * cold.1 {
+            out.append(Diagnosis(
+                id: "group-imbalance", severity: .warning,
+                summary: "\(label(hot.0)) serves \(Int((hot.1 / total * 100).rounded())) % of the group's requests: SO_REUSEPORT spreads connections, not requests, so a few long-lived connections can load one worker while the others idle. Have clients open more connections (or recycle them).",
+                evidence: rates.map { "\(label($0.0)): \(Int($0.1.rounded())) req/s" },
+                action: nil))
+        }
+        return out
     }
 
     static func mergeSelfCost(_ all: [SelfCost]) -> SelfCost {

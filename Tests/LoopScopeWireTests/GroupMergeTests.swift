@@ -94,10 +94,12 @@ import Testing
         let merged = GroupMerge.merge([a, b], group: "app/42")
         #expect(merged.diagnoses.map(\.summary).first == "w1: /hash holds loop 0")
         #expect(merged.diagnoses.first?.id == "cpu-on-loop:/hash", "ids stay what the worker's fix takes")
-        // /hash runs on threads in w0 and on the loop in w1: the group says so.
-        #expect(merged.diagnoses.count == 2)
-        #expect(merged.diagnoses[1].id == GroupMerge.mixedModelsPrefix + "/hash")
-        #expect(merged.diagnoses[1].summary.contains("threads on w0, loop on w1"))
+        // /hash runs on threads in w0 and on the loop in w1: the group says so (and that w1
+        // serves 75 % of the requests).
+        let warnings = merged.diagnoses.filter { $0.severity == .warning }
+        #expect(merged.diagnoses.count == 3)
+        #expect(warnings.map(\.id) == [GroupMerge.mixedModelsPrefix + "/hash", "group-imbalance"])
+        #expect(warnings.first?.summary.contains("threads on w0, loop on w1") == true)
         #expect(merged.route("/hash")?.model == .threads, "ties go to the lowest worker")
     }
 
@@ -125,5 +127,35 @@ import Testing
         #expect(GroupMerge.mergeErrors([[], []]) == nil)
         let slow = (0..<8).map { SlowRequest(time: Double($0), status: 200, latencyMicros: 1_000, thresholdMicros: 500, split: LatencySplit()) }
         #expect(GroupMerge.mergeSlow([Array(slow.prefix(4)), Array(slow.suffix(4))])?.map(\.time) == [3, 4, 5, 6, 7])
+    }
+}
+
+@Suite struct GroupSizingTests {
+    func worker(_ i: Int, loops: Int, threads: Int, cpuRate: Double, helloRate: Double) -> WorkerSnapshot {
+        let cpu = RouteFigures(method: "GET", path: "/hash", model: .threads, rate10s: cpuRate, workClass: .cpu)
+        let hello = RouteFigures(method: "GET", path: "/hello", model: .loop, rate10s: helloRate, workClass: .io)
+        let pool = PoolFigures(name: "threads", kind: .threads, size: threads, live: threads, busy: 0, queued: 0, queueLimit: 1024)
+        let s = Snapshot(server: ServerInfo(name: "g", pid: Int32(100 + i), startedAt: 0, uptimeSeconds: 1, address: "", cores: 2),
+                         loops: (0..<loops).map { LoopFigures(name: "loop \($0)") }, pools: [pool], routes: [cpu, hello])
+        return WorkerSnapshot(worker: i, snapshot: s)
+    }
+
+    @Test func workersTimesLoopsOverTheCoresIsOversubscribed() {
+        let fits = GroupMerge.merge([worker(0, loops: 1, threads: 1, cpuRate: 10, helloRate: 100), worker(1, loops: 1, threads: 1, cpuRate: 10, helloRate: 100)], group: "g/1")
+        #expect(!fits.diagnoses.contains { $0.id == "group-oversubscribed" })
+        let over = GroupMerge.merge([worker(0, loops: 2, threads: 2, cpuRate: 10, helloRate: 100), worker(1, loops: 2, threads: 2, cpuRate: 10, helloRate: 100)], group: "g/1")
+        let d = over.diagnoses.first { $0.id == "group-oversubscribed" }
+        #expect(d?.summary.contains("4 event loops and 4 threads running CPU-bound routes on 2 cores") == true, "\(String(describing: d?.summary))")
+    }
+
+    @Test func oneWorkerServingMostOfTheRequestsIsOutOfBalance() {
+        let even = GroupMerge.merge([worker(0, loops: 1, threads: 1, cpuRate: 0, helloRate: 100), worker(1, loops: 1, threads: 1, cpuRate: 0, helloRate: 90)], group: "g/1")
+        #expect(!even.diagnoses.contains { $0.id == "group-imbalance" })
+        let hot = GroupMerge.merge([worker(0, loops: 1, threads: 1, cpuRate: 0, helloRate: 5), worker(1, loops: 1, threads: 1, cpuRate: 0, helloRate: 300)], group: "g/1")
+        let d = hot.diagnoses.first { $0.id == "group-imbalance" }
+        #expect(d?.summary.hasPrefix("w1 serves 98 %") == true, "\(String(describing: d?.summary))")
+        // Too little traffic to say.
+        let quiet = GroupMerge.merge([worker(0, loops: 1, threads: 1, cpuRate: 0, helloRate: 0), worker(1, loops: 1, threads: 1, cpuRate: 0, helloRate: 20)], group: "g/1")
+        #expect(!quiet.diagnoses.contains { $0.id == "group-imbalance" })
     }
 }
