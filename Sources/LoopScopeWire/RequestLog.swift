@@ -19,7 +19,7 @@ public enum RequestLog {
     /// A split, largest part first, parts of zero left out.
     public static func parts(_ split: LatencySplit) -> String {
         let nonzero = split.parts.filter { $0.micros > 0 }.sorted { $0.micros > $1.micros }
-        return nonzero.isEmpty ? "split not measured (a sampled request)" : nonzero.map { "\($0.name) \(Units.micros($0.micros))" }.joined(separator: " · ")
+        return nonzero.isEmpty ? "split not measured" : nonzero.map { "\($0.name) \(Units.micros($0.micros))" }.joined(separator: " · ")
     }
 
     /// Every route's errors and slow requests in `s`, newest first: (time, route, kind, text).
