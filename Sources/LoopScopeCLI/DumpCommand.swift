@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LoopScopeClient
 import LoopScopeWire
+import NIOConcurrencyHelpers
 
 /// Output formats of `dump`.
 enum DumpFormat: String, ExpressibleByArgument, CaseIterable {
@@ -111,6 +112,7 @@ struct RecordCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if let group = target.group { return try await recordGroup(group) }
         let client = try await target.connect()
         let sink = try OutputSink(path: output)
         var written = 0
@@ -125,6 +127,50 @@ struct RecordCommand: AsyncParsableCommand {
         sink.close()
         await client.close()
         FileHandle.standardError.write(Data("recorded \(written) snapshots to \(output)\n".utf8))
+    }
+}
+
+extension RecordCommand {
+    /// `--group`: every interval, one snapshot of the group (`GroupMerge` of the workers that
+    /// answer: a worker being restarted is left out until its successor streams), as
+    /// `attach --group` shows it, so `attach --replay` plays it back like one server's.
+    private func recordGroup(_ group: String) async throws {
+        let ms = try Interval.parse(every)
+        let feed = try GroupFeed(group: group, directory: target.controlDir ?? SocketDirectory.defaultPath()) { size in
+            Dictionary(uniqueKeysWithValues: (0..<size).map { ($0, ms) })
+        }
+        let latest = NIOLockedValueBox<[Int: Snapshot]>([:])
+        let events = feed.start()
+        let pump = Task {
+            for await e in events {
+                switch e.event {
+                case .frame(let frame): latest.withLockedValue { $0[e.worker] = frame.snapshot }
+                case .disconnected: latest.withLockedValue { $0[e.worker] = nil }
+                case .connected: break
+                }
+            }
+        }
+        let signalled = NIOLockedValueBox(false)
+        let stop = Task {
+            await SignalWaiterBridge.wait()
+            signalled.withLockedValue { $0 = true }
+        }
+        let sink = try OutputSink(path: output)
+        var written = 0
+        while count.map({ written < $0 }) ?? true {
+            try? await Task.sleep(nanoseconds: UInt64(ms) * 1_000_000)
+            if signalled.withLockedValue({ $0 }) { break }
+            let workers = latest.withLockedValue { $0 }.map { WorkerSnapshot(worker: $0.key, snapshot: $0.value) }
+            // Every worker gone for now: nothing to merge this time.
+            if workers.isEmpty { continue }
+            sink.write(DumpFormat.ndjson.render(GroupMerge.merge(workers, group: group), first: written == 0))
+            written += 1
+        }
+        stop.cancel()
+        feed.stop()
+        pump.cancel()
+        sink.close()
+        FileHandle.standardError.write(Data("recorded \(written) snapshots of group \(group) to \(output)\n".utf8))
     }
 }
 

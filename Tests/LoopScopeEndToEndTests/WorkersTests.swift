@@ -45,6 +45,14 @@ import LoopScopeWire
         #expect(dumped == 0, "\(lines)")
         let workersDumped = try lines.split(separator: "\n").map { try JSONDecoder().decode(Snapshot.self, from: Data($0.utf8)).server.member?.worker }
         #expect(Set(workersDumped.compactMap { $0 }) == [0, 1], "\(workersDumped)")
+        // record --group: merged snapshots of the group, for attach --replay.
+        let recording = server.controlDir + "/group.ndjson"
+        let (recorded, recordOutput) = try Binaries.run(Binaries.loopscope, ["record", "--group", group, "--control-dir", server.controlDir, "-o", recording, "--every", "200ms", "--count", "8"])
+        #expect(recorded == 0, "\(recordOutput)")
+        let frames = try String(contentsOfFile: recording, encoding: .utf8).split(separator: "\n").map { try JSONDecoder().decode(Snapshot.self, from: Data($0.utf8)) }
+        #expect(frames.count == 8)
+        // Once both workers stream (the first frames may come before one of them has).
+        #expect(frames.contains { Set($0.loops.map(\.name)).isSuperset(of: ["w0 loop 0", "w1 loop 0"]) }, "\(frames.last?.loops.map(\.name) ?? [])")
         let (unknown, message) = try Binaries.run(Binaries.loopscope, ["ctl", "resize", "--group", "nope/1", "--control-dir", server.controlDir, "threads", "3"])
         #expect(unknown != 0 && message.contains("groups: \(group)"), "\(message)")
 
