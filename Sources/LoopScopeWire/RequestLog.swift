@@ -24,13 +24,15 @@ public enum RequestLog {
 
     /// Every route's errors and slow requests in `s`, newest first: (time, route, kind, text).
     public static func entries(_ s: Snapshot) -> [(time: Double, route: String, kind: Kind, text: String)] {
-        var out: [(time: Double, route: String, kind: Kind, text: String)] = []
-        for r in s.routes {
-            let name = "\(r.method) \(r.path)"
-            for e in r.recentErrors ?? [] { out.append((e.lastSeen, name, .error, describe(e))) }
-            for q in r.slowRequests ?? [] { out.append((q.time, name, .slow, describe(q))) }
-        }
-        return out.sorted { $0.time > $1.time }
+        s.routes.flatMap { r in entries(of: r).map { (time: $0.time, route: "\(r.method) \(r.path)", kind: $0.kind, text: $0.text) } }
+            .sorted { $0.time > $1.time }
+    }
+
+    /// One route's errors and slow requests, newest first: (time, kind, text).
+    public static func entries(of r: RouteFigures) -> [(time: Double, kind: Kind, text: String)] {
+        let errors = (r.recentErrors ?? []).map { (time: $0.lastSeen, kind: Kind.error, text: describe($0)) }
+        let slow = (r.slowRequests ?? []).map { (time: $0.time, kind: Kind.slow, text: describe($0)) }
+        return (errors + slow).sorted { $0.time > $1.time }
     }
 
     /// What a line is about.

@@ -29,6 +29,9 @@ public struct AgentConfiguration: Sendable {
     /// `slowRequestsPerSecond` are logged a second, over all routes.
     public var slowRequestThreshold: TimeAmount? = nil
     public var slowRequestsPerSecond: Int = 5
+
+    /// `slowRequestThreshold` in nanoseconds (nil: each route's own, from its p99).
+    package var slowRequestThresholdNanos: UInt64? { slowRequestThreshold.map { UInt64($0.nanoseconds) } }
     /// Set when this server is one worker of a group sharing a port (announced, in snapshots).
     public var member: GroupMember? = nil
     /// The control socket; nil to run without one.

@@ -64,8 +64,6 @@ package final class AgentCore: Sendable {
     private let selfCostNanos = Atomic<UInt64>(0)
     private let selfCostSamples = Atomic<UInt64>(0)
     private let lastSnapshotMicros = NIOLockedValueBox<Double>(0)
-    /// The server's fixed slow-request threshold (nil: each route's from its p99).
-    private var fixedSlowNanos: UInt64? { configuration.slowRequestThreshold.map { UInt64($0.nanoseconds) } }
     /// Slow requests logged in the current second (the rate limit).
     private let slowBudget = NIOLockedValueBox<(second: UInt64, used: Int)>((0, 0))
 
@@ -81,8 +79,7 @@ package final class AgentCore: Sendable {
         board = ActivityBoard(loopCount: loopCount)
         let stall = UInt64(configuration.stallThreshold.nanoseconds)
         loopStats = (0..<loopCount).map { ExecutorStats(name: "loop \($0)", routeCount: routes.count, stallThresholdNanos: stall, heldThresholdNanos: held) }
-        let fixedSlow = configuration.slowRequestThreshold.map { UInt64($0.nanoseconds) }
-        tallies = (0...loopCount).map { _ in LoopTally(routeCount: routes.count, heldThresholdNanos: held, fixedSlowNanos: fixedSlow) }
+        tallies = (0...loopCount).map { _ in LoopTally(routeCount: routes.count, heldThresholdNanos: held, fixedSlowNanos: configuration.slowRequestThresholdNanos) }
         taskStats = ExecutorStats(name: "tasks", routeCount: routes.count, stallThresholdNanos: stall, heldThresholdNanos: held)
         threads = ThreadRegistry(executors: loopCount + 1, tasksIndex: loopCount)
     }
@@ -179,7 +176,7 @@ package final class AgentCore: Sendable {
     /// slow request of its route.
     private func keepNotable(route: Int, _ record: RequestRecord) {
         guard let stats = routeTable.withLockedValue({ route < $0.list.count ? $0.list[route].stats : nil }) else { return }
-        let threshold = stats.slowThreshold(fixedSlowNanos: fixedSlowNanos)
+        let threshold = stats.slowThreshold(fixedSlowNanos: configuration.slowRequestThresholdNanos)
         let now = Clocks.monotonicNanos()
         let logSlow = record.latencyNanos > threshold && slowBudget.withLockedValue { b in
             let second = now / 1_000_000_000
@@ -198,7 +195,7 @@ package final class AgentCore: Sendable {
 
     /// Closes the current second everywhere. Called once a second from the control thread.
     package func rollover() {
-        for r in routes { r.stats.rollover(from: tallies, fixedSlowNanos: fixedSlowNanos) }
+        for r in routes { r.stats.rollover(from: tallies, fixedSlowNanos: configuration.slowRequestThresholdNanos) }
         for l in loopStats { l.rollover() }
         taskStats.rollover()
         for p in pools { p.rollover() }

@@ -147,13 +147,11 @@ extension LoopScopeAgent {
         let wall = reading?.wallNanos ?? 0
         let held = reading?.held == true
         if held { core.taskStats.recordHeld(route: route.index, nanos: wall, weight: weight) }
-        var record = RequestRecord(
+        core.requestFinished(route: route.index, loopIndex: core.offLoopTally, RequestRecord(
             status: status, latencyNanos: latency, queueNanos: latency &- min(wall, latency),
             computeNanos: held ? wall : 0, cpuNanos: held ? reading?.cpuNanos : nil, ioNanos: held ? 0 : wall - min(poolWait, wall),
             poolWaitNanos: held ? 0 : min(poolWait, wall),
-            heldNanos: held ? wall : 0, asyncHeldNanos: held ? wall : 0, computed: held, weight: weight, error: message
-        )
-        record.timeoutReason = timeout
-        core.requestFinished(route: route.index, loopIndex: core.offLoopTally, record)
+            heldNanos: held ? wall : 0, asyncHeldNanos: held ? wall : 0, computed: held, weight: weight, error: message, timeoutReason: timeout
+        ))
     }
 }

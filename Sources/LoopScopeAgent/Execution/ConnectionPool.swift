@@ -37,7 +37,6 @@ public final class ConnectionPool<Connection: Sendable>: WorkerPool, @unchecked 
     private var waiters: [Waiter] = []
     private var nextWaiter: UInt64 = 0
     private var limit: Int
-    private var routes: Set<String> = []
     private var closed = false
     let stats = PoolStats()
     public var statisticsFootprintBytes: Int { stats.footprintBytes }
@@ -102,12 +101,12 @@ public final class ConnectionPool<Connection: Sendable>: WorkerPool, @unchecked 
     public func withConnection<T: Sendable>(timeout: Duration? = nil, _ body: (Connection) async throws -> T) async throws -> T {
         let t0 = Clocks.monotonicNanos()
         let tally = RequestTally.current
-        stats.recordArrival()
+        stats.recordArrival(route: tally?.route)
         // The wait ends when the pool grants a connection or the right to open one: opening
         // it is the caller's I/O, not time spent waiting for the pool.
         let connection: Connection, waited: UInt64
         do {
-            (connection, waited) = try await checkout(timeoutNanos: timeout.map(\.wholeNanoseconds) ?? defaultTimeoutNanos, route: tally?.route, since: t0)
+            (connection, waited) = try await checkout(timeoutNanos: timeout.map(\.wholeNanoseconds) ?? defaultTimeoutNanos, since: t0)
         } catch {
             // A wait that ended without a connection was waiting all the same.
             tally?.addPoolWait(nanos: Clocks.monotonicNanos() &- t0)
@@ -125,9 +124,8 @@ public final class ConnectionPool<Connection: Sendable>: WorkerPool, @unchecked 
         }
     }
 
-    private func checkout(timeoutNanos: UInt64, route: String?, since t0: UInt64) async throws -> (Connection, waited: UInt64) {
+    private func checkout(timeoutNanos: UInt64, since t0: UInt64) async throws -> (Connection, waited: UInt64) {
         let next: Next = try lock.withLock {
-            if let route { routes.insert(route) }
             guard !closed else { throw ConnectionPoolError.shutDown(pool: name) }
             if waiters.isEmpty, let c = idle.popLast() {
                 busy += 1
@@ -273,9 +271,7 @@ public final class ConnectionPool<Connection: Sendable>: WorkerPool, @unchecked 
 
     public func figures() -> PoolFigures {
         var f = lock.withLock {
-            var f = PoolFigures(name: name, kind: .connections, size: size, live: opened, busy: busy, queued: waiters.count, queueLimit: limit)
-            f.routes = routes.sorted()
-            return f
+            PoolFigures(name: name, kind: .connections, size: size, live: opened, busy: busy, queued: waiters.count, queueLimit: limit)
         }
         stats.fill(&f)
         return f

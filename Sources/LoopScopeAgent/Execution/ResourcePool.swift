@@ -14,7 +14,6 @@ public final class ResourcePool<Resource>: WorkerPool, @unchecked Sendable {
     private var busy = 0
     private var waiting = 0
     private var limit: Int
-    private var routes: Set<String> = []
     let stats = PoolStats()
     public var statisticsFootprintBytes: Int { stats.footprintBytes }
 
@@ -35,10 +34,10 @@ public final class ResourcePool<Resource>: WorkerPool, @unchecked Sendable {
     public func with<T>(timeoutNanos: UInt64 = 5_000_000_000, _ body: (Resource) throws -> T) throws -> T {
         let t0 = Clocks.monotonicNanos()
         let tally = RequestTally.current
-        stats.recordArrival()
+        stats.recordArrival(route: tally?.route)
         let resource: Resource
         do {
-            resource = try checkout(deadline: t0 + timeoutNanos, route: tally?.route)
+            resource = try checkout(deadline: t0 + timeoutNanos)
         } catch {
             tally?.addPoolWait(nanos: Clocks.monotonicNanos() &- t0)
             throw error
@@ -56,10 +55,9 @@ public final class ResourcePool<Resource>: WorkerPool, @unchecked Sendable {
         return result
     }
 
-    private func checkout(deadline: UInt64, route: String?) throws -> Resource {
+    private func checkout(deadline: UInt64) throws -> Resource {
         condition.lock()
         defer { condition.unlock() }
-        if let route { routes.insert(route) }
         if idle.isEmpty && created >= size {
             guard waiting < limit else {
                 stats.recordRejected()
@@ -121,7 +119,6 @@ public final class ResourcePool<Resource>: WorkerPool, @unchecked Sendable {
     public func figures() -> PoolFigures {
         condition.lock()
         var f = PoolFigures(name: name, kind: .connections, size: size, live: created, busy: busy, queued: waiting, queueLimit: limit)
-        f.routes = routes.sorted()
         condition.unlock()
         stats.fill(&f)
         return f

@@ -68,20 +68,15 @@ package final class LoopTally: Sendable {
 
     package init(routeCount: Int, heldThresholdNanos: UInt64, fixedSlowNanos: UInt64? = nil) {
         self.heldThresholdNanos = heldThresholdNanos
-        initialSlowNanos = fixedSlowNanos ?? .max
-        var slot = Slot()
-        slot.slowNanos = initialSlowNanos
-        slots = NIOLockedValueBox(Array(repeating: slot, count: routeCount))
+        let initialSlowNanos = fixedSlowNanos ?? .max
+        self.initialSlowNanos = initialSlowNanos
+        slots = NIOLockedValueBox(Array(repeating: Slot(slowNanos: initialSlowNanos), count: routeCount))
     }
 
     /// Adds slots for routes registered since (routes are only ever added).
     package func ensureRoutes(_ count: Int) {
         slots.withLockedValue { s in
-            if s.count < count {
-                var slot = Slot()
-                slot.slowNanos = initialSlowNanos
-                s += Array(repeating: slot, count: count - s.count)
-            }
+            if s.count < count { s += Array(repeating: Slot(slowNanos: initialSlowNanos), count: count - s.count) }
         }
     }
 
@@ -141,8 +136,8 @@ package final class LoopTally: Sendable {
     }
 
     /// A request of `route` got its response; with `record` nil (uninstrumented) only counted.
+    /// Returns whether it is notable: a 5xx, a timeout, or slower than its route's slow threshold.
     @inline(__always)
-    /// Returns whether the request is notable: a 5xx, or slower than its route's slow threshold.
     @discardableResult
     package func finished(route: Int, status: Int, record: RequestRecord?) -> Bool {
         let threshold = heldThresholdNanos

@@ -18,6 +18,8 @@ package final class PoolStats: Sendable {
         var arrivalsThisSecond: UInt64 = 0
         var arrivals = RollingSum<Count>()
         var countsArrivals = false
+        /// The routes of the measured requests that asked (connection pools).
+        var routes: Set<String> = []
     }
 
     /// A per-second count, summed over seconds.
@@ -60,11 +62,13 @@ package final class PoolStats: Sendable {
     }
 
     /// A caller asked for a worker or connection (served, queued, refused or timed out alike):
-    /// the demand that Little's law sizes a pool for.
-    package func recordArrival() {
+    /// the demand that Little's law sizes a pool for; `route`, the route of the measured request
+    /// it works for (listed in `PoolFigures.routes`).
+    package func recordArrival(route: String?) {
         state.withLockedValue { s in
             s.arrivalsThisSecond &+= 1
             s.countsArrivals = true
+            if let route { s.routes.insert(route) }
         }
     }
 
@@ -108,6 +112,7 @@ package final class PoolStats: Sendable {
             figures.queueWaitHistogram = s.queueWait.cumulativeHistogram
             figures.queueHistory = s.queueHistory
             figures.arrivalsPerSecond = s.countsArrivals ? s.arrivals.last10s.n / Double(s.arrivals.seconds) : nil
+            figures.routes = figures.kind == .connections ? s.routes.sorted() : nil
         }
     }
 

@@ -36,7 +36,7 @@ package struct RequestRecord: Sendable {
 
     package init(status: Int, latencyNanos: UInt64, loopWaitNanos: UInt64 = 0, queueNanos: UInt64 = 0, computeNanos: UInt64 = 0, cpuNanos: UInt64? = nil,
                  ioNanos: UInt64 = 0, poolWaitNanos: UInt64 = 0, heldNanos: UInt64 = 0, asyncHeldNanos: UInt64 = 0, computed: Bool = true,
-                 weight: Int = 1, error: String? = nil) {
+                 weight: Int = 1, error: String? = nil, timeoutReason: String? = nil) {
         self.status = status
         self.latencyNanos = latencyNanos
         self.loopWaitNanos = loopWaitNanos
@@ -50,14 +50,12 @@ package struct RequestRecord: Sendable {
         self.computed = computed
         self.weight = weight
         self.error = error
+        self.timeoutReason = timeoutReason
     }
 
     /// A request whose latency and status are all that was measured.
     package static func unmeasured(status: Int, latencyNanos: UInt64, error: String? = nil, timeoutReason: String? = nil) -> RequestRecord {
-        var r = RequestRecord(status: status, latencyNanos: latencyNanos, computed: false, weight: 0)
-        r.error = error
-        r.timeoutReason = timeoutReason
-        return r
+        RequestRecord(status: status, latencyNanos: latencyNanos, computed: false, weight: 0, error: error, timeoutReason: timeoutReason)
     }
 
     /// Its own split, microseconds.

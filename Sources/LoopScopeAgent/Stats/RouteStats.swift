@@ -14,6 +14,8 @@ package final class RouteStats: Sendable {
         var errors: [RouteError] = []
         var slow: [SlowRequest] = []
         var timeouts: [String: UInt64] = [:]
+        /// The slow threshold the loops' tallies got at the last rollover (`.max`: none yet).
+        var slowNanos: UInt64 = .max
     }
 
     /// A request under 1 ms is never called slow, whatever the route's p99.
@@ -34,6 +36,7 @@ package final class RouteStats: Sendable {
         state.withLockedValue { s in
             var second = RequestSums.zero
             let slow = Self.slowThreshold(p99Micros: s.latency.summary.last10s.p99, fixed: fixedSlowNanos)
+            s.slowNanos = slow
             for tally in tallies {
                 second += tally.takeSecond(route: route, swapping: &s.spare, slowThresholdNanos: slow)
                 if s.spare.totalCount > 0 {
@@ -78,9 +81,10 @@ package final class RouteStats: Sendable {
         }
     }
 
-    /// The threshold over which a request of this route is slow now (`UInt64.max`: none yet).
+    /// The threshold over which a request of this route is slow now, the one its loops' tallies
+    /// use: the server's fixed one, or the one set at the last rollover (`UInt64.max`: none yet).
     package func slowThreshold(fixedSlowNanos: UInt64?) -> UInt64 {
-        Self.slowThreshold(p99Micros: state.withLockedValue { $0.latency.summary.last10s.p99 }, fixed: fixedSlowNanos)
+        fixedSlowNanos ?? state.withLockedValue { $0.slowNanos }
     }
 
     /// `fixed`, or twice a 10 s p99 of `p99Micros` and at least `slowFloorNanos` (none without a p99).

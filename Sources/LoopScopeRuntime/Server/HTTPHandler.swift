@@ -147,10 +147,6 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
-    /// Runs a route with I/O stages in a task: prepare (await), compute (per model), respond (await).
-    /// The task prefers a `SuspensionCounter`, so an async stage that never suspended (CPU work
-    /// or a blocking call written inside async code) is charged as held time on the cooperative
-    /// pool, with its CPU time, rather than as I/O.
     /// One answer per request when a deadline may answer first: whichever of the work's
     /// completion and the deadline claims it first writes the response; the other does nothing.
     /// Touched only on the connection's event loop.
@@ -187,8 +183,12 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         return once
     }
 
-    @discardableResult
-    private func runPipeline(context: ChannelHandlerContext, rt: RouteRuntime, model: ExecutionModel, measureCPU: Bool, request: RequestContext, start: UInt64, loopWait: UInt64, keepAlive: Bool, once: ResponseOnce? = nil) -> Task<Void, Never> {
+    /// Runs a route with I/O stages in a task: prepare (await), compute (per model), respond (await).
+    /// The task prefers a `SuspensionCounter`, so an async stage that never suspended (CPU work
+    /// or a blocking call written inside async code) is charged as held time on the cooperative
+    /// pool, with its CPU time, rather than as I/O.
+    /// `once` (when the route has a deadline) decides whether its completion still answers.
+    private func runPipeline(context: ChannelHandlerContext, rt: RouteRuntime, model: ExecutionModel, measureCPU: Bool, request: RequestContext, start: UInt64, loopWait: UInt64, keepAlive: Bool, once: ResponseOnce?) -> Task<Void, Never> {
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let loop = context.eventLoop
         let core = self.core
@@ -218,8 +218,8 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 result = HTTPResult(status: e.status, text: e.message + "\n")
                 timeoutReason = e.timeoutReason
             } catch {
+                // A timeout's reason travels in the failure (`ComputeFailure.callTimedOut`).
                 outcome = ComputeOutcome(result: .failure(ComputeFailure(thrown: error)), ran: false)
-                timeoutReason = (error as? any TimeoutReporting)?.timeoutReason
             }
             stages.merge(into: &outcome)
             let final = outcome
@@ -255,14 +255,12 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             let extra: (String, String)? = failure.status == 503 ? ("retry-after", "1") : nil
             writeResponse(context: context, status: status, contentType: "text/plain; charset=utf-8", body: Array((failure.message + "\n").utf8), keepAlive: keepAlive, extra: extra)
         }
-        var record = RequestRecord(
+        core.requestFinished(rt, loopIndex: loopIndex, RequestRecord(
             status: status, latencyNanos: Clocks.monotonicNanos() &- start &+ loopWait, loopWaitNanos: loopWait,
             queueNanos: outcome.queueNanos, computeNanos: outcome.wallNanos - outcome.poolWaitNanos, cpuNanos: outcome.cpuNanos,
             ioNanos: ioNanos, poolWaitNanos: poolWaitNanos + outcome.poolWaitNanos, heldNanos: outcome.heldNanos, asyncHeldNanos: outcome.asyncHeldNanos, computed: outcome.ran || outcome.asyncHeldNanos > 0,
-            error: error
-        )
-        record.timeoutReason = reason
-        core.requestFinished(rt, loopIndex: loopIndex, record)
+            error: error, timeoutReason: reason
+        ))
     }
 
     private func writeSimple(context: ChannelHandlerContext, status: HTTPResponseStatus, text: String, keepAlive: Bool) {

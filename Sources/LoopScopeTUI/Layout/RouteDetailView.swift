@@ -96,9 +96,9 @@ struct RouteDetailView {
     /// One line per recent error and slow request of `r`, newest first.
     static func notable(_ r: RouteFigures, now: Double) -> [(text: String, style: Style)] {
         func ago(_ t: Double) -> String { Columns.left("\(max(0, Int((now - t).rounded())))s ago", 8) }
-        let errors = (r.recentErrors ?? []).map { e in (time: e.lastSeen, text: "5xx   \(ago(e.lastSeen)) " + RequestLog.describe(e), style: Style.bad) }
-        let slow = (r.slowRequests ?? []).map { q in (time: q.time, text: "slow  \(ago(q.time)) " + RequestLog.describe(q), style: Style(.yellow)) }
-        return (errors + slow).sorted { $0.time > $1.time }.map { ($0.text, $0.style) }
+        return RequestLog.entries(of: r).map { e in
+            (Columns.left(e.kind.rawValue, 6) + ago(e.time) + " " + e.text, e.kind == .error ? Style.bad : Style(.yellow))
+        }
     }
 
     /// A row with a marker under each second in which an event about this route happened.
