@@ -502,6 +502,13 @@ public struct RouteFigures: Codable, Sendable, Equatable {
 
     /// Responses with status 500 and above.
     public var errors: UInt64 { status.s5xx }
+
+    /// How many of its jobs ran past the job timeout of the pool its model runs on, since start.
+    public func jobTimeouts(in s: Snapshot) -> UInt64 {
+        guard let pool = s.pool(for: model) else { return 0 }
+        let reason = TimeoutCount.jobTimeout(pool: pool.name)
+        return (timeouts ?? []).filter { $0.reason == reason }.reduce(0) { $0 + $1.count }
+    }
 }
 
 /// Responses by status class.
@@ -664,6 +671,13 @@ public struct TimeoutCount: Codable, Sendable, Equatable {
     /// `upstream call`, … (what the error said).
     public var reason: String
     public var count: UInt64
+
+    /// The reason of a job that ran past pool `pool`'s job timeout.
+    public static func jobTimeout(pool: String) -> String { "\(pool) job timeout" }
+    /// The reason of a wait for one of pool `pool`'s connections that ran past its limit.
+    public static func connectionWait(pool: String) -> String { "\(pool) connection wait" }
+    /// The reason of a request that ran past its route's deadline.
+    public static let deadline = "deadline"
 
     public init(reason: String, count: UInt64) {
         self.reason = reason

@@ -110,6 +110,28 @@ import LoopScopeWire
         #expect(d[0].action == .reroute(route: "/sleep", model: .threads))
     }
 
+    @Test func aJobOverrunningItsTimeoutOnThreadsIsMovedToProcesses() {
+        var r = route("/sleep", model: .threads, wall: 300_000, cpu: 30)
+        r.timeouts = [TimeoutCount(reason: TimeoutCount.jobTimeout(pool: "threads"), count: 3), TimeoutCount(reason: TimeoutCount.deadline, count: 7)]
+        var threads = PoolFigures(name: "threads", kind: .threads, size: 4, live: 4, busy: 0, queued: 0, queueLimit: 10)
+        threads.timedOut = 3
+        let pools = [threads, PoolFigures(name: "processes", kind: .processes, size: 2, live: 2, busy: 0, queued: 0, queueLimit: 10)]
+        let d = DiagnosisRules.diagnose(snapshot(routes: [r], pools: pools))
+        #expect(d.map(\.id) == ["runaway-on-threads:/sleep"])
+        #expect(d[0].action == .reroute(route: "/sleep", model: .processes))
+        #expect(d[0].summary.contains("3 times"), "only its job timeouts count, not its deadlines: \(d[0].summary)")
+        // Without a process pool there is nowhere to move it.
+        #expect(DiagnosisRules.diagnose(snapshot(routes: [r], pools: [pools[0]])).isEmpty)
+    }
+
+    @Test func aBlockingJobThatOverranInAWorkerStaysThere() {
+        var r = route("/sleep", model: .processes, wall: 10_000, cpu: 30)
+        r.timeouts = [TimeoutCount(reason: TimeoutCount.jobTimeout(pool: "processes"), count: 1)]
+        var pool = PoolFigures(name: "processes", kind: .processes, size: 2, live: 2, busy: 0, queued: 0, queueLimit: 10)
+        pool.timedOut = 1
+        #expect(DiagnosisRules.diagnose(snapshot(routes: [r], pools: [pool])).isEmpty, "moving it to threads would leave a thread behind at each timeout")
+    }
+
     @Test func diagnosesComeWorstFirst() {
         let d = DiagnosisRules.diagnose(snapshot(routes: [
             route("/sleep", model: .processes, wall: 10_000, cpu: 30),

@@ -55,6 +55,26 @@ import LoopScopeWire
         }
     }
 
+    @Test func aJobOverrunningOnThreadsIsDiagnosedAndItsFixMovesItIntoAWorker() async throws {
+        try await TestServer.with(models: ["/sleep": .threads], configure: { $0.jobTimeout = .milliseconds(200) }) { t in
+            #expect(try await t.get("/sleep?ms=600").status == 504)
+            // The route counts its timeout once its request is recorded.
+            let diagnosed = await eventually { t.server.snapshot().diagnoses.contains { $0.id == "runaway-on-threads:/sleep" } }
+            #expect(diagnosed, "\(t.server.snapshot().diagnoses.map(\.id))")
+            try t.server.core.agent.fix(diagnosis: "runaway-on-threads:/sleep", actor: "test")
+            #expect(t.server.snapshot().route("/sleep")?.model == .processes)
+            #expect(await eventually { t.server.snapshot().pool("processes")?.workers.first != nil })
+            let before = try #require(t.server.snapshot().pool("processes")?.workers.first?.pid)
+            // Now an overrun costs a worker, killed and replaced, not a thread left behind.
+            #expect(try await t.get("/sleep?ms=5000").status == 504)
+            #expect(kill(before, 0) != 0, "the worker that ran it is gone")
+            // Where it is, nothing proposes moving it back to threads (failing-in-pool may say
+            // that its jobs fail, without an action).
+            let ids = t.server.snapshot().diagnoses.filter { $0.action != nil }.map(\.id)
+            #expect(!ids.contains { $0.hasSuffix(":/sleep") }, "\(ids)")
+        }
+    }
+
     @Test func withoutATimeoutPoolsSayNothingAboutTimeouts() async throws {
         try await TestServer.with(configure: { $0.jobTimeout = nil }) { t in
             #expect(t.server.snapshot().pool("threads")?.timedOut == nil)

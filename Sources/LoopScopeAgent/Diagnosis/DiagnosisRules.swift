@@ -89,7 +89,22 @@ public enum DiagnosisRules {
                 action: nil
             ))
         }
-        if r.model == .processes, r.workClass == .blocking {
+        // Threads or processes: a job that overran its timeout on a thread keeps that thread
+        // (and what it holds) until it returns, since a thread cannot be stopped; in a worker
+        // process the job is killed with its worker. A job that crashed or overran in a worker
+        // is where it belongs.
+        let jobTimeouts = r.jobTimeouts(in: s)
+        if r.model == .threads, jobTimeouts > 0, s.pool(for: .processes) != nil {
+            out.append(Diagnosis(
+                id: "runaway-on-threads:\(r.path)", severity: .warning,
+                summary: "\(r.path)'s job overran its timeout \(jobTimeouts) times on threads; each left a thread running that nothing can stop, holding its CPU and memory until the job ends. Move it to processes: a timed-out job's worker is killed and replaced.",
+                evidence: ["\(jobTimeouts) × \(ExecutionModel.threads.rawValue) job timeout (since start)"]
+                    + (s.pool(for: .threads).map { ["threads pool: \($0.timedOut ?? 0) timed out, size \($0.size)"] } ?? []),
+                action: .reroute(route: r.path, model: .processes)
+            ))
+        }
+        let isolated = r.model == .processes && (jobTimeouts > 0 || s.pool(for: .processes).map { $0.failed > 0 || $0.workers.contains { $0.restarts > 0 } } == true)
+        if r.model == .processes, r.workClass == .blocking, !isolated {
             out.append(Diagnosis(
                 id: "blocking-in-processes:\(r.path)", severity: .info,
                 summary: "\(r.path) mostly waits (CPU \(ms(r.compute.cpuMicros)) of \(wallMs)) yet occupies a whole worker process; threads wait as well for less.",

@@ -142,6 +142,6 @@ public final class ResourcePool<Resource>: WorkerPool, @unchecked Sendable {
 /// a `NAME connection wait` timeout.
 public struct ResourceTimeout: Error, TimeoutReporting, CustomStringConvertible {
     public var pool: String
-    public var timeoutReason: String? { "\(pool) connection wait" }
+    public var timeoutReason: String? { TimeoutCount.connectionWait(pool: pool) }
     public var description: String { "timed out waiting for a \(pool) connection" }
 }
