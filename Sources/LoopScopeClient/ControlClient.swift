@@ -137,11 +137,14 @@ public final class ControlClient: Sendable {
     }
 
     /// Subscribes to snapshots every `intervalMs`; the stream ends when the connection closes.
-    public func subscribe(intervalMs: Int) async throws -> AsyncStream<Frame> {
+    /// With `skipUnchanged` the server sends a frame whose figures did not move as a short
+    /// `unchanged` line, and this client rebuilds the frame from the one before: the stream is
+    /// the same either way, minus most of the decoding on a quiet server.
+    public func subscribe(intervalMs: Int, skipUnchanged: Bool = true) async throws -> AsyncStream<Frame> {
         let (stream, continuation) = AsyncStream<Frame>.makeStream(bufferingPolicy: .bufferingNewest(4))
         state.withLockedValue { $0.frames = continuation }
         do {
-            try await send(.subscribe(intervalMs: intervalMs))
+            try await send(.subscribe(intervalMs: intervalMs, skipUnchanged: skipUnchanged))
         } catch {
             continuation.finish()
             throw error
@@ -165,6 +168,8 @@ private final class ClientHandler: ChannelInboundHandler {
     private var greeted = false
     private var framer = LineFramer(maxLineBytes: 64 << 20)
     private let codec = WireCodec()
+    /// The last whole snapshot streamed, which `unchanged` lines repeat.
+    private var lastStreamed: Snapshot?
 
     init(state: NIOLockedValueBox<ControlClient.ClientState>, greeting: EventLoopPromise<ServerMessage>) {
         self.state = state
@@ -193,6 +198,15 @@ private final class ClientHandler: ChannelInboundHandler {
                 continue
             }
             if let frame = message.frame {
+                lastStreamed = frame.snapshot
+                _ = state.withLockedValue { $0.frames }?.yield(frame)
+            } else if let unchanged = message.unchanged {
+                guard let previous = lastStreamed else {
+                    fail(context: context, ClientError.undecodable("an unchanged frame before any frame"), line: nil)
+                    continue
+                }
+                let frame = unchanged.applied(to: previous)
+                lastStreamed = frame.snapshot
                 _ = state.withLockedValue { $0.frames }?.yield(frame)
             } else if let id = message.id {
                 state.withLockedValue { $0.pending.removeValue(forKey: id) }?.resume(returning: message)

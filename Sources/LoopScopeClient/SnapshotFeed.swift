@@ -90,7 +90,7 @@ public final class SnapshotFeed: Sendable {
     public func setInterval(_ ms: Int) async {
         guard intervalMs.withLockedValue({ old in defer { old = ms }; return old != ms }) else { return }
         // Subscribing again changes the interval of the same subscription.
-        _ = try? await current.withLockedValue({ $0 })?.send(.subscribe(intervalMs: ms))
+        _ = try? await current.withLockedValue({ $0 })?.send(.subscribe(intervalMs: ms, skipUnchanged: true))
     }
 
     public func stop() {

@@ -17,8 +17,11 @@ public struct ControlRequest: Codable, Sendable, Equatable {
     public var diagnosis: String?
     public var since: UInt64?
     public var thresholdMs: Int?
+    /// `subscribe`: send a short `unchanged` line instead of a frame whose figures are the
+    /// previous frame's (see `UnchangedFrame`).
+    public var skipUnchanged: Bool?
 
-    public init(id: Int? = nil, op: String, versions: [Int]? = nil, client: String? = nil, intervalMs: Int? = nil, route: String? = nil, method: String? = nil, model: String? = nil, pool: String? = nil, size: Int? = nil, limit: Int? = nil, diagnosis: String? = nil, since: UInt64? = nil, thresholdMs: Int? = nil) {
+    public init(id: Int? = nil, op: String, versions: [Int]? = nil, client: String? = nil, intervalMs: Int? = nil, route: String? = nil, method: String? = nil, model: String? = nil, pool: String? = nil, size: Int? = nil, limit: Int? = nil, diagnosis: String? = nil, since: UInt64? = nil, thresholdMs: Int? = nil, skipUnchanged: Bool? = nil) {
         self.id = id
         self.op = op
         self.versions = versions
@@ -33,6 +36,7 @@ public struct ControlRequest: Codable, Sendable, Equatable {
         self.diagnosis = diagnosis
         self.since = since
         self.thresholdMs = thresholdMs
+        self.skipUnchanged = skipUnchanged
     }
 }
 
@@ -40,7 +44,9 @@ public struct ControlRequest: Codable, Sendable, Equatable {
 public enum Command: Sendable, Equatable {
     case hello(versions: [Int], client: String?)
     case snapshot
-    case subscribe(intervalMs: Int)
+    /// Streams a frame every `intervalMs`; with `skipUnchanged`, an `unchanged` line instead of
+    /// a frame whose figures did not move since the last one sent.
+    case subscribe(intervalMs: Int, skipUnchanged: Bool = false)
     case unsubscribe
     case route(method: String, path: String, model: ExecutionModel)
     case resize(pool: String, size: Int)
@@ -95,7 +101,7 @@ public enum Command: Sendable, Equatable {
             guard Command.intervalRange.contains(interval) else {
                 throw WireError(.outOfRange, "intervalMs must be between \(Command.intervalRange.lowerBound) and \(Command.intervalRange.upperBound), got \(interval)")
             }
-            self = .subscribe(intervalMs: interval)
+            self = .subscribe(intervalMs: interval, skipUnchanged: r.skipUnchanged ?? false)
         case .unsubscribe:
             self = .unsubscribe
         case .route:
@@ -137,7 +143,7 @@ public enum Command: Sendable, Equatable {
         switch self {
         case .hello(let versions, let client): return ControlRequest(id: id, op: "hello", versions: versions, client: client)
         case .snapshot: return ControlRequest(id: id, op: "snapshot")
-        case .subscribe(let ms): return ControlRequest(id: id, op: "subscribe", intervalMs: ms)
+        case .subscribe(let ms, let skip): return ControlRequest(id: id, op: "subscribe", intervalMs: ms, skipUnchanged: skip ? true : nil)
         case .unsubscribe: return ControlRequest(id: id, op: "unsubscribe")
         case .route(let method, let path, let model): return ControlRequest(id: id, op: "route", route: path, method: method, model: model.rawValue)
         case .resize(let pool, let size): return ControlRequest(id: id, op: "resize", pool: pool, size: size)

@@ -41,6 +41,53 @@ import LoopScopeWire
         await a.close(); await b.close(); await c.close()
     }
 
+    @Test func aQuietServerSendsUnchangedLinesBetweenFramesAndTheClientRebuildsThem() async throws {
+        let server = try ServerProcess()
+        defer { server.terminate() }
+        let path = try #require(server.socketPath)
+        // On the wire: whole frames, and short `unchanged` lines between them while nothing moves
+        // (an idle server's figures move when its statistics roll over, once a second).
+        let conn = try LineSocket(path: path)
+        _ = try conn.readLine()
+        try conn.send(#"{"id":1,"op":"hello","versions":[1]}"#)
+        _ = try conn.readLine()
+        try conn.send(#"{"id":2,"op":"subscribe","intervalMs":100,"skipUnchanged":true}"#)
+        #expect(try conn.readJSON()["ok"] as? Bool == true)
+        var whole = 0, unchanged = 0, sequences: [Int] = []
+        let deadline = Date().addingTimeInterval(10)
+        while (whole < 2 || unchanged < 5), Date() < deadline {
+            let line = try conn.readJSON()
+            if let f = line["frame"] as? [String: Any], let s = f["snapshot"] as? [String: Any] {
+                whole += 1
+                sequences.append(try #require(s["sequence"] as? Int))
+            } else if let u = line["unchanged"] as? [String: Any] {
+                #expect(whole > 0, "an unchanged line comes only after a whole frame")
+                #expect(u["subscription"] as? Int == 1 && u["time"] is Double && u["selfCost"] is [String: Any], "\(u)")
+                unchanged += 1
+                sequences.append(try #require(u["sequence"] as? Int))
+            }
+        }
+        #expect(whole >= 2 && unchanged >= 5, "\(whole) whole frames, \(unchanged) unchanged lines")
+        #expect(sequences == sequences.sorted() && Set(sequences).count == sequences.count, "\(sequences)")
+
+        // Through the client the stream is the same as without: every frame whole, and a
+        // change shows in the next one.
+        let client = try await ControlClient.connect(path: path)
+        var frames = try await client.subscribe(intervalMs: 100).makeAsyncIterator()
+        var last = try #require(await frames.next())
+        for _ in 0..<12 {
+            let next = try #require(await frames.next())
+            #expect(next.snapshot.sequence > last.snapshot.sequence && next.snapshot.time > last.snapshot.time)
+            #expect(next.snapshot.routes.map(\.path) == last.snapshot.routes.map(\.path))
+            last = next
+        }
+        let other = try await ControlClient.connect(path: path)
+        try await other.send(.resize(pool: "threads", size: 3))
+        let changed = try #require(await frames.next())
+        #expect(changed.snapshot.pool("threads")?.size == 3)
+        await client.close(); await other.close()
+    }
+
     static let invalidInputs: [(String, String)] = [
         ("not json at all", "invalid_json"),
         ("{\"id\":1,", "invalid_json"),

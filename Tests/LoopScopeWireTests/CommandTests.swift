@@ -11,6 +11,7 @@ import LoopScopeWire
     @Test func decodesEveryOperation() throws {
         #expect(try decode(#"{"id":1,"op":"hello","versions":[1]}"#).1.get() == .hello(versions: [1], client: nil))
         #expect(try decode(#"{"id":2,"op":"subscribe","intervalMs":250}"#).1.get() == .subscribe(intervalMs: 250))
+        #expect(try decode(#"{"id":2,"op":"subscribe","intervalMs":250,"skipUnchanged":true}"#).1.get() == .subscribe(intervalMs: 250, skipUnchanged: true))
         #expect(try decode(#"{"id":3,"op":"route","route":"/hash","model":"threads"}"#).1.get() == .route(method: "GET", path: "/hash", model: .threads))
         #expect(try decode(#"{"id":4,"op":"resize","pool":"threads","size":8}"#).1.get() == .resize(pool: "threads", size: 8))
         #expect(try decode(#"{"id":5,"op":"limit","pool":"threads","limit":256}"#).1.get() == .limit(pool: "threads", limit: 256))
@@ -20,7 +21,7 @@ import LoopScopeWire
     }
 
     @Test func roundTripsCommandsThroughTheWireForm() throws {
-        let commands: [Command] = [.hello(versions: [1], client: "x"), .snapshot, .subscribe(intervalMs: 100), .unsubscribe,
+        let commands: [Command] = [.hello(versions: [1], client: "x"), .snapshot, .subscribe(intervalMs: 100), .subscribe(intervalMs: 200, skipUnchanged: true), .unsubscribe,
                                    .route(method: "GET", path: "/a", model: .processes), .resize(pool: "p", size: 3),
                                    .limit(pool: "p", limit: 9), .fix(diagnosis: "d"), .events(since: 2)]
         for c in commands {

@@ -32,6 +32,26 @@ import LoopScopeWire
         #expect(try JSONDecoder().decode(Snapshot.self, from: Data(WireCodec().encode(s))) == s)
     }
 
+    @Test func anUnchangedFrameRebuildsTheSnapshotItStandsFor() throws {
+        let before = Self.rich()
+        var after = before
+        after.sequence += 3
+        after.time += 0.3
+        after.server.uptimeSeconds += 0.3
+        after.selfCost.snapshotMicros += 17
+        // Only the moving fields differ: same content.
+        #expect(UnchangedFrame.content(of: before) == UnchangedFrame.content(of: after))
+        let line = WireCodec().encodeLine(ServerMessage(unchanged: UnchangedFrame(subscription: 2, dropped: 1, of: after)))
+        #expect(line.count < 400, "an unchanged line is short: \(line.count) bytes")
+        let decoded = try #require(try WireCodec().decodeServerMessage(Array(line.dropLast())).unchanged)
+        let frame = decoded.applied(to: before)
+        #expect(frame.snapshot == after && frame.subscription == 2 && frame.dropped == 1)
+        // Any figure that moves is content.
+        var moved = after
+        moved.routes[0].requests += 1
+        #expect(UnchangedFrame.content(of: moved) != UnchangedFrame.content(of: after))
+    }
+
     @Test func aSnapshotFromAnOlderServerWithoutConnectionsStillDecodes() throws {
         var s = Self.rich()
         s.connections = nil

@@ -80,7 +80,7 @@ package final class ControlHandler: ChannelInboundHandler {
         case .snapshot:
             // Spliced so the cached encoding is reused.
             var bytes = Array(#"{"id":"#.utf8) + Array((id.map(String.init) ?? "null").utf8) + Array(#","ok":true,"result":{"snapshot":"#.utf8)
-            bytes += cache.encoded()
+            bytes += cache.current().encoded()
             bytes += Array("}}\n".utf8)
             write(context: context, bytes)
         case .events(let since):
@@ -120,9 +120,14 @@ package final class ControlHandler: ChannelInboundHandler {
             core.framesDropped.add(1, ordering: .relaxed)
             return
         }
+        let current = cache.current()
+        guard session.sendsWholeFrame(generation: current.generation) else {
+            send(context: context, ServerMessage(unchanged: UnchangedFrame(subscription: subscription, dropped: session.dropped, of: current.snapshot)))
+            return
+        }
         var bytes = Array(#"{"frame":{"subscription":"#.utf8) + Array(String(subscription).utf8)
         bytes += Array(#","dropped":"#.utf8) + Array(String(session.dropped).utf8) + Array(#","snapshot":"#.utf8)
-        bytes += cache.encoded()
+        bytes += current.encoded()
         bytes += Array("}}\n".utf8)
         write(context: context, bytes)
     }

@@ -5,8 +5,10 @@ package struct ControlSession {
     /// Whether the connection may change the server.
     package let readOnly: Bool
     private(set) var version: Int?
-    private(set) var subscription: (id: Int, intervalMs: Int)?
+    private(set) var subscription: (id: Int, intervalMs: Int, skipUnchanged: Bool)?
     private(set) var dropped: UInt64 = 0
+    /// The content generation (`SnapshotCache`) of the last full frame sent on the subscription.
+    private var lastSentGeneration: UInt64?
     private var nextSubscription = 1
 
     package init(readOnly: Bool) {
@@ -38,10 +40,11 @@ package struct ControlSession {
             throw WireError(.forbidden, "this connection is read-only (group access); commands that change the server are refused")
         }
         switch command {
-        case .subscribe(let ms):
+        case .subscribe(let ms, let skipUnchanged):
             let id = subscription?.id ?? nextSubscription
             if subscription == nil { nextSubscription += 1 }
-            subscription = (id, ms)
+            subscription = (id, ms, skipUnchanged)
+            lastSentGeneration = nil
             return .startStream(id: id, intervalMs: ms, reply: ReplyResult(message: "streaming every \(ms) ms", subscription: id))
         case .unsubscribe:
             guard let s = subscription else { throw WireError(.notSubscribed, "there is no subscription to stop") }
@@ -54,4 +57,15 @@ package struct ControlSession {
 
     /// Counts a frame not sent because the client reads too slowly.
     package mutating func frameDropped() { dropped += 1 }
+
+    /// Whether the next frame, of a snapshot whose content has `generation`, goes out whole
+    /// (true) or as an `unchanged` line: whole unless the subscription asked to skip unchanged
+    /// frames and the last whole frame it got had the same content.
+    package mutating func sendsWholeFrame(generation: UInt64) -> Bool {
+        guard subscription?.skipUnchanged == true, lastSentGeneration == generation else {
+            lastSentGeneration = generation
+            return true
+        }
+        return false
+    }
 }
