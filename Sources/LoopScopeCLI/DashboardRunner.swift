@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import NIOConcurrencyHelpers
 import Synchronization
+import LoopScopeAgent
 import LoopScopeClient
 import LoopScopeCurses
 import LoopScopeRuntime
@@ -60,6 +61,7 @@ final class DashboardRunner: @unchecked Sendable {
         let result: Result<Void, any Error> = await withCheckedContinuation { continuation in
             // ncurses blocks in getch: it gets a thread of its own, never a pool thread.
             let thread = Thread {
+                ThreadName.set("loopscope-ui")
                 do {
                     let backend = try CursesBackend(color: color)
                     runner.loop(backend)
@@ -69,7 +71,6 @@ final class DashboardRunner: @unchecked Sendable {
                     continuation.resume(returning: .failure(error))
                 }
             }
-            thread.name = "loopscope-ui"
             thread.start()
         }
         signals.cancel()

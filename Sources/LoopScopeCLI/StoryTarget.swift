@@ -66,7 +66,7 @@ struct HummingbirdDemoProcess: Sendable {
             let child = try ChildProcess.spawn(try executable(), ["--port", "\(port)", "--name", "hummingbird-demo", "--control-dir", controlDir,
                                                                   "--offload-threads", "\(offloadThreads)", "--exit-on-stdin-eof", "--postgres"], logPath: logPath)
             return HummingbirdDemoProcess(child: child, controlDir: controlDir)
-        } catch let e as ChildProcessError {
+        } catch let e as SpawnError {
             throw CLIError(e.description)
         }
     }

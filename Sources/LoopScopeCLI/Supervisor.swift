@@ -79,14 +79,12 @@ final class Supervisor {
 
     private func spawn(worker i: Int, arguments: [String], group: String) throws {
         let argv = [executable, "serve"] + arguments + ["--member-group", group, "--member-index", "\(i)", "--member-size", "\(options.workers)"]
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        _ = loopscope_spawn_close_from(&actions, 3)
-        let env = ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }
-        var pid: pid_t = 0
-        let rc = withCStrings(argv) { a in withCStrings(env) { e in posix_spawn(&pid, executable, &actions, nil, a, e) } }
-        guard rc == 0 else { throw CLIError("cannot start worker \(i): \(String(cString: strerror(rc)))") }
+        let pid: pid_t
+        do {
+            pid = try Spawn.start(executable, Array(argv.dropFirst()))
+        } catch {
+            throw CLIError("cannot start worker \(i): \(error)")
+        }
         children[i] = pid
         log("worker \(i) started (pid \(pid))")
     }

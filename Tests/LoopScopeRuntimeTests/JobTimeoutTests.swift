@@ -61,7 +61,7 @@ import LoopScopeWire
             // The route counts its timeout once its request is recorded.
             let diagnosed = await eventually { t.server.snapshot().diagnoses.contains { $0.id == "runaway-on-threads:/sleep" } }
             #expect(diagnosed, "\(t.server.snapshot().diagnoses.map(\.id))")
-            try t.server.core.agent.fix(diagnosis: "runaway-on-threads:/sleep", actor: "test")
+            _ = try t.server.core.agent.fix(diagnosis: "runaway-on-threads:/sleep", actor: "test")
             #expect(t.server.snapshot().route("/sleep")?.model == .processes)
             #expect(await eventually { t.server.snapshot().pool("processes")?.workers.first != nil })
             let before = try #require(t.server.snapshot().pool("processes")?.workers.first?.pid)

@@ -44,39 +44,25 @@ package final class WorkerProcess {
     /// Spawns a worker. Its stdin and stdout are pipes whose other ends only this process holds.
     /// `spinNanos`: the polling window of both ends of the pipe (see `PoolPolling`).
     package static func spawn(_ command: WorkerCommand, spinNanos: UInt64) throws(RuntimeError) -> WorkerProcess {
-        var input: [Int32] = [0, 0]
-        var output: [Int32] = [0, 0]
-        guard loopscope_pipe_cloexec(&input) == 0 else { throw RuntimeError.spawnFailed("pipe: \(String(cString: strerror(errno)))") }
-        guard loopscope_pipe_cloexec(&output) == 0 else {
-            close(input[0]); close(input[1])
-            throw RuntimeError.spawnFailed("pipe: \(String(cString: strerror(errno)))")
-        }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, input[0], 0)
-        posix_spawn_file_actions_adddup2(&actions, output[1], 1)
-        // Nothing else: not the server's client sockets (NIO's are not close-on-exec), which
-        // a worker holding them would keep open after the server closed them.
-        _ = loopscope_spawn_close_from(&actions, 3)
-
-        let argv = [command.executable] + command.arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment[PoolPolling.environmentKey] = String(spinNanos)
-        let env = environment.map { "\($0.key)=\($0.value)" }
-        var pid: pid_t = 0
-        let rc = withCStrings(argv) { cargv in
-            withCStrings(env) { cenv in
-                posix_spawn(&pid, command.executable, &actions, nil, cargv, cenv)
+        do throws(SpawnError) {
+            let input = try Spawn.pipe()
+            let output: (read: Int32, write: Int32)
+            do { output = try Spawn.pipe() } catch { close(input.read); close(input.write); throw error }
+            let pid: pid_t
+            do throws(SpawnError) {
+                // Standard error is the server's: a worker's crash report lands in its log.
+                pid = try Spawn.start(command.executable, command.arguments, environment: [PoolPolling.environmentKey: String(spinNanos)],
+                                      stdin: .descriptor(input.read), stdout: .descriptor(output.write))
+            } catch {
+                close(input.read); close(input.write); close(output.read); close(output.write)
+                throw error
             }
+            close(input.read)
+            close(output.write)
+            return WorkerProcess(pid: pid, toWorker: input.write, fromWorker: output.read, spinNanos: spinNanos)
+        } catch {
+            throw RuntimeError.spawnFailed(error.description)
         }
-        close(input[0])
-        close(output[1])
-        guard rc == 0 else {
-            close(input[1]); close(output[0])
-            throw RuntimeError.spawnFailed("\(command.executable): \(String(cString: strerror(rc)))")
-        }
-        return WorkerProcess(pid: pid, toWorker: input[1], fromWorker: output[0], spinNanos: spinNanos)
     }
 
     /// How a call ended.
@@ -153,12 +139,4 @@ package final class WorkerProcess {
             reaped = true
         }
     }
-}
-
-/// `strings` as a NULL-terminated C array (argv, envp) for the duration of `body`.
-package func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
-    var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
-    pointers.append(nil)
-    defer { for p in pointers { free(p) } }
-    return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
 }

@@ -77,7 +77,7 @@ public final class LoadGenerator: Sendable {
         c.get(plan.mix[index].path).whenComplete { [self] result in
             switch result {
             case .success(let r):
-                worker.withLockedValue { $0.record(index, status: r.status, micros: UInt64(max((NIODeadline.now() - sent).nanoseconds, 0)) / 1000) }
+                worker.withLockedValue { $0.record(index, r, micros: UInt64(max((NIODeadline.now() - sent).nanoseconds, 0)) / 1000) }
                 closedLoop(c, stats: worker, deadline: deadline, done: done, reopened: reopened)
             case .failure(let e):
                 worker.withLockedValue { $0.error(index, Self.errorKind(e)) }
@@ -157,7 +157,7 @@ public final class LoadGenerator: Sendable {
                     switch result {
                     case .success(let r):
                         pending.withLockedValue { $0[pick] -= 1 }
-                        record(chosen, status: r.status, latency: NIODeadline.now() - intended)
+                        record(chosen, r, latency: NIODeadline.now() - intended)
                     case .failure(let e) where e is HTTPClientConnection.Closed:
                         // The server closed the connection as the request went out (its
                         // keep-alive timeout racing the write): a GET is retried once on a
@@ -167,7 +167,7 @@ public final class LoadGenerator: Sendable {
                         retryOnce(path).whenComplete { [self] retried in
                             pending.withLockedValue { $0[pick] -= 1 }
                             switch retried {
-                            case .success(let r): record(chosen, status: r.status, latency: NIODeadline.now() - intended)
+                            case .success(let r): record(chosen, r, latency: NIODeadline.now() - intended)
                             case .failure(let e): recordError(chosen, Self.errorKind(e))
                             }
                         }
@@ -200,8 +200,8 @@ public final class LoadGenerator: Sendable {
         }
     }
 
-    private func record(_ index: Int, status: Int, latency: TimeAmount) {
-        stats.withLockedValue { $0.record(index, status: status, micros: UInt64(max(latency.nanoseconds, 0)) / 1000) }
+    private func record(_ index: Int, _ response: HTTPClientConnection.Response, latency: TimeAmount) {
+        stats.withLockedValue { $0.record(index, response, micros: UInt64(max(latency.nanoseconds, 0)) / 1000) }
     }
 
     private func recordError(_ index: Int, _ kind: String) {
@@ -245,7 +245,14 @@ struct LoadStats {
         errorsByPath = paths.map { _ in 0 }
     }
 
-    mutating func record(_ i: Int, status: Int, micros: UInt64) {
+    /// How a response counts: nil when it succeeded, else its kind, `HTTP 502`, …; a 503
+    /// without `Retry-After` (a refusal that does not say when to come back) apart.
+    static func errorKind(_ r: HTTPClientConnection.Response) -> String? {
+        guard !(200..<300).contains(r.status) else { return nil }
+        return r.status == 503 && r.headers["retry-after"].isEmpty ? "HTTP 503 without Retry-After" : "HTTP \(r.status)"
+    }
+
+    mutating func record(_ i: Int, _ response: HTTPClientConnection.Response, micros: UInt64) {
         let v = min(max(micros, 1), 120_000_000)
         _ = histograms[i].record(v)
         _ = total.record(v)
@@ -255,8 +262,8 @@ struct LoadStats {
             while seconds![i].count <= second { seconds![i].append([]) }
             seconds![i][second].append(v)
         }
-        if !(200..<300).contains(status) {
-            errors["HTTP \(status)", default: 0] += 1
+        if let kind = Self.errorKind(response) {
+            errors[kind, default: 0] += 1
             errorsByPath[i] += 1
         }
     }

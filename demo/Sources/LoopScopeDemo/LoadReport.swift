@@ -21,7 +21,8 @@ public struct LoadReport: Sendable, Codable, Equatable {
     public var mode: LoadPlan.Mode
     public var seconds: Double
     public var rows: [Row]
-    /// Errors by kind: `HTTP 503`, `closed by the server before answering`, `connection: …`.
+    /// Errors by kind: `HTTP 503` (with Retry-After), `HTTP 503 without Retry-After`, `HTTP 502`,
+    /// `closed by the server before answering`, `connection: …`.
     public var errors: [String: Int]
     /// Keep-alive connections the server closed, reopened (not errors): between requests, or
     /// as a request went out (that GET then retried once on a fresh connection).
