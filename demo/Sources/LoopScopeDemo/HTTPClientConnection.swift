@@ -14,8 +14,8 @@ public final class HTTPClientConnection: Sendable {
     public let channel: any Channel
     private let host: String
 
-    /// The connection closed (by the server, or the network) before a request's response: the
-    /// request may or may not have reached the server.
+    /// The connection closed or was reset (by the server, or the network) before a request's
+    /// response: the request may or may not have reached the server.
     public struct Closed: Error, CustomStringConvertible {
         public var description: String { "the connection closed before the response" }
     }
@@ -102,7 +102,10 @@ private final class ResponseHandler: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        while let p = pending.popFirst() { p.fail(error) }
+        // A reset is the server closing the connection as a request reached it (its idle
+        // timeout racing the write): the request was not answered, as when it closes cleanly.
+        let reset = (error as? IOError).map { $0.errnoCode == ECONNRESET || $0.errnoCode == EPIPE } ?? false
+        while let p = pending.popFirst() { p.fail(reset ? HTTPClientConnection.Closed() : error) }
         context.close(promise: nil)
     }
 }
