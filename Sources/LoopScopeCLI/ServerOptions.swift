@@ -27,6 +27,8 @@ struct ServerOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Requests taking longer are logged as slow, with their split (loopscope log), milliseconds (0: twice the route's 10 s p99, at least 1 ms).") var slowRequestMs = 0
     @Option(help: "When to read requests' loop wait from the kernel: while-busy, always, off.") var loopWait: LoopWaitMeasurement = .whileBusy
     @Flag(help: "Serve Prometheus text at GET /metrics.") var metrics = false
+    @Option(parsing: .unconditional, help: "With --workers: serve every worker's Prometheus text at GET /metrics on this port, gathered at each scrape (through the shared port a scrape reaches one worker at a time).")
+    var metricsPort: Int?
     @Option(help: "Directory of the control socket (default: $XDG_RUNTIME_DIR/loopscope or /tmp/loopscope-<uid>).") var controlDir: String?
     @Option(parsing: .unconditional, help: "Group id whose members may attach read-only.") var readOnlyGroup: UInt32?
     @Flag(help: "Run without a control socket.") var noControl = false
@@ -83,6 +85,10 @@ struct ServerOptions: ParsableArguments {
             throw ValidationError("--max-control-connections must be \(control.lowerBound)...\(control.upperBound), got \(maxControlConnections)")
         }
         guard Self.workersRange.contains(workers) else { throw ValidationError("--workers must be \(Self.workersRange.lowerBound)...\(Self.workersRange.upperBound), got \(workers)") }
+        if let metricsPort {
+            guard workers > 1 else { throw ValidationError("--metrics-port is the group's endpoint: it needs --workers 2 or more (one server serves GET /metrics on its own port with --metrics)") }
+            guard (1...65535).contains(metricsPort), metricsPort != port else { throw ValidationError("--metrics-port must be 1...65535 and not the HTTP port, got \(metricsPort)") }
+        }
         guard (0...600_000).contains(slowRequestMs) else { throw ValidationError("--slow-request-ms must be 0...600000, got \(slowRequestMs)") }
         let thresholds = Command.stallSampleThresholdMillis
         guard thresholds.contains(stallThresholdMs) else {

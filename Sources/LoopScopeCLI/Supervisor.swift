@@ -6,6 +6,7 @@ import Foundation
 import LoopScopeAgent
 import LoopScopeDemo
 import LoopScopeRuntime
+import LoopScopeWire
 import NIOConcurrencyHelpers
 import NIOPosix
 
@@ -38,6 +39,12 @@ final class Supervisor {
         let group = "\(options.name)/\(getpid())"
         let arguments = Self.workerArguments(CommandLine.arguments.dropFirst().map { $0 }, port: port, upstreamPort: upstream?.port)
         FileHandle.standardOutput.write(Data("supervising \(options.workers) workers of \(group) on http://\(options.host):\(port)\n".utf8))
+        var metrics: GroupMetricsServer? = nil
+        if let metricsPort = options.metricsPort {
+            metrics = try await GroupMetricsServer.start(host: options.host, port: metricsPort, group: group, directory: options.controlDir ?? SocketDirectory.defaultPath(),
+                                                         workers: options.workers, serverName: options.name)
+            FileHandle.standardOutput.write(Data("the group's Prometheus metrics on http://\(options.host):\(metricsPort)/metrics\n".utf8))
+        }
         for i in 0..<options.workers { try spawn(worker: i, arguments: arguments, group: group) }
 
         let signalled = NIOLockedValueBox(false)
@@ -71,6 +78,7 @@ final class Supervisor {
             try? await Task.sleep(nanoseconds: 50_000_000)
         }
         waiter.cancel()
+        await metrics?.stop()
         stopAll()
         await upstream?.stop()
         try? await upstreamGroup.shutdownGracefully()
@@ -115,7 +123,7 @@ final class Supervisor {
     /// The worker's arguments: the supervisor's own, without what only it decides (the worker
     /// count, the port, the upstream), then those.
     static func workerArguments(_ own: [String], port: Int, upstreamPort: Int?) -> [String] {
-        let withValue: Set<String> = ["--workers", "--port", "--upstream-port", "--member-group", "--member-index", "--member-size"]
+        let withValue: Set<String> = ["--workers", "--port", "--metrics-port", "--upstream-port", "--member-group", "--member-index", "--member-size"]
         let flags: Set<String> = ["--embedded-upstream", "--no-embedded-upstream"]
         var out: [String] = []
         var i = own.first == "serve" ? 1 : 0

@@ -8,20 +8,47 @@ import Foundation
 /// fixed bounds `histogramBoundsMicros`, `_sum`, `_count`), which Prometheus can aggregate
 /// across workers and instances with `histogram_quantile`.
 public enum PrometheusText {
-    public static func render(_ s: Snapshot) -> String {
-        var out = ""
-        func family(_ name: String, _ type: String, _ help: String, _ samples: [(labels: [(String, String)], value: Double)]) {
-            out += "# HELP loopscope_\(name) \(help)\n# TYPE loopscope_\(name) \(type)\n"
+    public static func render(_ s: Snapshot) -> String { render([s]) }
+
+    /// Several servers' snapshots (a group's workers) in one exposition: each family once,
+    /// holding every server's series (told apart by their `worker` label, as the format asks:
+    /// a family's samples in one group). `workersUp`: `loopscope_worker_up` for each worker of
+    /// a group, 0 for one that did not answer (its series are then absent).
+    public static func render(_ snapshots: [Snapshot], workersUp: [(server: String, worker: Int, up: Bool)] = []) -> String {
+        var families = Families()
+        for s in snapshots { describe(s, into: &families) }
+        if !workersUp.isEmpty {
+            families.family("worker_up", "gauge", "Whether the group's worker answered this scrape (1) or not (0).",
+                            workersUp.map { ([("server", $0.server), ("worker", String($0.worker))], $0.up ? 1 : 0) })
+        }
+        return families.text
+    }
+
+    /// Families in the order first seen, each with its samples from every snapshot.
+    private struct Families {
+        private var order: [String] = []
+        private var bodies: [String: String] = [:]
+
+        private mutating func open(_ name: String, _ type: String, _ help: String) {
+            guard bodies[name] == nil else { return }
+            order.append(name)
+            bodies[name] = "# HELP loopscope_\(name) \(help)\n# TYPE loopscope_\(name) \(type)\n"
+        }
+
+        mutating func family(_ name: String, _ type: String, _ help: String, _ samples: [(labels: [(String, String)], value: Double)]) {
+            open(name, type, help)
             for sample in samples {
                 let labels = sample.labels.map { "\($0.0)=\"\(escape($0.1))\"" }.joined(separator: ",")
-                out += "loopscope_\(name)\(labels.isEmpty ? "" : "{\(labels)}") \(number(sample.value))\n"
+                bodies[name]! += "loopscope_\(name)\(labels.isEmpty ? "" : "{\(labels)}") \(number(sample.value))\n"
             }
         }
+
         /// A histogram family: for each series, cumulative `_bucket`s at the fixed bounds and
         /// `+Inf`, `_sum` and `_count`.
-        func histogram(_ name: String, _ help: String, _ series: [(labels: [(String, String)], histogram: CumulativeHistogram)]) {
+        mutating func histogram(_ name: String, _ help: String, _ series: [(labels: [(String, String)], histogram: CumulativeHistogram)]) {
             guard !series.isEmpty else { return }
-            out += "# HELP loopscope_\(name) \(help)\n# TYPE loopscope_\(name) histogram\n"
+            open(name, "histogram", help)
+            var out = ""
             for (labels, h) in series {
                 let text = labels.map { "\($0.0)=\"\(escape($0.1))\"" }.joined(separator: ",")
                 let prefix = text.isEmpty ? "" : text + ","
@@ -33,6 +60,19 @@ public enum PrometheusText {
                 out += "loopscope_\(name)_sum\(text.isEmpty ? "" : "{\(text)}") \(number(Double(h.sumMicros) / 1e6))\n"
                 out += "loopscope_\(name)_count\(text.isEmpty ? "" : "{\(text)}") \(count)\n"
             }
+            bodies[name]! += out
+        }
+
+        var text: String { order.map { bodies[$0]! }.joined() }
+    }
+
+    /// One snapshot's series.
+    private static func describe(_ s: Snapshot, into families: inout Families) {
+        func family(_ name: String, _ type: String, _ help: String, _ samples: [(labels: [(String, String)], value: Double)]) {
+            families.family(name, type, help, samples)
+        }
+        func histogram(_ name: String, _ help: String, _ series: [(labels: [(String, String)], histogram: CumulativeHistogram)]) {
+            families.histogram(name, help, series)
         }
         // A worker of a group (`serve --workers N`) says which one: series stay apart.
         let server = [("server", s.server.name)] + (s.server.member.map { [("worker", String($0.worker))] } ?? [])
@@ -114,7 +154,6 @@ public enum PrometheusText {
         }
         family("self_recording_seconds_per_request", "gauge", "Mean time spent recording one request's figures.", [(server, s.selfCost.nanosPerRequest / 1e9)])
         family("self_statistics_bytes", "gauge", "Memory held by the statistics.", [(server, Double(s.selfCost.statisticsBytes))])
-        return out
     }
 
     /// The histograms' bucket bounds, microseconds: 100 µs to 50 s on a 1-2-5 series (the

@@ -137,6 +137,28 @@ import LoopScopeWire
         // The cooperative pool of this snapshot has none: no series for it.
         #expect(!text.contains(#"executor_lag_duration_seconds_count{server="n",executor="tasks"}"#))
     }
+
+    @Test func aGroupsWorkersShareEachFamilyWithTheirOwnSeries() {
+        var a = SnapshotJSONTests.rich(), b = SnapshotJSONTests.rich()
+        a.server.member = GroupMember(group: "n/1", worker: 0, size: 3)
+        b.server.member = GroupMember(group: "n/1", worker: 1, size: 3)
+        let text = PrometheusText.render([a, b], workersUp: [("n", 0, true), ("n", 1, true), ("n", 2, false)])
+        let lines = text.split(separator: "\n")
+        // Each family once, and all its samples together (the format's rule), both workers in it.
+        let types = lines.filter { $0.hasPrefix("# TYPE ") }
+        #expect(Set(types).count == types.count && types.count == PrometheusText.render(a).split(separator: "\n").filter { $0.hasPrefix("# TYPE ") }.count + 1)
+        let histograms = Set(types.filter { $0.hasSuffix(" histogram") }.map { $0.split(separator: " ")[2] })
+        var seen: [Substring] = []
+        for line in lines where !line.hasPrefix("#") {
+            var family = line.prefix { $0 != "{" && $0 != " " }
+            for suffix in ["_bucket", "_sum", "_count"] where family.hasSuffix(suffix) && histograms.contains(family.dropLast(suffix.count)) {
+                family = family.dropLast(suffix.count)
+            }
+            if seen.last != family { #expect(!seen.contains(family), "\(family) is split"); seen.append(family) }
+        }
+        #expect(text.contains(#"loopscope_uptime_seconds{server="n",worker="0"} 3"#) && text.contains(#"loopscope_uptime_seconds{server="n",worker="1"} 3"#))
+        #expect(text.contains(#"loopscope_worker_up{server="n",worker="2"} 0"#) && text.contains(#"loopscope_worker_up{server="n",worker="1"} 1"#))
+    }
 }
 
 /// docs/grafana-loopscope.json is built on metrics the server exports: every `loopscope_…` name
