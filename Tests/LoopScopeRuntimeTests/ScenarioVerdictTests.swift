@@ -93,6 +93,18 @@ import LoopScopeWire
         #expect(throws: LoadError.self) { try scenario(#"{"hash":0.5}"#) }
     }
 
+    @Test func anActionOfAnUnknownKindIsRefusedWhenTheScenarioIsRead() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("scenario-kind-\(getpid()).json").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        func scenario(_ kind: String) throws -> Scenario {
+            let json = #"{"name":"s","title":"t","story":"s","phases":[{"name":"p","seconds":5,"load":{"/hello":10},"say":"x","actions":[{"kind":""# + kind + #"","pool":"threads","size":2}],"expect":[]}]}"#
+            try Data(json.utf8).write(to: URL(fileURLWithPath: path))
+            return try Scenario.load(path: path)
+        }
+        #expect(try scenario("resize").phases[0].actions.first?.kind == .resize)
+        #expect { try scenario("dance") } throws: { "\($0)".contains("dance") }
+    }
+
     @Test func everyShippedScenarioOfEveryAppReads() throws {
         for app in StoryApp.allCases {
             let dir = Scenario.directory(for: app)

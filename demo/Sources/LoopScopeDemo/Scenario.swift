@@ -118,8 +118,13 @@ public enum StoryApp: String, Codable, Sendable, CaseIterable {
 
 /// Something autopilot (or the user) does to the server.
 public struct ScenarioAction: Codable, Sendable, Equatable {
-    /// `route`, `resize`, `limit`, `kill-worker` or `fix`.
-    public var kind: String
+    /// What the action does, as scenario files spell it.
+    public enum Kind: String, Codable, Sendable, CaseIterable {
+        case route, resize, limit, fix
+        case killWorker = "kill-worker"
+    }
+
+    public var kind: Kind
     /// For `route`: a request path (`/hash`), or an offload point's name with method `OFFLOAD`.
     public var route: String?
     /// For `route`: the route's method (default GET).
@@ -132,22 +137,21 @@ public struct ScenarioAction: Codable, Sendable, Equatable {
 
     public var summary: String {
         switch kind {
-        case "route": return "move \(method == "OFFLOAD" ? "offload point " : "")\(route ?? "?") to \(model?.rawValue ?? "?")"
-        case "resize": return "resize \(pool ?? "?") to \(size ?? 0)"
-        case "limit": return "set \(pool ?? "?") queue limit to \(limit ?? 0)"
-        case "kill-worker": return "kill -9 a busy \(pool.map { "\($0) " } ?? "")worker"
-        case "fix": return "apply the worst diagnosis's fix"
-        default: return kind
+        case .route: return "move \(method == "OFFLOAD" ? "offload point " : "")\(route ?? "?") to \(model?.rawValue ?? "?")"
+        case .resize: return "resize \(pool ?? "?") to \(size ?? 0)"
+        case .limit: return "set \(pool ?? "?") queue limit to \(limit ?? 0)"
+        case .killWorker: return "kill -9 a busy \(pool.map { "\($0) " } ?? "")worker"
+        case .fix: return "apply the worst diagnosis's fix"
         }
     }
 
     /// The control command, for actions that are one.
     public var command: Command? {
         switch kind {
-        case "route": return route.flatMap { r in model.map { .route(method: routeMethod, path: r, model: $0) } }
-        case "resize": return pool.flatMap { p in size.map { .resize(pool: p, size: $0) } }
-        case "limit": return pool.flatMap { p in limit.map { .limit(pool: p, limit: $0) } }
-        default: return nil
+        case .route: return route.flatMap { r in model.map { .route(method: routeMethod, path: r, model: $0) } }
+        case .resize: return pool.flatMap { p in size.map { .resize(pool: p, size: $0) } }
+        case .limit: return pool.flatMap { p in limit.map { .limit(pool: p, limit: $0) } }
+        case .killWorker, .fix: return nil
         }
     }
 
@@ -156,10 +160,10 @@ public struct ScenarioAction: Codable, Sendable, Equatable {
     /// Whether the server already shows this action's effect (the user did it).
     public func isVisible(in s: Snapshot) -> Bool {
         switch kind {
-        case "route": return s.route(serving: route ?? "", method: routeMethod)?.model == model
-        case "resize": return s.pool(pool ?? "")?.size == size
-        case "limit": return s.pool(pool ?? "")?.queueLimit == limit
-        default: return false
+        case .route: return s.route(serving: route ?? "", method: routeMethod)?.model == model
+        case .resize: return s.pool(pool ?? "")?.size == size
+        case .limit: return s.pool(pool ?? "")?.queueLimit == limit
+        case .killWorker, .fix: return false
         }
     }
 }

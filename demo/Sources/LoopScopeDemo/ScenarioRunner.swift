@@ -131,7 +131,7 @@ public final class ScenarioRunner: Sendable {
             }
         }
         switch action.kind {
-        case "kill-worker":
+        case .killWorker:
             try await Task.sleep(nanoseconds: 1_000_000_000)
             // Wait for a worker in the middle of a job, so a request is its victim.
             for _ in 0..<1500 {
@@ -146,7 +146,7 @@ public final class ScenarioRunner: Sendable {
                 try await Task.sleep(nanoseconds: 2_000_000)
             }
             observer.message("autopilot: no busy worker to kill")
-        case "fix":
+        case .fix:
             try await Task.sleep(nanoseconds: 2_000_000_000)
             let s = try await client.snapshot()
             if let d = s.diagnoses.first(where: { $0.action != nil }) {
@@ -155,9 +155,9 @@ public final class ScenarioRunner: Sendable {
             } else {
                 observer.message("autopilot: no diagnosis to fix")
             }
-        default:
+        case .route, .resize, .limit:
             guard let command = action.command else {
-                observer.message("autopilot: cannot do '\(action.kind)'")
+                observer.message("autopilot: cannot do '\(action.summary)': the scenario leaves out a field it needs")
                 return
             }
             let r = try await client.send(command)
