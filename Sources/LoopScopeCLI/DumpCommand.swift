@@ -107,7 +107,7 @@ struct RecordCommand: AsyncParsableCommand {
 
     func validate() throws {
         let ms = try Interval.parse(every)
-        guard Command.intervalRange.contains(ms) else { throw ValidationError("--every must be between 100ms and 10s") }
+        guard Limit.subscriptionIntervalMillis.contains(ms) else { throw ValidationError(Limit.subscriptionIntervalMillis.refusal("--every", ms)) }
         if let count, count < 1 { throw ValidationError("--count must be at least 1") }
     }
 

@@ -56,10 +56,12 @@ struct ServerOptions: ParsableArguments {
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535, got \(port)") }
         guard (1...64).contains(loops) else { throw ValidationError("--loops must be 1...64, got \(loops)") }
-        guard (1...256).contains(threads) else { throw ValidationError("--threads must be 1...256, got \(threads)") }
-        guard (1...256).contains(processes) else { throw ValidationError("--processes must be 1...256, got \(processes)") }
-        guard (1...256).contains(dbConnections) else { throw ValidationError("--db-connections must be 1...256, got \(dbConnections)") }
-        guard threadQueueLimit >= 1, processQueueLimit >= 1 else { throw ValidationError("queue limits must be at least 1") }
+        for (flag, value) in [("--threads", threads), ("--processes", processes), ("--db-connections", dbConnections)] where !Limit.poolSize.contains(value) {
+            throw ValidationError(Limit.poolSize.refusal(flag, value))
+        }
+        for (flag, value) in [("--thread-queue-limit", threadQueueLimit), ("--process-queue-limit", processQueueLimit)] where !Limit.queueLimit.contains(value) {
+            throw ValidationError(Limit.queueLimit.refusal(flag, value))
+        }
         guard (0...65535).contains(upstreamPort) else { throw ValidationError("--upstream-port must be 0...65535 (0 picks a free port for the embedded stub)") }
         guard (0...10_000).contains(upstreamDelayMs) else { throw ValidationError("--upstream-delay-ms must be 0...10000") }
         guard (1...1024).contains(upstreamConnections) else { throw ValidationError("--upstream-connections must be 1...1024, got \(upstreamConnections)") }
@@ -90,10 +92,7 @@ struct ServerOptions: ParsableArguments {
             guard (1...65535).contains(metricsPort), metricsPort != port else { throw ValidationError("--metrics-port must be 1...65535 and not the HTTP port, got \(metricsPort)") }
         }
         guard (0...600_000).contains(slowRequestMs) else { throw ValidationError("--slow-request-ms must be 0...600000, got \(slowRequestMs)") }
-        let thresholds = Command.stallSampleThresholdMillis
-        guard thresholds.contains(stallThresholdMs) else {
-            throw ValidationError("--stall-threshold-ms must be \(thresholds.lowerBound)...\(thresholds.upperBound), got \(stallThresholdMs)")
-        }
+        guard Limit.stallThresholdMillis.contains(stallThresholdMs) else { throw ValidationError(Limit.stallThresholdMillis.refusal("--stall-threshold-ms", stallThresholdMs)) }
     }
 
     var configuration: ServerConfiguration {

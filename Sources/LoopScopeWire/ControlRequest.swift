@@ -65,14 +65,6 @@ public enum Command: Sendable, Equatable {
     /// Every operation name, as on the wire.
     public static let operations = Op.allCases.map(\.rawValue)
 
-    /// Subscription intervals the server accepts, milliseconds.
-    public static let intervalRange = 100...10_000
-    /// Pool sizes the server accepts.
-    public static let poolSizeRange = 1...256
-    /// Queue limits the server accepts.
-    public static let queueLimitRange = 1...1_000_000
-    /// Stall sampling thresholds the server accepts, milliseconds.
-    public static let stallSampleThresholdMillis = 1...10_000
 
     /// Whether the command changes the server (refused on read-only connections).
     public var mutates: Bool {
@@ -98,9 +90,7 @@ public enum Command: Sendable, Equatable {
             self = .snapshot
         case .subscribe:
             let interval = try need(r.intervalMs, "intervalMs")
-            guard Command.intervalRange.contains(interval) else {
-                throw WireError(.outOfRange, "intervalMs must be between \(Command.intervalRange.lowerBound) and \(Command.intervalRange.upperBound), got \(interval)")
-            }
+            guard Limit.subscriptionIntervalMillis.contains(interval) else { throw WireError(.outOfRange, Limit.subscriptionIntervalMillis.refusal("intervalMs", interval)) }
             self = .subscribe(intervalMs: interval, skipUnchanged: r.skipUnchanged ?? false)
         case .unsubscribe:
             self = .unsubscribe
@@ -114,16 +104,12 @@ public enum Command: Sendable, Equatable {
         case .resize:
             let pool = try need(r.pool, "pool")
             let size = try need(r.size, "size")
-            guard Command.poolSizeRange.contains(size) else {
-                throw WireError(.outOfRange, "size must be between \(Command.poolSizeRange.lowerBound) and \(Command.poolSizeRange.upperBound), got \(size)")
-            }
+            guard Limit.poolSize.contains(size) else { throw WireError(.outOfRange, Limit.poolSize.refusal("size", size)) }
             self = .resize(pool: pool, size: size)
         case .limit:
             let pool = try need(r.pool, "pool")
             let limit = try need(r.limit, "limit")
-            guard Command.queueLimitRange.contains(limit) else {
-                throw WireError(.outOfRange, "limit must be between \(Command.queueLimitRange.lowerBound) and \(Command.queueLimitRange.upperBound), got \(limit)")
-            }
+            guard Limit.queueLimit.contains(limit) else { throw WireError(.outOfRange, Limit.queueLimit.refusal("limit", limit)) }
             self = .limit(pool: pool, limit: limit)
         case .fix:
             self = .fix(diagnosis: try need(r.diagnosis, "diagnosis"))
@@ -131,9 +117,7 @@ public enum Command: Sendable, Equatable {
             self = .events(since: r.since ?? 0)
         case .stallThreshold:
             let ms = try need(r.thresholdMs, "thresholdMs")
-            guard Command.stallSampleThresholdMillis.contains(ms) else {
-                throw WireError(.outOfRange, "thresholdMs must be between \(Command.stallSampleThresholdMillis.lowerBound) and \(Command.stallSampleThresholdMillis.upperBound), got \(ms)")
-            }
+            guard Limit.stallThresholdMillis.contains(ms) else { throw WireError(.outOfRange, Limit.stallThresholdMillis.refusal("thresholdMs", ms)) }
             self = .stallThreshold(millis: ms)
         }
     }

@@ -6,8 +6,11 @@ import Testing
     @Test(arguments: [
         (["serve", "--no-control", "--pool-poll-us", "-3"], "--pool-poll-us must be 0...1000"),
         (["serve", "--no-control", "--pool-poll-us", "5000"], "--pool-poll-us must be 0...1000"),
-        (["serve", "--no-control", "--threads", "-3"], "--threads must be 1...256"),
-        (["serve", "--no-control", "--processes", "0"], "--processes must be 1...256"),
+        (["serve", "--no-control", "--threads", "-3"], "--threads must be between 1 and 256, got -3"),
+        (["serve", "--no-control", "--processes", "0"], "--processes must be between 1 and 256, got 0"),
+        (["serve", "--no-control", "--thread-queue-limit", "0"], "--thread-queue-limit must be between 1 and 1000000, got 0"),
+        (["serve", "--no-control", "--stall-threshold-ms", "0"], "--stall-threshold-ms must be between 1 and 10000 ms, got 0"),
+        (["record", "-o", "/dev/null", "--every", "50ms"], "--every must be between 100 and 10000 ms, got 50"),
         (["serve", "--no-control", "--loops", "99"], "--loops must be 1...64"),
         (["serve", "--no-control", "--port", "70000"], "--port must be 0...65535"),
         (["serve", "--no-control", "--header-timeout-ms", "0"], "--header-timeout-ms must be 1...3600000, got 0"),

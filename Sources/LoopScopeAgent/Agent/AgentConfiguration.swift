@@ -58,8 +58,9 @@ public struct AgentConfiguration: Sendable {
         guard lagInterval.nanoseconds >= 1_000_000 else { throw .invalidConfiguration("lag interval must be at least 1 ms") }
         if let t = slowRequestThreshold, t.nanoseconds <= 0 { throw .invalidConfiguration("the slow-request threshold must be positive, got \(t.nanoseconds) ns") }
         guard slowRequestsPerSecond >= 0 else { throw .invalidConfiguration("slow requests per second must be 0 or more, got \(slowRequestsPerSecond)") }
-        guard Command.stallSampleThresholdMillis.contains(Int(stallSampleThreshold.nanoseconds / 1_000_000)) else {
-            throw .invalidConfiguration("stall sample threshold must be \(Command.stallSampleThresholdMillis.lowerBound)...\(Command.stallSampleThresholdMillis.upperBound) ms, got \(stallSampleThreshold.nanoseconds / 1_000_000) ms")
+        let thresholdMillis = Int(stallSampleThreshold.nanoseconds / 1_000_000)
+        guard Limit.stallThresholdMillis.contains(thresholdMillis) else {
+            throw .invalidConfiguration(Limit.stallThresholdMillis.refusal("stallSampleThreshold (milliseconds)", thresholdMillis))
         }
         if let control {
             let range = ControlConfiguration.maxConnectionsRange

@@ -268,9 +268,7 @@ package final class AgentCore: Sendable {
 
     package func resize(pool name: String, size: Int, actor: String) throws(WireError) -> ControlEvent {
         guard let pool = pool(named: name) else { throw unknownPool(name) }
-        guard Command.poolSizeRange.contains(size) else {
-            throw WireError(.outOfRange, "size must be between \(Command.poolSizeRange.lowerBound) and \(Command.poolSizeRange.upperBound), got \(size)")
-        }
+        guard Limit.poolSize.contains(size) else { throw WireError(.outOfRange, Limit.poolSize.refusal("size", size)) }
         let old = pool.figures().size
         pool.resize(to: size)
         logger.info("pool resized", metadata: ["pool": "\(name)", "old": "\(old)", "new": "\(size)", "by": "\(actor)"])
@@ -279,9 +277,7 @@ package final class AgentCore: Sendable {
 
     package func setLimit(pool name: String, limit: Int, actor: String) throws(WireError) -> ControlEvent {
         guard let pool = pool(named: name) else { throw unknownPool(name) }
-        guard Command.queueLimitRange.contains(limit) else {
-            throw WireError(.outOfRange, "limit must be between \(Command.queueLimitRange.lowerBound) and \(Command.queueLimitRange.upperBound), got \(limit)")
-        }
+        guard Limit.queueLimit.contains(limit) else { throw WireError(.outOfRange, Limit.queueLimit.refusal("limit", limit)) }
         let old = pool.figures().queueLimit
         pool.setQueueLimit(limit)
         return events.append(.limit, subject: name, old: "\(old)", new: "\(limit)", actor: actor)

@@ -64,9 +64,12 @@ public struct ServerConfiguration: Sendable {
     public func validate() throws(RuntimeError) {
         guard (0...65535).contains(port) else { throw .invalidConfiguration("port \(port) is not in 0...65535") }
         guard (1...64).contains(eventLoops) else { throw .invalidConfiguration("event loops must be 1...64, got \(eventLoops)") }
-        guard (1...256).contains(threadPoolSize) else { throw .invalidConfiguration("thread pool size must be 1...256, got \(threadPoolSize)") }
-        guard (1...256).contains(processPoolSize) else { throw .invalidConfiguration("process pool size must be 1...256, got \(processPoolSize)") }
-        guard threadQueueLimit >= 1, processQueueLimit >= 1 else { throw .invalidConfiguration("queue limits must be at least 1") }
+        for (name, size) in [("threadPoolSize", threadPoolSize), ("processPoolSize", processPoolSize)] where !Limit.poolSize.contains(size) {
+            throw .invalidConfiguration(Limit.poolSize.refusal(name, size))
+        }
+        for (name, limit) in [("threadQueueLimit", threadQueueLimit), ("processQueueLimit", processQueueLimit)] where !Limit.queueLimit.contains(limit) {
+            throw .invalidConfiguration(Limit.queueLimit.refusal(name, limit))
+        }
         try agent.validate()
         try connections.validate()
         guard (0...1_000_000).contains(poolPolling.nanoseconds) else {
