@@ -39,7 +39,7 @@ final class Supervisor {
         let group = "\(options.name)/\(getpid())"
         let arguments = Self.workerArguments(CommandLine.arguments.dropFirst().map { $0 }, port: port, upstreamPort: upstream?.port)
         FileHandle.standardOutput.write(Data("supervising \(options.workers) workers of \(group) on http://\(options.host):\(port)\n".utf8))
-        var metrics: GroupMetricsServer? = nil
+        var metrics: SmallHTTPServer? = nil
         if let metricsPort = options.metricsPort {
             metrics = try await GroupMetricsServer.start(host: options.host, port: metricsPort, group: group, directory: options.controlDir ?? SocketDirectory.defaultPath(),
                                                          workers: options.workers, serverName: options.name)
