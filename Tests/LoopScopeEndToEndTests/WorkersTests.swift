@@ -63,6 +63,33 @@ import LoopScopeWire
         for pid in workers { #expect(kill(pid, 0) != 0, "worker \(pid) outlived its supervisor") }
     }
 
+    /// Real traffic through SO_REUSEPORT: one keep-alive connection lands on one worker for
+    /// good, however many requests it carries; the merged view says so.
+    @Test func oneLongLivedConnectionLoadsOneWorkerAndTheGroupSaysItIsImbalanced() throws {
+        let server = try ServerProcess(extra: ["--workers", "2"])
+        defer { server.terminate() }
+        let group = "e2e/\(server.process.processIdentifier)"
+        func diagnoses() throws -> [Diagnosis] {
+            let (status, out) = try Binaries.run(Binaries.loopscope, ["dump", "--group", group, "--merged", "--control-dir", server.controlDir, "--format", "json"])
+            guard status == 0 else { return [] }
+            return try JSONDecoder().decode(Snapshot.self, from: Data(out.utf8)).diagnoses
+        }
+        #expect(poll(seconds: 20) { SocketDirectory.list(server.controlDir).filter { $0.member?.group == group }.count == 2 })
+        let load = Process()
+        load.executableURL = URL(fileURLWithPath: Binaries.loopscope)
+        load.arguments = ["load", "--target", "127.0.0.1:\(server.port)", "--mix", "/hello", "--rate", "150", "--connections", "1", "--duration", "20s", "--quiet"]
+        load.standardOutput = FileHandle.nullDevice
+        load.standardError = FileHandle.nullDevice
+        try load.run()
+        defer { load.terminate(); load.waitUntilExit() }
+        var found: Diagnosis?
+        _ = poll(seconds: 25) { found = (try? diagnoses())?.first { $0.id == "group-imbalance" }; return found != nil }
+        let seen = (try? diagnoses().map(\.id)) ?? []
+        let d = try #require(found, "no group-imbalance: \(seen)")
+        #expect(d.summary.contains("serves 100 %") || d.summary.contains("serves 99 %"), "\(d.summary)")
+        #expect(d.evidence.contains { $0.hasSuffix(" 0 req/s") }, "\(d.evidence)")
+    }
+
     @Test func workersThatCannotStartAreACrashLoopAndTheSupervisorExitsNonZero() throws {
         // A listener without SO_REUSEPORT holds the port: every worker's bind fails.
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
