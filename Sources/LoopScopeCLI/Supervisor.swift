@@ -29,7 +29,7 @@ final class Supervisor {
     }
 
     /// Runs the group until a signal (0) or a crash loop (1).
-    func run() async throws -> Int32 {
+    func run(signals: SignalWatch) async throws -> Int32 {
         let port = options.port == 0 ? try Self.freePort(host: options.host) : options.port
         let upstreamGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         var upstream: UpstreamServer? = nil
@@ -47,13 +47,8 @@ final class Supervisor {
         }
         for i in 0..<options.workers { try spawn(worker: i, arguments: arguments, group: group) }
 
-        let signalled = NIOLockedValueBox(false)
-        let waiter = Task {
-            await SignalWaiter.wait()
-            signalled.withLockedValue { $0 = true }
-        }
         var status: Int32 = 0
-        while !signalled.withLockedValue({ $0 }) {
+        while !signals.fired {
             // Reap exited workers; schedule their restarts.
             for (i, pid) in children {
                 var raw: Int32 = 0
@@ -77,7 +72,6 @@ final class Supervisor {
             }
             try? await Task.sleep(nanoseconds: 50_000_000)
         }
-        waiter.cancel()
         await metrics?.stop()
         stopAll()
         await upstream?.stop()

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 /// The commands refuse impossible numbers before starting anything, saying which and its range
@@ -25,5 +26,26 @@ import Testing
         let (status, output) = try Binaries.run(Binaries.loopscope, args)
         #expect(status != 0)
         #expect(output.contains(message), "\(output)")
+    }
+    /// A server started with SIGTERM ignored (inherited from a parent that catches it through
+    /// dispatch: a test runner, a supervisor) and sent SIGTERM while it starts still stops.
+    @Test func aSIGTERMWhileTheServerStartsStopsIt() throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", #"trap "" TERM; exec "$0" serve --port 0 --no-control --upstream-port 0"#, Binaries.loopscope]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let pid = p.processIdentifier
+        // Once the shell has become loopscope (SIGTERM still ignored, as it handed it down).
+        let exe = "/proc/\(pid)/exe"
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline, (try? FileManager.default.destinationOfSymbolicLink(atPath: exe))?.hasSuffix("/loopscope") != true { usleep(1000) }
+        kill(pid, SIGTERM)
+        let stopBy = Date().addingTimeInterval(15)
+        while p.isRunning, Date() < stopBy { usleep(20_000) }
+        let stopped = !p.isRunning
+        if !stopped { kill(pid, SIGKILL); p.waitUntilExit() }
+        #expect(stopped, "a SIGTERM sent while the server started was lost")
     }
 }

@@ -7,7 +7,9 @@ import CLoopScopeSys
 /// the Hummingbird demo, PostgreSQL): `posix_spawn` with this process's environment plus
 /// `environment`, and no descriptor of this process beyond the three it is given — NIO's
 /// accepted sockets are not close-on-exec, and a child holding one would keep a client's
-/// connection open after the server closed it.
+/// connection open after the server closed it — and with every signal at its default action
+/// and none blocked: a process that catches SIGTERM through dispatch has it ignored, and a
+/// child would inherit that, losing a SIGTERM that came before its own handler.
 package enum Spawn {
     /// What one of the child's standard descriptors is.
     package enum Stdio {
@@ -36,6 +38,15 @@ package enum Spawn {
             }
         }
         _ = loopscope_spawn_close_from(&actions, 3)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var all = sigset_t(), none = sigset_t()
+        sigfillset(&all)
+        sigemptyset(&none)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
         var env: [String: String] = [:]
         var p = environ
         while let entry = p.pointee {
@@ -46,7 +57,7 @@ package enum Spawn {
         for (k, v) in environment { env[k] = v }
         var pid: pid_t = 0
         let rc = withCStrings([executable] + arguments) { argv in
-            withCStrings(env.map { "\($0.key)=\($0.value)" }) { envp in posix_spawn(&pid, executable, &actions, nil, argv, envp) }
+            withCStrings(env.map { "\($0.key)=\($0.value)" }) { envp in posix_spawn(&pid, executable, &actions, &attributes, argv, envp) }
         }
         guard rc == 0 else { throw SpawnError("cannot start \(executable): \(String(cString: strerror(rc)))") }
         return pid

@@ -112,9 +112,12 @@ public final class LoopScopeServer: Sendable {
         try pipeline.addHandler(HTTPHandler(core: core, server: self, loopIndex: loopIndex))
     }
 
-    /// Waits for SIGINT or SIGTERM, then shuts down gracefully.
-    public func runUntilSignalled() async {
-        await SignalWaiter.wait()
+    /// Waits for SIGINT or SIGTERM (caught by `signals` from whenever it was started: start it
+    /// before the server, so that one arriving during startup is not lost), then shuts down
+    /// gracefully.
+    public func runUntilSignalled(_ signals: SignalWatch? = nil) async {
+        let watch = signals ?? SignalWatch.start()
+        await watch.wait()
         core.logger.info("signal received: draining")
         await shutdown()
     }
@@ -171,29 +174,73 @@ public final class LoopScopeServer: Sendable {
 
 /// Waits for one of a set of signals without killing the process.
 public enum SignalWaiter {
-    /// Holds the dispatch sources for the life of the wait.
-    /// `@unchecked Sendable`: `sources` is written once before any handler can run, then only read.
-    private final class Holder: @unchecked Sendable {
-        var sources: [any DispatchSourceSignal] = []
-        let fired = NIOLockedValueBox(false)
+    /// Returns when one of `signals` arrives; their default action (termination) is turned off
+    /// while it waits.
+    public static func wait(for signals: [Int32] = [SIGINT, SIGTERM]) async {
+        let watch = SignalWatch.start(signals)
+        await watch.wait()
+        watch.cancel()
+    }
+}
+
+/// Catches signals from the moment it is started, so one that arrives while a server is still
+/// starting is not lost: `wait()` then returns at once. (A process may start with SIGTERM
+/// ignored — inherited from a parent that ignores it, as any process handling signals through
+/// dispatch does — and a SIGTERM before the handler was in place vanished.) Thread-safe.
+public final class SignalWatch: Sendable {
+    /// `@unchecked Sendable`: `sources` is written once, in `start`, before any handler can run.
+    private final class Sources: @unchecked Sendable { var all: [any DispatchSourceSignal] = [] }
+    private struct State {
+        var fired = false
+        var waiting: [CheckedContinuation<Void, Never>] = []
+    }
+    private let sources = Sources()
+    private let state = NIOLockedValueBox(State())
+    private let signals: [Int32]
+
+    private init(signals: [Int32]) { self.signals = signals }
+
+    /// Starts catching `signals` now.
+    public static func start(_ signals: [Int32] = [SIGINT, SIGTERM]) -> SignalWatch {
+        let watch = SignalWatch(signals: signals)
+        let queue = DispatchQueue(label: "loopscope.signals")
+        watch.sources.all = signals.map { sig in
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
+            source.setEventHandler { [watch] in watch.fire() }
+            source.resume()
+            return source
+        }
+        return watch
     }
 
-    /// Returns when one of `signals` arrives; their default action (termination) is turned off.
-    public static func wait(for signals: [Int32] = [SIGINT, SIGTERM]) async {
-        let holder = Holder()
-        let queue = DispatchQueue(label: "loopscope.signals")
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            holder.sources = signals.map { sig in
-                signal(sig, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
-                source.setEventHandler {
-                    let first = holder.fired.withLockedValue { f in defer { f = true }; return !f }
-                    if first { continuation.resume() }
-                }
-                source.resume()
-                return source
-            }
+    private func fire() {
+        let waiting = state.withLockedValue { s -> [CheckedContinuation<Void, Never>] in
+            s.fired = true
+            defer { s.waiting.removeAll() }
+            return s.waiting
         }
-        holder.sources.forEach { $0.cancel() }
+        for w in waiting { w.resume() }
+    }
+
+    /// Whether one of the signals has arrived.
+    public var fired: Bool { state.withLockedValue { $0.fired } }
+
+    /// Returns when one of the signals has arrived (at once if one already has).
+    public func wait() async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let now = state.withLockedValue { s -> Bool in
+                if s.fired { return true }
+                s.waiting.append(c)
+                return false
+            }
+            if now { c.resume() }
+        }
+    }
+
+    /// Stops catching: the signals' default actions are back.
+    public func cancel() {
+        sources.all.forEach { $0.cancel() }
+        for sig in signals { signal(sig, SIG_DFL) }
     }
 }
