@@ -36,8 +36,7 @@ final class ServerProcess: @unchecked Sendable {
         port = p
     }
 
-    /// SIGTERM, then SIGKILL if it has not exited within 15 s (a test must never wait forever:
-    /// a SIGTERM was once seen to be lost by a server idle for seconds, cause not found).
+    /// SIGTERM, then SIGKILL if it has not exited within 15 s (a test must never wait forever).
     func terminate() {
         if process.isRunning {
             process.terminate()
