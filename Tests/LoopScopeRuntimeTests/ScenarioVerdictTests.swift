@@ -158,4 +158,34 @@ import LoopScopeWire
             #expect(report.seconds < 5, "nothing left waiting for an answer that never comes")
         }
     }
+
+    /// The worker-crash scenario kills a worker the kernel sees running its job, not one the
+    /// last (shared, up to 90 ms old) snapshot called busy: a spinning process reads running,
+    /// a sleeping one does not.
+    @Test func aWorkerMidJobIsOneTheKernelSeesRunning() throws {
+        func start(_ script: String) throws -> Process {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/bin/sh")
+            p.arguments = ["-c", script]
+            try p.run()
+            return p
+        }
+        func holds(within seconds: Double, _ condition: () -> Bool) -> Bool {
+            let deadline = Date().addingTimeInterval(seconds)
+            while Date() < deadline {
+                if condition() { return true }
+                usleep(10_000)
+            }
+            return false
+        }
+        let spinning = try start("while :; do :; done")
+        let sleeping = try start("exec sleep 30")
+        defer {
+            // SIGKILL: a shell started with SIGTERM ignored (as a CI runner may) keeps spinning.
+            for p in [spinning, sleeping] { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
+        }
+        #expect(holds(within: 10) { ScenarioRunner.isRunning(pid: spinning.processIdentifier) })
+        #expect(holds(within: 10) { !ScenarioRunner.isRunning(pid: sleeping.processIdentifier) })
+        #expect(!ScenarioRunner.isRunning(pid: Int32.max), "no such process: not running")
+    }
 }

@@ -133,17 +133,28 @@ public final class ScenarioRunner: Sendable {
         switch action.kind {
         case .killWorker:
             try await Task.sleep(nanoseconds: 1_000_000_000)
-            // Wait for a worker in the middle of a job, so a request is its victim.
-            for _ in 0..<1500 {
-                let s = try await client.snapshot()
-                // The pool named, else the first whose workers are listed (a process pool).
-                let pool = action.pool.map { s.pool($0) } ?? s.pools.first { $0.kind.listsWorkers }
-                if let w = pool?.workers.first(where: { $0.busy }) {
-                    kill(w.pid, SIGKILL)
-                    observer.message("autopilot: kill -9 worker \(w.pid) in the middle of a job")
+            // Wait for a worker in the middle of a job, so a request is its victim. The
+            // snapshot lists the workers, but its `busy` may be up to a frame old (the server
+            // shares one snapshot for 90 ms) and a job lasts about as long, so the kernel
+            // decides: a worker burning its job's CPU is running (`R`), an idle one sleeps on
+            // its pipe.
+            let deadline = Date().addingTimeInterval(6)
+            var pids: [Int32] = []
+            var listedAt = Date.distantPast
+            while Date() < deadline {
+                if Date().timeIntervalSince(listedAt) > 0.2 {
+                    let s = try await client.snapshot()
+                    // The pool named, else the first whose workers are listed (a process pool).
+                    let pool = action.pool.map { s.pool($0) } ?? s.pools.first { $0.kind.listsWorkers }
+                    pids = (pool?.workers ?? []).map(\.pid)
+                    listedAt = Date()
+                }
+                if let pid = pids.first(where: { Self.isRunning(pid: $0) }) {
+                    kill(pid, SIGKILL)
+                    observer.message("autopilot: kill -9 worker \(pid) in the middle of a job")
                     return
                 }
-                try await Task.sleep(nanoseconds: 2_000_000)
+                try await Task.sleep(nanoseconds: 1_000_000)
             }
             observer.message("autopilot: no busy worker to kill")
         case .fix:
@@ -163,5 +174,12 @@ public final class ScenarioRunner: Sendable {
             let r = try await client.send(command)
             observer.message("autopilot: \(r.message ?? action.summary)")
         }
+    }
+
+    /// Whether the process is on a CPU or waiting for one (state `R` in `/proc/PID/stat`).
+    static func isRunning(pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first == "R"
     }
 }
