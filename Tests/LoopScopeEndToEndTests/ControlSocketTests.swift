@@ -213,6 +213,38 @@ import LoopScopeWire
         server.terminate()
     }
 
+    /// Ctrl-C in the server's terminal sends SIGINT to every process of its foreground group,
+    /// the pool's workers too: the server drains, and the job a worker is running finishes.
+    @Test func ctrlCDrainsAJobRunningOnAWorker() async throws {
+        let server = try ServerProcess()
+        let path = try #require(server.socketPath)
+        let client = try await ControlClient.connect(path: path)
+        var workers: [Int32] = []
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline, workers.count < 2 {
+            workers = try await client.snapshot().pool("processes")!.workers.map(\.pid)
+            if workers.count < 2 { try await Task.sleep(nanoseconds: 20_000_000) }
+        }
+        #expect(workers.count == 2)
+        try await client.send(.route(method: "GET", path: "/report", model: .processes))
+        let slow = Task { try Binaries.run("/usr/bin/curl", ["-s", "-m", "30", "-w", " %{http_code}", "http://127.0.0.1:\(server.port)/report?ms=600"]) }
+        let inFlight = Date().addingTimeInterval(10)
+        while Date() < inFlight, (try await client.snapshot().pool("processes")?.busy ?? 0) == 0 { try await Task.sleep(nanoseconds: 10_000_000) }
+        await client.close()
+        // As the terminal does: the server and each of its workers.
+        for pid in [server.process.processIdentifier] + workers { kill(pid, SIGINT) }
+        let (_, out) = try await slow.value
+        #expect(out.hasSuffix(" 200"), "the job in flight on a worker was lost: \(out)")
+        // The server exits on its own, and its workers (which ignore SIGINT) with it.
+        let exitBy = Date().addingTimeInterval(15)
+        while server.process.isRunning, Date() < exitBy { usleep(20_000) }
+        #expect(!server.process.isRunning, "the server did not stop on SIGINT")
+        let goneBy = Date().addingTimeInterval(5)
+        while Date() < goneBy, workers.contains(where: { kill($0, 0) == 0 }) { usleep(20_000) }
+        for pid in workers { #expect(kill(pid, 0) != 0, "worker \(pid) outlived its server") }
+        server.terminate()
+    }
+
     @Test func workersDieWithAServerKilledHard() async throws {
         let server = try ServerProcess()
         let path = try #require(server.socketPath)

@@ -25,6 +25,10 @@ public enum ProcessWorker {
     static func serve(jobs: [ComputeJob]) -> Int32 {
         _ = loopscope_set_parent_death_signal()
         if getppid() == 1 { return 1 }
+        // Ctrl-C in a terminal signals the whole foreground process group, workers included:
+        // the server drains on it and its jobs in flight must finish, so a worker leaves only
+        // when its parent closes the pipe (or dies: the parent-death signal above).
+        signal(SIGINT, SIG_IGN)
         // Keep the reply pipe private; anything a job prints goes to stderr.
         let replyFD = dup(1)
         dup2(2, 1)
