@@ -1,0 +1,112 @@
+import Testing
+import NIOCore
+import NIOEmbedded
+@testable import LoopScopeRuntime
+import LoopScopeWire
+
+/// The connection's first handlers on an `EmbeddedChannel`: the timeouts fire on the embedded
+/// loop's virtual clock, so a 10 s header timeout is tested without waiting 10 s and without a
+/// socket (`ConnectionHardeningTests` does the same through a real server, end to end).
+@Suite struct ConnectionGuardTests {
+    static var limits: ConnectionLimits {
+        var l = ConnectionLimits()
+        l.headerTimeout = .seconds(10)
+        l.idleTimeout = .seconds(5)
+        l.bodyTimeout = .seconds(8)
+        return l
+    }
+
+    /// A connected channel whose only handler is a guard counting into `stats`.
+    static func guarded(_ stats: ConnectionStats) throws -> EmbeddedChannel {
+        let channel = EmbeddedChannel(handler: ConnectionGuard(limits: limits, stats: stats))
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        return channel
+    }
+
+    static func send(_ text: String, to channel: EmbeddedChannel) throws {
+        try channel.writeInbound(channel.allocator.buffer(string: text))
+        // The guard passes the bytes on untouched.
+        let passed = try channel.readInbound(as: ByteBuffer.self)
+        #expect(passed.map { String(buffer: $0) } == text)
+    }
+
+    static func tell(_ event: HTTPConnectionEvent, _ channel: EmbeddedChannel) throws {
+        try channel.pipeline.triggerUserOutboundEvent(event).wait()
+    }
+
+    @Test func halfAHeaderIsClosedAtTheHeaderTimeoutAndCounted() throws {
+        let stats = ConnectionStats(limit: 10)
+        let channel = try Self.guarded(stats)
+        try Self.send("GET /hello HTTP/1.1\r\nHost: x\r\n", to: channel)
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(9_900))
+        #expect(channel.isActive, "closed before the header timeout")
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(200))
+        #expect(!channel.isActive, "a client sending half a header holds the connection")
+        #expect(stats.figures().closedHeaderTimeout == 1)
+        #expect(stats.figures().closedIdle == 0)
+    }
+
+    @Test func aRequestBeingAnsweredOutlivesTheHeaderTimeoutThenIdlesOut() throws {
+        let stats = ConnectionStats(limit: 10)
+        let channel = try Self.guarded(stats)
+        try Self.send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n", to: channel)
+        try Self.tell(.headReceived(bodyFollows: false), channel)
+        // The handler takes its time: no timeout applies while the server answers.
+        channel.embeddedEventLoop.advanceTime(by: .seconds(60))
+        #expect(channel.isActive, "a request in progress was cut by a timeout")
+        try Self.tell(.responseEnded, channel)
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(4_900))
+        #expect(channel.isActive)
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(200))
+        #expect(!channel.isActive, "an idle keep-alive connection stays open")
+        #expect(stats.figures().closedIdle == 1)
+        #expect(stats.figures().closedHeaderTimeout == 0)
+    }
+
+    @Test func theFirstByteOfTheNextRequestEndsTheIdleSpell() throws {
+        let stats = ConnectionStats(limit: 10)
+        let channel = try Self.guarded(stats)
+        try Self.send("GET / HTTP/1.1\r\n\r\n", to: channel)
+        try Self.tell(.headReceived(bodyFollows: false), channel)
+        try Self.tell(.responseEnded, channel)
+        channel.embeddedEventLoop.advanceTime(by: .seconds(4))
+        try Self.send("G", to: channel)
+        // Now the header timeout counts, from that byte: 10 s, not the idle spell's 5.
+        channel.embeddedEventLoop.advanceTime(by: .seconds(9))
+        #expect(channel.isActive)
+        channel.embeddedEventLoop.advanceTime(by: .seconds(2))
+        #expect(!channel.isActive)
+        #expect(stats.figures().closedHeaderTimeout == 1)
+        #expect(stats.figures().closedIdle == 0)
+    }
+
+    @Test func aBodyThatStopsArrivingIsClosedAtTheBodyTimeout() throws {
+        let stats = ConnectionStats(limit: 10)
+        let channel = try Self.guarded(stats)
+        try Self.send("POST /upload HTTP/1.1\r\ncontent-length: 100\r\n\r\n", to: channel)
+        try Self.tell(.headReceived(bodyFollows: true), channel)
+        for _ in 0..<3 {
+            channel.embeddedEventLoop.advanceTime(by: .seconds(7))
+            try Self.send("0123456789", to: channel)   // a byte within each 8 s keeps it open
+        }
+        #expect(channel.isActive)
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(8_100))
+        #expect(!channel.isActive, "a body that stopped holds the connection")
+        #expect(stats.figures().closedBodyTimeout == 1)
+    }
+
+    @Test func aConnectionOverTheLimitIsAnswered503WithRetryAfterThenClosed() throws {
+        let channel = EmbeddedChannel(handler: OverLimitHandler(limit: 7))
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        let written = try #require(try channel.readOutbound(as: ByteBuffer.self))
+        let response = String(buffer: written)
+        #expect(response.hasPrefix("HTTP/1.1 503 Service Unavailable\r\n"))
+        #expect(response.contains("retry-after: 1\r\n"))
+        #expect(response.contains("at most 7 connections"))
+        // What the client still sends is read and dropped; the connection ends after the linger.
+        try channel.writeInbound(channel.allocator.buffer(string: "GET / HTTP/1.1\r\n\r\n"))
+        #expect(try channel.readInbound(as: ByteBuffer.self) == nil)
+        channel.embeddedEventLoop.advanceTime(by: ConnectionLimits.lingerTimeout + .milliseconds(1))
+        #expect(!channel.isActive)
+    }
+}
