@@ -52,8 +52,7 @@ struct HummingbirdDemoProcess: Sendable {
 
     /// The executable beside the running `loopscope` (both are products of the same build).
     static func executable() throws -> String {
-        let me = WorkerCommand.currentExecutable.executable
-        let path = URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent(executableName).path
+        let path = WorkerCommand.siblingExecutable(named: executableName)
         guard FileManager.default.isExecutableFile(atPath: path) else {
             throw CLIError("\(path) not found: build it beside loopscope with `swift build -c release --product \(executableName)` (or without -c release for a debug loopscope)")
         }

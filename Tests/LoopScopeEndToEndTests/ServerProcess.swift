@@ -1,4 +1,5 @@
 import Foundation
+import LoopScopeRuntime
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -55,12 +56,7 @@ struct E2EError: Error, CustomStringConvertible {
 }
 
 enum Binaries {
-    static var loopscope: String {
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        var dir = URL(fileURLWithPath: exe).deletingLastPathComponent()
-        if dir.lastPathComponent.hasSuffix(".xctest") { dir = dir.deletingLastPathComponent() }
-        return dir.appendingPathComponent("loopscope").path
-    }
+    static var loopscope: String { WorkerCommand.siblingExecutable(named: "loopscope") }
 
     /// Runs a command to completion; returns status and output.
     @discardableResult

@@ -90,12 +90,7 @@ final class TestServer: @unchecked Sendable {
 
 enum TestBinaries {
     /// The `loopscope` executable built beside the test bundle (`swift build` builds it).
-    static var loopscope: String {
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        var dir = URL(fileURLWithPath: exe).deletingLastPathComponent()
-        if dir.lastPathComponent.hasSuffix(".xctest") { dir = dir.deletingLastPathComponent() }
-        return dir.appendingPathComponent("loopscope").path
-    }
+    static var loopscope: String { WorkerCommand.siblingExecutable(named: "loopscope") }
 }
 
 /// Sends raw bytes to 127.0.0.1:`port` on a new TCP connection and returns what comes back

@@ -18,8 +18,20 @@ public struct WorkerCommand: Sendable, Equatable {
 
     /// The running executable in worker mode.
     public static var currentExecutable: WorkerCommand {
-        let path = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        return WorkerCommand(executable: path)
+        WorkerCommand(executable: runningExecutable)
+    }
+
+    /// The path of the running executable.
+    public static var runningExecutable: String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
+
+    /// The path of another product of the same build: beside the running executable, or
+    /// beside the test bundle when that is what runs (`….xctest/…`). It may not exist.
+    public static func siblingExecutable(named name: String) -> String {
+        var dir = URL(fileURLWithPath: runningExecutable).deletingLastPathComponent()
+        if dir.lastPathComponent.hasSuffix(".xctest") { dir = dir.deletingLastPathComponent() }
+        return dir.appendingPathComponent(name).path
     }
 }
 
