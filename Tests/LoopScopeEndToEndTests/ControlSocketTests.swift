@@ -186,18 +186,24 @@ import LoopScopeWire
         await client.close()
     }
 
+    /// The pids of the process pool's two workers, once both run (the pool spawns them
+    /// asynchronously).
+    static func bothWorkers(_ client: ControlClient) async throws -> [Int32] {
+        var workers: [Int32] = []
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline, workers.count < 2 {
+            workers = try await client.snapshot().pool("processes")?.workers.map(\.pid) ?? []
+            if workers.count < 2 { try await Task.sleep(nanoseconds: 20_000_000) }
+        }
+        #expect(workers.count == 2)
+        return workers
+    }
+
     @Test func sigtermDrainsInFlightRequestsStopsWorkersAndRemovesTheSocket() async throws {
         let server = try ServerProcess()
         let path = try #require(server.socketPath)
         let client = try await ControlClient.connect(path: path)
-        // The pool spawns its workers asynchronously: wait for both.
-        var workers: [Int32] = []
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline, workers.count < 2 {
-            workers = try await client.snapshot().pool("processes")!.workers.map(\.pid)
-            if workers.count < 2 { try await Task.sleep(nanoseconds: 20_000_000) }
-        }
-        #expect(workers.count == 2)
+        let workers = try await Self.bothWorkers(client)
         let slow = Task { try Binaries.run("/usr/bin/curl", ["-s", "-w", " %{http_code}", "http://127.0.0.1:\(server.port)/sleep?ms=700"]) }
         // SIGTERM once the request is in flight.
         let inFlight = Date().addingTimeInterval(10)
@@ -219,13 +225,7 @@ import LoopScopeWire
         let server = try ServerProcess()
         let path = try #require(server.socketPath)
         let client = try await ControlClient.connect(path: path)
-        var workers: [Int32] = []
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline, workers.count < 2 {
-            workers = try await client.snapshot().pool("processes")!.workers.map(\.pid)
-            if workers.count < 2 { try await Task.sleep(nanoseconds: 20_000_000) }
-        }
-        #expect(workers.count == 2)
+        let workers = try await Self.bothWorkers(client)
         try await client.send(.route(method: "GET", path: "/report", model: .processes))
         let slow = Task { try Binaries.run("/usr/bin/curl", ["-s", "-m", "30", "-w", " %{http_code}", "http://127.0.0.1:\(server.port)/report?ms=600"]) }
         let inFlight = Date().addingTimeInterval(10)

@@ -8,13 +8,10 @@ import LoopScopeWire
 /// loop's virtual clock, so a 10 s header timeout is tested without waiting 10 s and without a
 /// socket (`ConnectionHardeningTests` does the same through a real server, end to end).
 @Suite struct ConnectionGuardTests {
-    static var limits: ConnectionLimits {
-        var l = ConnectionLimits()
-        l.headerTimeout = .seconds(10)
-        l.idleTimeout = .seconds(5)
-        l.bodyTimeout = .seconds(8)
-        return l
-    }
+    /// The server's defaults (header 10 s, idle 5 s, body 10 s); the tests step the virtual
+    /// clock to just before and just after each.
+    static let limits = ConnectionLimits()
+    static let margin = TimeAmount.milliseconds(100)
 
     /// A connected channel whose only handler is a guard counting into `stats`.
     static func guarded(_ stats: ConnectionStats) throws -> EmbeddedChannel {
@@ -38,9 +35,9 @@ import LoopScopeWire
         let stats = ConnectionStats(limit: 10)
         let channel = try Self.guarded(stats)
         try Self.send("GET /hello HTTP/1.1\r\nHost: x\r\n", to: channel)
-        channel.embeddedEventLoop.advanceTime(by: .milliseconds(9_900))
+        channel.embeddedEventLoop.advanceTime(by: Self.limits.headerTimeout - Self.margin)
         #expect(channel.isActive, "closed before the header timeout")
-        channel.embeddedEventLoop.advanceTime(by: .milliseconds(200))
+        channel.embeddedEventLoop.advanceTime(by: Self.margin * 2)
         #expect(!channel.isActive, "a client sending half a header holds the connection")
         #expect(stats.figures().closedHeaderTimeout == 1)
         #expect(stats.figures().closedIdle == 0)
@@ -52,12 +49,12 @@ import LoopScopeWire
         try Self.send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n", to: channel)
         try Self.tell(.headReceived(bodyFollows: false), channel)
         // The handler takes its time: no timeout applies while the server answers.
-        channel.embeddedEventLoop.advanceTime(by: .seconds(60))
+        channel.embeddedEventLoop.advanceTime(by: (Self.limits.headerTimeout + Self.limits.bodyTimeout) * 3)
         #expect(channel.isActive, "a request in progress was cut by a timeout")
         try Self.tell(.responseEnded, channel)
-        channel.embeddedEventLoop.advanceTime(by: .milliseconds(4_900))
+        channel.embeddedEventLoop.advanceTime(by: Self.limits.idleTimeout - Self.margin)
         #expect(channel.isActive)
-        channel.embeddedEventLoop.advanceTime(by: .milliseconds(200))
+        channel.embeddedEventLoop.advanceTime(by: Self.margin * 2)
         #expect(!channel.isActive, "an idle keep-alive connection stays open")
         #expect(stats.figures().closedIdle == 1)
         #expect(stats.figures().closedHeaderTimeout == 0)
@@ -69,12 +66,12 @@ import LoopScopeWire
         try Self.send("GET / HTTP/1.1\r\n\r\n", to: channel)
         try Self.tell(.headReceived(bodyFollows: false), channel)
         try Self.tell(.responseEnded, channel)
-        channel.embeddedEventLoop.advanceTime(by: .seconds(4))
+        channel.embeddedEventLoop.advanceTime(by: Self.limits.idleTimeout - Self.margin)
         try Self.send("G", to: channel)
-        // Now the header timeout counts, from that byte: 10 s, not the idle spell's 5.
-        channel.embeddedEventLoop.advanceTime(by: .seconds(9))
+        // Now the header timeout counts, from that byte, and the idle timer is off.
+        channel.embeddedEventLoop.advanceTime(by: Self.limits.headerTimeout - Self.margin)
         #expect(channel.isActive)
-        channel.embeddedEventLoop.advanceTime(by: .seconds(2))
+        channel.embeddedEventLoop.advanceTime(by: Self.margin * 2)
         #expect(!channel.isActive)
         #expect(stats.figures().closedHeaderTimeout == 1)
         #expect(stats.figures().closedIdle == 0)
@@ -86,11 +83,11 @@ import LoopScopeWire
         try Self.send("POST /upload HTTP/1.1\r\ncontent-length: 100\r\n\r\n", to: channel)
         try Self.tell(.headReceived(bodyFollows: true), channel)
         for _ in 0..<3 {
-            channel.embeddedEventLoop.advanceTime(by: .seconds(7))
-            try Self.send("0123456789", to: channel)   // a byte within each 8 s keeps it open
+            channel.embeddedEventLoop.advanceTime(by: Self.limits.bodyTimeout - Self.margin)
+            try Self.send("0123456789", to: channel)   // a byte within each body timeout keeps it open
         }
         #expect(channel.isActive)
-        channel.embeddedEventLoop.advanceTime(by: .milliseconds(8_100))
+        channel.embeddedEventLoop.advanceTime(by: Self.limits.bodyTimeout + Self.margin)
         #expect(!channel.isActive, "a body that stopped holds the connection")
         #expect(stats.figures().closedBodyTimeout == 1)
     }
