@@ -1,4 +1,3 @@
-import CLoopScopeSys
 import LoopScopeAgent
 import NIOCore
 import NIOHTTP1
@@ -122,10 +121,9 @@ public final class LoopScopeHTTPHandler: ChannelDuplexHandler, RemovableChannelH
                                   heldNanos: r.heldNanos, cpuNanos: r.sampleCPU ? r.cpuNanos : nil)
     }
 
-    /// How long the request's bytes waited in the kernel for this loop (`TCP_INFO`), read
-    /// only while the loop was lately seen busy (an idle loop reads them within a tick).
+    /// How long the request's bytes waited in the kernel for this loop (`ExecutorStats.loopWait`).
     private func loopWait() -> UInt64 {
-        guard socket >= 0, let loop = loopIndex, agent.loopSeenBusyLately(loop) else { return 0 }
-        return UInt64(max(0, loopscope_loop_wait_nanos(socket)))
+        guard let loop = loopIndex else { return 0 }
+        return agent.loopWait(fd: socket, loop: loop)
     }
 }

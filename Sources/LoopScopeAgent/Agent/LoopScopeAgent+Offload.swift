@@ -28,11 +28,13 @@ extension LoopScopeAgent {
             let result: Result<T, any Error> = await withCheckedContinuation { continuation in
                 let outcome = OutcomeBox<T>()
                 let accepted = pool.execute({ wait in
-                    let cpu0 = Clocks.threadCPUNanos()
+                    // Thread CPU time is a system call (not the vDSO): read for the sampled
+                    // calls only, as inline.
+                    let cpu0 = measureCPU ? Clocks.threadCPUNanos() : 0
                     let t0 = Clocks.monotonicNanos()
                     let result = Result { try body() }
                     let wall = Clocks.monotonicNanos() &- t0
-                    let cpu = Clocks.threadCPUNanos() &- cpu0
+                    let cpu = measureCPU ? Clocks.threadCPUNanos() &- cpu0 : nil
                     let failed: Bool
                     if case .failure = result { failed = true } else { failed = false }
                     self.finishOffload(point, status: failed ? 500 : 200, start: start, queue: wait, wall: wall, cpu: cpu, held: false)

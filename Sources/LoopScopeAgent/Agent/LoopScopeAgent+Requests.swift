@@ -32,8 +32,9 @@ extension LoopScopeAgent {
     /// The monotonic clock the figures use, nanoseconds.
     package func now() -> UInt64 { Clocks.monotonicNanos() }
 
-    /// Whether `loop i` was seen busy lately (worth reading how long requests waited for it).
-    package func loopSeenBusyLately(_ loop: Int) -> Bool { core.loopStats[loop].seenBusyLately(now: Clocks.monotonicNanos()) }
+    /// How long the bytes just read from `fd` on `loop i` waited for the loop
+    /// (`ExecutorStats.loopWait`). Call on that loop.
+    package func loopWait(fd: CInt, loop: Int) -> UInt64 { core.loopStats[loop].loopWait(fd: fd, now: Clocks.monotonicNanos()) }
 
     /// A request of `route` was read on `loop` (nil: a loop the agent does not watch); returns
     /// whether its time on the loop should read thread CPU time.

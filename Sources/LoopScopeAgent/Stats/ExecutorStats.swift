@@ -1,3 +1,4 @@
+import CLoopScopeSys
 import NIOConcurrencyHelpers
 import Synchronization
 import LoopScopeWire
@@ -56,6 +57,35 @@ package final class ExecutorStats: Sendable {
     /// Whether the executor was seen busy within the last `busyHoldNanos`.
     @inline(__always)
     package func seenBusyLately(now: UInt64) -> Bool { now < busyUntil.load(ordering: .relaxed) }
+
+    /// The loop's latest loop-wait reading: when (monotonic nanoseconds) and what it read.
+    /// Written only by the loop's own thread; relaxed, as each stands alone.
+    private let waitReadAt = Atomic<UInt64>(0)
+    private let waitRead = Atomic<UInt64>(0)
+
+    /// How long a reading of loop wait serves the requests read after it on the same loop: an
+    /// eighth of the kernel tick the reading is made of (4 ms at HZ=250), so at most ~2000
+    /// `getsockopt` calls a second per loop. At saturation (17k /hello a second on one core,
+    /// pinned) reading every request cost ~2.5 % of the loop's CPU (`perf`, 2026-12-05).
+    package static let waitReuseNanos: UInt64 = 500_000
+
+    /// How long the bytes just read from the TCP socket `fd` on this loop waited in the kernel
+    /// for the loop (`loopscope_loop_wait_nanos`): 0 unless the loop was seen busy lately (a
+    /// loop keeping time makes requests wait less than the kernel's clock can tell); a request
+    /// read within `waitReuseNanos` of the loop's last reading takes that reading (the loop's
+    /// current wait) instead of its own system call. `everyRequest` reads every time (to
+    /// measure what the call costs). Call on the loop's thread.
+    package func loopWait(fd: CInt, now: UInt64, everyRequest: Bool = false) -> UInt64 {
+        guard fd >= 0 else { return 0 }
+        if !everyRequest {
+            guard seenBusyLately(now: now) else { return 0 }
+            if now &- waitReadAt.load(ordering: .relaxed) < Self.waitReuseNanos { return waitRead.load(ordering: .relaxed) }
+        }
+        let wait = UInt64(max(0, loopscope_loop_wait_nanos(fd)))
+        waitRead.store(wait, ordering: .relaxed)
+        waitReadAt.store(now, ordering: .relaxed)
+        return wait
+    }
 
     /// Records how long a probe waited to run.
     package func recordLag(nanos: UInt64) {

@@ -1,5 +1,4 @@
 import NIOCore
-import CLoopScopeSys
 import NIOHTTP1
 import LoopScopeWire
 
@@ -85,17 +84,14 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                       body: Array(text.utf8), keepAlive: false, extra: nil, lingering: true)
     }
 
-    /// How long the bytes just read waited in the kernel for this loop: read (a system call)
-    /// only while the loop has lately been seen busy; a loop keeping time makes requests wait
-    /// less than the kernel's clock can tell (a tick, 4 ms at HZ=250), so 0.
+    /// How long the bytes just read waited in the kernel for this loop (`ExecutorStats.loopWait`).
     private func measureLoopWait() -> UInt64 {
-        guard socket >= 0, core.instrumented else { return 0 }
+        guard core.instrumented else { return 0 }
         switch core.configuration.loopWait {
         case .off: return 0
-        case .always: break
-        case .whileBusy: guard core.loopStats[loopIndex].seenBusyLately(now: Clocks.monotonicNanos()) else { return 0 }
+        case .always: return core.loopStats[loopIndex].loopWait(fd: socket, now: Clocks.monotonicNanos(), everyRequest: true)
+        case .whileBusy: return core.loopStats[loopIndex].loopWait(fd: socket, now: Clocks.monotonicNanos())
         }
-        return UInt64(max(0, loopscope_loop_wait_nanos(socket)))
     }
 
     private func dispatch(context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer?) {

@@ -93,10 +93,11 @@ public struct ServerConfiguration: Sendable {
 /// When the runtime reads how long a request's bytes waited for its event loop (`TCP_INFO`,
 /// one system call per request).
 public enum LoopWaitMeasurement: String, Sendable, CaseIterable {
-    /// While the loop has been seen busy (lag or a held stage of 1 ms or more) within 2 s; a
-    /// loop keeping time makes requests wait less than the kernel's clock can tell.
+    /// While the loop has been seen busy (lag or a held stage of 2 ms or more) within 2 s; a
+    /// loop keeping time makes requests wait less than the kernel's clock can tell. Requests
+    /// read within 0.5 ms of the loop's last reading take it (`ExecutorStats.loopWait`).
     case whileBusy = "while-busy"
-    /// On every request (to measure what the system call costs).
+    /// On every request, one system call each (to measure what the call costs).
     case always
     /// Never: loop wait reads 0.
     case off
