@@ -31,6 +31,55 @@ import LoopScopeWire
         try channel.pipeline.triggerUserOutboundEvent(event).wait()
     }
 
+    /// Counts the quiesce events the guard passes on (towards NIO's HTTP pipeline handler).
+    final class QuiesceSeen: ChannelInboundHandler {
+        typealias InboundIn = ByteBuffer
+        typealias InboundOut = ByteBuffer
+        var count = 0
+        func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+            if event is ChannelShouldQuiesceEvent { count += 1 }
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    static func quiescing(_ stats: ConnectionStats) throws -> (EmbeddedChannel, QuiesceSeen) {
+        let seen = QuiesceSeen()
+        let channel = EmbeddedChannel(handlers: [ConnectionGuard(limits: limits, stats: stats), seen])
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        return (channel, seen)
+    }
+
+    @Test func drainingClosesAConnectionBetweenRequestsAtOnce() throws {
+        let (channel, seen) = try Self.quiescing(ConnectionStats(limit: 10))
+        try Self.send("GET / HTTP/1.1\r\n\r\n", to: channel)
+        try Self.tell(.headReceived(bodyFollows: false), channel)
+        try Self.tell(.responseEnded, channel)
+        channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        #expect(!channel.isActive, "an idle keep-alive connection outlives the drain's start")
+        #expect(seen.count == 0)
+    }
+
+    @Test func drainingPassesTheRequestBeingAnsweredToTheHTTPPipeline() throws {
+        let (channel, seen) = try Self.quiescing(ConnectionStats(limit: 10))
+        try Self.send("GET /slow HTTP/1.1\r\n\r\n", to: channel)
+        try Self.tell(.headReceived(bodyFollows: false), channel)
+        channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        #expect(channel.isActive)
+        #expect(seen.count == 1, "NIO's pipeline handler is not told to answer and close")
+    }
+
+    @Test func drainingWaitsForAHalfReadHeadBeforePassingItOn() throws {
+        let (channel, seen) = try Self.quiescing(ConnectionStats(limit: 10))
+        try Self.send("GET /hello HTTP/1.1\r\nHo", to: channel)
+        channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        #expect(channel.isActive)
+        #expect(seen.count == 0, "passed on with a partial head buffered")
+        try Self.send("st: x\r\n\r\n", to: channel)
+        try Self.tell(.headReceived(bodyFollows: false), channel)
+        #expect(seen.count == 1)
+        #expect(channel.isActive)
+    }
+
     @Test func halfAHeaderIsClosedAtTheHeaderTimeoutAndCounted() throws {
         let stats = ConnectionStats(limit: 10)
         let channel = try Self.guarded(stats)

@@ -25,6 +25,11 @@ final class ConnectionGuard: ChannelDuplexHandler {
     private var timeouts: ConnectionTimeouts
     private let stats: ConnectionStats
     private var timer: Scheduled<Void>?
+    /// Bytes of a request head were read since the last head was decoded.
+    private var headBytesPending = false
+    /// The server is draining and part of a head had been read: the quiesce event is passed on
+    /// once the head is decoded.
+    private var quiesceWhenHeadArrives = false
 
     init(limits: ConnectionLimits, stats: ConnectionStats) {
         self.timeouts = ConnectionTimeouts(limits: limits)
@@ -43,8 +48,27 @@ final class ConnectionGuard: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if timeouts.phase == .idle || timeouts.phase == .awaitingHead { headBytesPending = true }
         apply(timeouts.bytesRead(), context: context)
         context.fireChannelRead(data)
+    }
+
+    /// The server drains (`ServerQuiescingHelper`'s event): a connection between requests closes
+    /// now; one answering a request passes the event on to NIO's HTTP pipeline handler, which
+    /// answers with `connection: close` and then closes. One that has read part of a head waits
+    /// for the head: told to quiesce with a partial head buffered, NIO's pipeline handler closes,
+    /// the decoder turns the partial head into a 400 written after the close, and NIO asserts
+    /// ("Wrote in quiescing completed state", debug builds).
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is ChannelShouldQuiesceEvent else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        switch timeouts.phase {
+        case .answering: context.fireUserInboundEventTriggered(event)
+        case .awaitingHead where headBytesPending: quiesceWhenHeadArrives = true
+        case .awaitingHead, .idle: context.close(promise: nil)
+        }
     }
 
     func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
@@ -53,7 +77,13 @@ final class ConnectionGuard: ChannelDuplexHandler {
             return
         }
         switch event {
-        case .headReceived(let bodyFollows): apply(timeouts.headReceived(bodyFollows: bodyFollows), context: context)
+        case .headReceived(let bodyFollows):
+            apply(timeouts.headReceived(bodyFollows: bodyFollows), context: context)
+            headBytesPending = false
+            if quiesceWhenHeadArrives {
+                quiesceWhenHeadArrives = false
+                context.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+            }
         case .bodyEnded: apply(timeouts.bodyEnded(), context: context)
         case .responseEnded: apply(timeouts.responseEnded(), context: context)
         }

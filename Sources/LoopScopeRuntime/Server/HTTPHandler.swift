@@ -10,7 +10,6 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias OutboundOut = HTTPServerResponsePart
 
     private let core: RuntimeCore
-    private let server: LoopScopeServer
     private let loopIndex: Int
     private var head: HTTPRequestHead?
     private var body: ByteBuffer?
@@ -22,9 +21,8 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// The current request's loop wait, measured when its head was read.
     private var loopWaitNanos: UInt64 = 0
 
-    init(core: RuntimeCore, server: LoopScopeServer, loopIndex: Int) {
+    init(core: RuntimeCore, loopIndex: Int) {
         self.core = core
-        self.server = server
         self.loopIndex = loopIndex
     }
 
@@ -97,7 +95,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func dispatch(context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer?) {
         let start = Clocks.monotonicNanos()
         let loopWait = loopWaitNanos
-        let keepAlive = head.isKeepAlive && !server.isDraining
+        let keepAlive = head.isKeepAlive
         let method = head.method.rawValue
         if core.configuration.metricsEndpoint, head.method == .GET, head.uri == "/metrics" {
             let text = PrometheusText.render(core.agent.snapshot())
@@ -223,6 +221,9 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             let awaited = stages.ioNanos
             let poolWait = min(tally.poolWaitNanos, awaited)
             let reason = timeoutReason
+            // Cancelled: the route's deadline answered (only it cancels), maybe long ago and the
+            // server stopped since; the loop has nothing left to do for this request.
+            if Task.isCancelled { return }
             loop.execute {
                 guard once?.claim() ?? true else { return }
                 let (handler, context) = bound.value

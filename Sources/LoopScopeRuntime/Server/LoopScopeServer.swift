@@ -3,8 +3,8 @@ import Foundation
 import NIOCore
 import NIOPosix
 import NIOHTTP1
+import NIOExtras
 import NIOConcurrencyHelpers
-import Synchronization
 import Logging
 import LoopScopeWire
 @_exported import LoopScopeAgent
@@ -20,11 +20,12 @@ import LoopScopeWire
 public final class LoopScopeServer: Sendable {
     let core: RuntimeCore
     private let state = NIOLockedValueBox(RunState())
-    private let draining = Atomic<Bool>(false)
 
     private struct RunState {
         var group: MultiThreadedEventLoopGroup?
         var channel: (any Channel)?
+        /// Closes the listener and tells every connection to finish its request and close.
+        var quiescing: ServerQuiescingHelper?
         var agent: LoopScopeAgent?
         var stopped = false
     }
@@ -55,7 +56,48 @@ public final class LoopScopeServer: Sendable {
         var index: [ObjectIdentifier: Int] = [:]
         for (i, l) in loops.enumerated() { index[ObjectIdentifier(l)] = i }
         let loopIndex = index
+        var listener: Listener? = nil
+        var agent: LoopScopeAgent? = nil
+        do {
+            listener = try await listen(group: group, loopIndex: loopIndex)
+            core.agent.address.withLockedValue { $0 = "\(config.host):\(listener?.channel.localAddress?.port ?? config.port)" }
+            let started = LoopScopeAgent(core: core.agent)
+            try await started.start(loops: loops)
+            agent = started
+        } catch {
+            // Nothing of a failed start outlives it: `start(loops:)` has stopped what it began.
+            state.withLockedValue { $0.stopped = true }
+            try? await listener?.channel.close()
+            listener = nil // before the loops: the quiescing helper completes a promise on one as it goes
+            await shutDown(core.pools)
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        state.withLockedValue { s in
+            s.group = group
+            s.channel = listener?.channel
+            s.quiescing = listener?.quiescing
+            s.agent = agent
+        }
+        core.logger.info("serving", metadata: ["address": "\(core.agent.address.withLockedValue { $0 })", "control": "\(agent?.controlSocketPath ?? "off")"])
+    }
+
+    /// The HTTP listener, and what drains its connections at shutdown.
+    private struct Listener {
+        var channel: any Channel
+        var quiescing: ServerQuiescingHelper
+    }
+
+    /// Binds the HTTP port. The quiescing helper collects every accepted connection.
+    private func listen(group: MultiThreadedEventLoopGroup, loopIndex: [ObjectIdentifier: Int]) async throws -> Listener {
+        let config = core.configuration
+        let quiescing = ServerQuiescingHelper(group: group)
         let bootstrap = ServerBootstrap(group: group)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(quiescing.makeServerChannelHandler(channel: channel))
+                }
+            }
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             // Several worker processes listening on one port, the kernel spreading connections
@@ -67,32 +109,11 @@ public final class LoopScopeServer: Sendable {
                     try configureConnection(channel, loopIndex: loopIndex[ObjectIdentifier(channel.eventLoop)] ?? 0)
                 }
             }
-        var channel: (any Channel)? = nil
-        var agent: LoopScopeAgent? = nil
         do {
-            do {
-                channel = try await bootstrap.bind(host: config.host, port: config.port).get()
-            } catch {
-                throw RuntimeError.invalidConfiguration("cannot listen on \(config.host):\(config.port): \(error)")
-            }
-            core.agent.address.withLockedValue { $0 = "\(config.host):\(channel?.localAddress?.port ?? config.port)" }
-            let started = LoopScopeAgent(core: core.agent)
-            try await started.start(loops: loops)
-            agent = started
+            return Listener(channel: try await bootstrap.bind(host: config.host, port: config.port).get(), quiescing: quiescing)
         } catch {
-            // Nothing of a failed start outlives it: `start(loops:)` has stopped what it began.
-            state.withLockedValue { $0.stopped = true }
-            try? await channel?.close()
-            await shutDown(core.pools)
-            try? await group.shutdownGracefully()
-            throw error
+            throw RuntimeError.invalidConfiguration("cannot listen on \(config.host):\(config.port): \(error)")
         }
-        state.withLockedValue { s in
-            s.group = group
-            s.channel = channel
-            s.agent = agent
-        }
-        core.logger.info("serving", metadata: ["address": "\(core.agent.address.withLockedValue { $0 })", "control": "\(agent?.controlSocketPath ?? "off")"])
     }
 
     /// Sets up an accepted connection's pipeline: over the connection limit a 503 and nothing
@@ -109,7 +130,7 @@ public final class LoopScopeServer: Sendable {
         channel.closeFuture.whenComplete { [core] _ in core.connections.closed() }
         try pipeline.addHandler(ConnectionGuard(limits: limits, stats: core.connections))
         try pipeline.configureHTTPServerPipeline(withErrorHandling: true)
-        try pipeline.addHandler(HTTPHandler(core: core, server: self, loopIndex: loopIndex))
+        try pipeline.addHandler(HTTPHandler(core: core, loopIndex: loopIndex))
     }
 
     /// Waits for SIGINT or SIGTERM (caught by `signals` from whenever it was started: start it
@@ -122,28 +143,33 @@ public final class LoopScopeServer: Sendable {
         await shutdown()
     }
 
-    /// Stops accepting connections, waits for requests in flight (up to the drain timeout),
-    /// stops the pools' workers and the probes, closes and removes the control socket.
+    /// Stops accepting connections and drains: idle keep-alive connections are closed at once,
+    /// a connection with a request in flight answers it (with `connection: close`) and closes —
+    /// NIO's HTTP pipeline does this on `ServerQuiescingHelper`'s quiesce event. Waits for every
+    /// connection to end, up to the drain timeout; then stops the pools' workers and the probes,
+    /// closes and removes the control socket.
     public func shutdown() async {
-        let taken = state.withLockedValue { s -> RunState? in
+        guard var s = state.withLockedValue({ s -> RunState? in
             guard !s.stopped else { return nil }
             s.stopped = true
-            return s
+            let running = s
+            s.quiescing = nil
+            return running
+        }) else { return }
+        if let group = s.group, let quiescing = s.quiescing {
+            let loop = group.next()
+            let drained = loop.makePromise(of: Void.self)
+            let giveUp = loop.scheduleTask(in: core.configuration.drainTimeout) { drained.succeed() }
+            quiescing.initiateShutdown(promise: drained)
+            try? await drained.futureResult.get()
+            giveUp.cancel()
         }
-        guard let s = taken else { return }
-        draining.store(true, ordering: .relaxed)
-        try? await s.channel?.close()
-        let deadline = Clocks.monotonicNanos() + UInt64(core.configuration.drainTimeout.nanoseconds)
-        while core.requestsInFlight > 0, Clocks.monotonicNanos() < deadline {
-            try? await Task.sleep(nanoseconds: 5_000_000)
-        }
+        s.quiescing = nil // before the loops: the helper completes a promise on one as it goes
         await shutDown(core.pools)
         await s.agent?.stop()
         try? await s.group?.shutdownGracefully()
         core.logger.info("stopped")
     }
-
-    var isDraining: Bool { draining.load(ordering: .relaxed) }
 
     // MARK: - In-process control (the same operations as the control socket)
 
