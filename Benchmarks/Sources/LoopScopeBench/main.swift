@@ -110,6 +110,16 @@ case "offload":
     let inline = try await timed { i in _ = try await agent.offload("tiny") { i &* 31 } }
     _ = try agent.core.setModel(method: "OFFLOAD", path: "tiny", model: .threads, actor: "bench")
     let threads = try await timed { i in _ = try await agent.offload("tiny") { i &* 31 } }
+    // The floor of a hand-off to threads and back, without LoopScope: NIO's own thread pool
+    // (its async `runIfActive`), and the agent's pool reached with a bare continuation.
+    let nioPool = NIOThreadPool(numberOfThreads: 2)
+    nioPool.start()
+    let nio = try await timed { i in _ = try await nioPool.runIfActive { i &* 31 } }
+    try await nioPool.shutdownGracefully()
+    let offloadPool = agent.core.offloadPool!
+    let bare = try await timed { i in
+        _ = await withCheckedContinuation { (c: CheckedContinuation<Int, Never>) in _ = offloadPool.submit { c.resume(returning: i &* 31) } }
+    }
     // An OffloadJob (Codable, JSON across a pipe) inline and in a worker process.
     let order = InvoiceOrder(id: "1", milliseconds: 0)
     let jobInline = try await timed { _ in _ = try await agent.offload(DemoJobs.renderInvoice, order) }
@@ -117,6 +127,8 @@ case "offload":
     let jobProcess = try await timed { _ in _ = try await agent.offload(DemoJobs.renderInvoice, order) }
     print(String(format: "offload_us nothing p50 %.2f; a detached task p50 %.2f; measureRequest p50 %.2f p99 %.2f; offload inline p50 %.2f p99 %.2f; threads p50 %.2f p99 %.2f; threads over inline p50 %.2f",
                  none.0, plain.0, measured.0, measured.1, inline.0, inline.1, threads.0, threads.1, threads.0 - inline.0))
+    print(String(format: "offload_floor_us NIOThreadPool.runIfActive p50 %.2f p99 %.2f; the agent's pool, bare continuation p50 %.2f p99 %.2f; offload on threads over the bare hand-off p50 %.2f",
+                 nio.0, nio.1, bare.0, bare.1, threads.0 - bare.0))
     print(String(format: "offload_job_us inline p50 %.2f p99 %.2f; processes p50 %.2f p99 %.2f; processes over inline p50 %.2f",
                  jobInline.0, jobInline.1, jobProcess.0, jobProcess.1, jobProcess.0 - jobInline.0))
     await agent.stop()
