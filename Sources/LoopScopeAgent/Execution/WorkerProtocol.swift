@@ -1,3 +1,5 @@
+import NIOCore
+
 /// The messages between the server and a worker process, inside `PipeIO` frames.
 ///
 /// Request: u32-length-prefixed job name, then the encoded `JobInput`.
@@ -15,25 +17,26 @@ package enum WorkerProtocol {
     }
 
     package static func request(job: String, input: JobInput) -> [UInt8] {
-        var out: [UInt8] = []
-        BinaryFrames.appendBytes(&out, Array(job.utf8))
-        out.append(contentsOf: input.encoded())
-        return out
+        var out = ByteBuffer()
+        out.writeInteger(UInt32(job.utf8.count))
+        out.writeString(job)
+        input.write(to: &out)
+        return Array(out.readableBytesView)
     }
 
     package static func parseRequest(_ bytes: [UInt8]) -> (job: String, input: JobInput)? {
-        let slice = bytes[...]
-        var cursor = slice.startIndex
-        guard let name = BinaryFrames.readBytes(slice, &cursor), let input = JobInput(encoded: slice[cursor...]) else { return nil }
-        return (String(decoding: name, as: UTF8.self), input)
+        var buffer = ByteBuffer(bytes: bytes)
+        guard let name = buffer.readLengthPrefixedSlice(as: UInt32.self), let input = JobInput(reading: &buffer) else { return nil }
+        return (String(buffer: name), input)
     }
 
     package static func reply(_ r: Reply) -> [UInt8] {
-        var out: [UInt8] = [r.status.rawValue]
-        BinaryFrames.appendU64(&out, r.cpuNanos)
-        BinaryFrames.appendU64(&out, r.wallNanos)
-        out.append(contentsOf: r.body)
-        return out
+        var out = ByteBuffer()
+        out.writeInteger(r.status.rawValue)
+        out.writeInteger(r.cpuNanos)
+        out.writeInteger(r.wallNanos)
+        out.writeBytes(r.body)
+        return Array(out.readableBytesView)
     }
 
     /// The reply for a job's outcome in the worker. A failure carries the job's own message,
@@ -62,10 +65,9 @@ package enum WorkerProtocol {
     }
 
     package static func parseReply(_ bytes: [UInt8]) -> Reply? {
-        let slice = bytes[...]
-        guard let first = slice.first, let status = Status(rawValue: first) else { return nil }
-        var cursor = slice.startIndex + 1
-        guard let cpu = BinaryFrames.readU64(slice, &cursor), let wall = BinaryFrames.readU64(slice, &cursor) else { return nil }
-        return Reply(status: status, cpuNanos: cpu, wallNanos: wall, body: Array(slice[cursor...]))
+        var buffer = ByteBuffer(bytes: bytes)
+        guard let raw = buffer.readInteger(as: UInt8.self), let status = Status(rawValue: raw),
+              let cpu = buffer.readInteger(as: UInt64.self), let wall = buffer.readInteger(as: UInt64.self) else { return nil }
+        return Reply(status: status, cpuNanos: cpu, wallNanos: wall, body: buffer.readBytes(length: buffer.readableBytes) ?? [])
     }
 }
