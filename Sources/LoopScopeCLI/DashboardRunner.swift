@@ -45,7 +45,7 @@ final class DashboardRunner: @unchecked Sendable {
     ///   - guide: lines of guidance to show, read every frame (the demo's phase).
     static func run(state: DashboardState, feed: SnapshotFeed?, groupFeed: GroupFeed? = nil, glyphs: Glyphs, color: Bool, guide: (@Sendable () -> [String])? = nil) async throws {
         let runner = DashboardRunner(state: state, feed: feed, groupFeed: groupFeed, glyphs: glyphs, guide: guide)
-        let signals = Task { await SignalWaiter.wait(for: [SIGTERM, SIGHUP, SIGINT]); runner.stop.store(true, ordering: .relaxed) }
+        let signals = Task { await SignalWaiter.wait(for: [.sigterm, .sighup, .sigint]); runner.stop.store(true, ordering: .relaxed) }
         if let feed {
             let events = feed.start()
             Task {

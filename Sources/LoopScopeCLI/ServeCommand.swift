@@ -17,7 +17,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         // Caught from now on: a SIGTERM while the server starts stops it once started.
-        let signals = SignalWatch.start()
+        let signals = await SignalWatch.start()
         LoggingSetup.bootstrap(toFile: nil)
         if server.workers > 1 {
             let status = try await Supervisor(options: server).run(signals: signals)

@@ -1,4 +1,3 @@
-@preconcurrency import Dispatch
 import Foundation
 import NIOCore
 import NIOPosix
@@ -7,6 +6,7 @@ import NIOExtras
 import NIOConcurrencyHelpers
 import Logging
 import LoopScopeWire
+@_exported import UnixSignals
 @_exported import LoopScopeAgent
 
 /// An instrumented HTTP/1.1 server: routes, execution models, pools, probes and the control socket.
@@ -137,7 +137,7 @@ public final class LoopScopeServer: Sendable {
     /// before the server, so that one arriving during startup is not lost), then shuts down
     /// gracefully.
     public func runUntilSignalled(_ signals: SignalWatch? = nil) async {
-        let watch = signals ?? SignalWatch.start()
+        let watch = if let signals { signals } else { await SignalWatch.start() }
         await watch.wait()
         core.logger.info("signal received: draining")
         await shutdown()
@@ -202,41 +202,38 @@ public final class LoopScopeServer: Sendable {
 public enum SignalWaiter {
     /// Returns when one of `signals` arrives; their default action (termination) is turned off
     /// while it waits.
-    public static func wait(for signals: [Int32] = [SIGINT, SIGTERM]) async {
-        let watch = SignalWatch.start(signals)
+    public static func wait(for signals: [UnixSignal] = [.sigint, .sigterm]) async {
+        let watch = await SignalWatch.start(signals)
         await watch.wait()
         watch.cancel()
     }
 }
 
-/// Catches signals from the moment it is started, so one that arrives while a server is still
-/// starting is not lost: `wait()` then returns at once. (A process may start with SIGTERM
-/// ignored — inherited from a parent that ignores it, as any process handling signals through
-/// dispatch does — and a SIGTERM before the handler was in place vanished.) Thread-safe.
+/// Catches signals from the moment `start` returns, so one that arrives while a server is still
+/// starting is not lost: `wait()` then returns at once. The signals come through
+/// swift-service-lifecycle's `UnixSignalsSequence` (the dispatch sources ServiceGroup uses),
+/// which returns only once the kernel will deliver them. (A process may start with SIGTERM
+/// ignored — inherited from a parent that catches it through dispatch — hence `Entry` and
+/// `Spawn` put the default back.) Thread-safe.
 public final class SignalWatch: Sendable {
-    /// `@unchecked Sendable`: `sources` is written once, in `start`, before any handler can run.
-    private final class Sources: @unchecked Sendable { var all: [any DispatchSourceSignal] = [] }
     private struct State {
         var fired = false
         var waiting: [CheckedContinuation<Void, Never>] = []
+        var listening: Task<Void, Never>?
     }
-    private let sources = Sources()
     private let state = NIOLockedValueBox(State())
-    private let signals: [Int32]
+    private let signals: [UnixSignal]
 
-    private init(signals: [Int32]) { self.signals = signals }
+    private init(signals: [UnixSignal]) { self.signals = signals }
 
-    /// Starts catching `signals` now.
-    public static func start(_ signals: [Int32] = [SIGINT, SIGTERM]) -> SignalWatch {
+    /// Starts catching `signals`; returns once they are caught.
+    public static func start(_ signals: [UnixSignal] = [.sigint, .sigterm]) async -> SignalWatch {
         let watch = SignalWatch(signals: signals)
-        let queue = DispatchQueue(label: "loopscope.signals")
-        watch.sources.all = signals.map { sig in
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
-            source.setEventHandler { [watch] in watch.fire() }
-            source.resume()
-            return source
+        let arrivals = await UnixSignalsSequence(trapping: signals)
+        let listening = Task {
+            for await _ in arrivals { watch.fire() }
         }
+        watch.state.withLockedValue { $0.listening = listening }
         return watch
     }
 
@@ -266,7 +263,10 @@ public final class SignalWatch: Sendable {
 
     /// Stops catching: the signals' default actions are back.
     public func cancel() {
-        sources.all.forEach { $0.cancel() }
-        for sig in signals { signal(sig, SIG_DFL) }
+        state.withLockedValue { s in
+            s.listening?.cancel()
+            s.listening = nil
+        }
+        for sig in signals { signal(sig.rawValue, SIG_DFL) }
     }
 }
