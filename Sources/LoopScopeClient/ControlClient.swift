@@ -23,6 +23,11 @@ public final class ControlClient: Sendable {
 
     struct ClientState {
         var nextID = 1
+        /// Requests waiting for their reply, by id. Kept rather than reading an
+        /// `NIOAsyncChannel`'s inbound sequence: several tasks send at once (the dashboard's
+        /// commands, a poller) while a subscription's frames arrive on the same connection, so
+        /// a reply must find its own caller whichever task reads — one inbound sequence would
+        /// need this table behind it, or serialise every command behind the frames.
         var pending: [Int: CheckedContinuation<ServerMessage, any Error>] = [:]
         var frames: AsyncStream<Frame>.Continuation?
         var closed: String?
