@@ -5,6 +5,8 @@ public enum RuntimeError: Error, Sendable, Equatable, CustomStringConvertible {
     case spawnFailed(String)
     case socket(String)
     case invalidConfiguration(String)
+    /// The HTTP port could not be bound (in use, not permitted, no such address).
+    case listen(String)
 
     public var description: String {
         switch self {
@@ -13,6 +15,7 @@ public enum RuntimeError: Error, Sendable, Equatable, CustomStringConvertible {
         case .spawnFailed(let m): return "could not start a worker process: \(m)"
         case .socket(let m): return "control socket: \(m)"
         case .invalidConfiguration(let m): return "invalid configuration: \(m)"
+        case .listen(let m): return "cannot listen: \(m)"
         }
     }
 }

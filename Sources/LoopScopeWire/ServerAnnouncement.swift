@@ -80,21 +80,27 @@ public enum SocketDirectory {
         }
     }
 
-    /// Announced servers in `directory`, alive ones only; files of dead servers are removed.
+    /// Announced servers in `directory`, alive ones only, oldest first. Reads only.
     public static func list(_ directory: String = defaultPath()) -> [ServerAnnouncement] {
+        announcements(in: directory).filter { $0.announcement.isAlive }.map(\.announcement).sorted { $0.startedAt < $1.startedAt }
+    }
+
+    /// Deletes the announcement and socket files of servers that are gone (a server starting
+    /// its control socket does this).
+    public static func removeDead(in directory: String = defaultPath()) {
+        for (path, a) in announcements(in: directory) where !a.isAlive {
+            unlink(path)
+            unlink(a.socket)
+        }
+    }
+
+    private static func announcements(in directory: String) -> [(path: String, announcement: ServerAnnouncement)] {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
-        var out: [ServerAnnouncement] = []
-        for name in names where name.hasSuffix(".json") {
+        return names.filter { $0.hasSuffix(".json") }.compactMap { name in
             let path = directory + "/" + name
             guard let data = FileManager.default.contents(atPath: path),
-                  let a = try? JSONDecoder().decode(ServerAnnouncement.self, from: data) else { continue }
-            if a.isAlive {
-                out.append(a)
-            } else {
-                unlink(path)
-                unlink(a.socket)
-            }
+                  let a = try? JSONDecoder().decode(ServerAnnouncement.self, from: data) else { return nil }
+            return (path, a)
         }
-        return out.sorted { $0.startedAt < $1.startedAt }
     }
 }

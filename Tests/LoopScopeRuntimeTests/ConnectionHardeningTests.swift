@@ -168,6 +168,41 @@ import LoopScopeWire
         #expect(await eventually { threadCount(named: names) <= before }, "threads left: \(threadCount(named: names)) (before: \(before))")
     }
 
+    @Test func aPortInUseIsAListenErrorNamingTheAddressAndLeavesNothingRunning() async throws {
+        // Something else listens on the port.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &addr) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && listen(fd, 1) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        try #require(bound, "could not occupy a port: errno \(errno)")
+        let port = Int(UInt16(bigEndian: addr.sin_port))
+
+        let names = ["ls-watchdog", "ls-ticker", "ls-threads", "ls-processes", "NIO-ELT"]
+        let before = threadCount(named: names)
+        var c = ServerConfiguration()
+        c.name = "portinuse"
+        c.port = port
+        c.processPoolSize = 1
+        c.workerCommand = WorkerCommand(executable: TestBinaries.loopscope)
+        let server = try LoopScopeServer(configuration: c, routes: [], logger: .init(label: "test"))
+        do {
+            try await server.start()
+            Issue.record("a second listener bound port \(port)")
+            await server.shutdown()
+        } catch let error as RuntimeError {
+            guard case .listen(let message) = error else { Issue.record("not a listen error: \(error)"); return }
+            #expect(message.contains("127.0.0.1:\(port)"), "\(message)")
+            #expect(error.description.hasPrefix("cannot listen: "))
+        }
+        #expect(server.processWorkerPIDs.isEmpty)
+        #expect(await eventually { threadCount(named: names) <= before }, "threads left: \(threadNames(names)) (before: \(before))")
+    }
+
     @Test func anAgentWhoseControlSocketCannotBindLeavesNothingRunning() async throws {
         let names = ["ls-watchdog", "ls-ticker", "ls-threads", "NIO-ELT"]
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)

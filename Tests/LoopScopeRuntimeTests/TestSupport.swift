@@ -203,10 +203,13 @@ final class RawConnection {
 struct RawConnectionError: Error { var message: String }
 
 /// Threads of this process whose name starts with one of `prefixes` (from /proc/self/task).
-func threadCount(named prefixes: [String]) -> Int {
+func threadCount(named prefixes: [String]) -> Int { threadNames(prefixes).count }
+
+/// The names of this process's threads that start with one of `prefixes`.
+func threadNames(_ prefixes: [String]) -> [String] {
     let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
-    return tasks.filter { tid in
-        let comm = (try? String(contentsOfFile: "/proc/self/task/\(tid)/comm", encoding: .utf8)) ?? ""
-        return prefixes.contains { comm.hasPrefix($0) }
-    }.count
+    return tasks.compactMap { tid in
+        let comm = ((try? String(contentsOfFile: "/proc/self/task/\(tid)/comm", encoding: .utf8)) ?? "").trimmingCharacters(in: .newlines)
+        return prefixes.contains { comm.hasPrefix($0) } ? comm : nil
+    }.sorted()
 }

@@ -33,7 +33,7 @@ import LoopScopeWire
         }
     }
 
-    @Test func listingDropsFilesOfDeadServers() throws {
+    @Test func listingShowsLiveServersAndOnlyRemoveDeadDeletes() throws {
         defer { try? FileManager.default.removeItem(atPath: base) }
         try SocketDirectory.prepare(base)
         let dead = ServerAnnouncement(name: "gone", pid: 999_999, socket: base + "/gone.sock", address: "x", startedAt: 0)
@@ -42,6 +42,9 @@ import LoopScopeWire
             try JSONEncoder().encode(a).write(to: URL(fileURLWithPath: base + "/\(a.name).json"))
         }
         #expect(SocketDirectory.list(base).map(\.name) == ["me"])
+        #expect(FileManager.default.fileExists(atPath: base + "/gone.json"), "listing deleted a file")
+        SocketDirectory.removeDead(in: base)
         #expect(!FileManager.default.fileExists(atPath: base + "/gone.json"))
+        #expect(FileManager.default.fileExists(atPath: base + "/me.json"))
     }
 }

@@ -26,7 +26,7 @@ package final class ControlServer: Sendable {
     package static func start(core: AgentCore, configuration: ControlConfiguration) async throws -> ControlServer {
         let directory = configuration.directory ?? SocketDirectory.defaultPath()
         try SocketDirectory.prepare(directory, groupReadable: configuration.readOnlyGroup)
-        _ = SocketDirectory.list(directory) // removes files of dead servers
+        SocketDirectory.removeDead(in: directory)
         let pid = getpid()
         let base = "\(directory)/\(Self.safeName(core.configuration.name))-\(pid)"
         let socketPath = base + ".sock"

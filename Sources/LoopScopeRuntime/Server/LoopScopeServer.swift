@@ -112,7 +112,7 @@ public final class LoopScopeServer: Sendable {
         do {
             return Listener(channel: try await bootstrap.bind(host: config.host, port: config.port).get(), quiescing: quiescing)
         } catch {
-            throw RuntimeError.invalidConfiguration("cannot listen on \(config.host):\(config.port): \(error)")
+            throw RuntimeError.listen("\(config.host):\(config.port): \(error)")
         }
     }
 
