@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import CLoopScopeSys
+import Synchronization
 
 /// The worker side of the process pool: the entry hook a server executable calls first thing in `main`.
 ///
@@ -17,9 +18,17 @@ public enum ProcessWorker {
     /// If this process was started as a pool worker, serves jobs until its parent closes the pipe
     /// or dies, then exits. Otherwise returns immediately.
     public static func runIfRequested(jobs: [ComputeJob], arguments: [String] = CommandLine.arguments) {
+        registered.withLock { $0 = Set(jobs.map(\.name)) }
         guard isWorker(arguments: arguments) else { return }
         exit(serve(jobs: jobs))
     }
+
+    /// The names of the jobs this executable serves as a worker, as `runIfRequested(jobs:)`
+    /// registered them; nil when it was not called. A server whose workers are this executable
+    /// refuses to run a route in processes whose job is not among them (the worker would
+    /// answer every request with "no job named …").
+    package static var registeredJobNames: Set<String>? { registered.withLock { $0 } }
+    private static let registered = Mutex<Set<String>?>(nil)
 
     /// Serves jobs on stdin/stdout. Returns the exit status.
     static func serve(jobs: [ComputeJob]) -> Int32 {

@@ -29,6 +29,9 @@ final class RuntimeCore: RouteModelControl {
 
     init(configuration: ServerConfiguration, routes: [Route], extraPools: [any WorkerPool], logger: Logger) throws(RuntimeError) {
         try configuration.validate()
+        for route in routes where route.model == .processes {
+            if let why = Self.unservedInWorkers(route.job, configuration) { throw RuntimeError.invalidRoute("\(route.template): \(why)") }
+        }
         self.configuration = configuration
         let runtimes = routes.enumerated().map { RouteRuntime(index: $0.offset, route: $0.element) }
         self.routes = runtimes
@@ -52,6 +55,14 @@ final class RuntimeCore: RouteModelControl {
     }
 
     var pools: [any WorkerPool] { agent.pools }
+
+    /// Why the worker processes would not run `job`, when this server knows their jobs: they
+    /// are this executable (the default command), and its main registered what it serves.
+    static func unservedInWorkers(_ job: ComputeJob, _ configuration: ServerConfiguration) -> String? {
+        guard configuration.workerCommand.map({ $0 == .currentExecutable }) ?? true,
+              let served = ProcessWorker.registeredJobNames, !served.contains(job.name) else { return nil }
+        return "its job '\(job.name)' is not served by the worker processes (this executable's ProcessWorker.runIfRequested(jobs:) lists \(served.sorted().joined(separator: ", ")))"
+    }
 
     // MARK: - Running compute stages
 
@@ -174,6 +185,9 @@ final class RuntimeCore: RouteModelControl {
     func setModel(method: String, path: String, model: ExecutionModel, actor: String) throws(WireError) -> ControlEvent {
         guard let rt = routes.first(where: { $0.name == path && $0.route.method == method }) else {
             throw WireError(.unknownRoute, "no route \(method) \(path); routes: \(routes.map { "\($0.route.method) \($0.name)" }.joined(separator: ", "))")
+        }
+        if model == .processes, let why = Self.unservedInWorkers(rt.route.job, configuration) {
+            throw WireError(.badRequest, "\(method) \(path) cannot run in processes: \(why)")
         }
         let old = rt.setModel(model)
         logger.info("route model changed", metadata: ["route": "\(path)", "old": "\(old.rawValue)", "new": "\(model.rawValue)", "by": "\(actor)"])
