@@ -26,9 +26,7 @@ struct ListCommand: ParsableCommand {
         print("PID      NAME                 UPTIME      ADDRESS               GROUP                      SOCKET")
         for s in sorted {
             let group = s.member.map { "\($0.group) \($0.worker + 1)/\($0.size)" } ?? "-"
-            print(pad(String(s.pid), 9) + pad(s.name, 21) + pad(Units.uptime(now - s.startedAt), 12) + pad(s.address, 22) + pad(group, 27) + s.socket)
+            print(Units.padRight(String(s.pid), 9) + Units.padRight(s.name, 21) + Units.padRight(Units.uptime(now - s.startedAt), 12) + Units.padRight(s.address, 22) + Units.padRight(group, 27) + s.socket)
         }
     }
-
-    private func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
 }

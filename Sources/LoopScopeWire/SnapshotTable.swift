@@ -8,21 +8,21 @@ public enum SnapshotTable {
                 + c.closed.map { "\($0.reason.label) \($0.count)" }.joined(separator: ", "))
         }
         lines.append("")
-        lines.append(pad("EXECUTOR", 10) + lpad("lag p50", 9) + lpad("p99", 9) + lpad("max", 9) + lpad("cpu 10s", 8) + lpad("stalls", 8) + "  culprit")
+        lines.append(pad("EXECUTOR", 10) + Units.padLeft("lag p50", 9) + Units.padLeft("p99", 9) + Units.padLeft("max", 9) + Units.padLeft("cpu 10s", 8) + Units.padLeft("stalls", 8) + "  culprit")
         for e in s.loops + [s.tasks] {
             let l = e.lag.last10s
             let culprit = e.stallInProgress.map { "STALLED \(Units.micros($0.heldMicros)) by \($0.route ?? "?")" } ?? (e.culprit ?? "")
-            lines.append(pad(e.name, 10) + lpad(Units.micros(l.p50), 9) + lpad(Units.micros(l.p99), 9) + lpad(Units.micros(l.max), 9) + lpad(Units.percent(e.cpu10s), 8) + lpad(String(e.stalls), 8) + "  " + culprit)
+            lines.append(pad(e.name, 10) + Units.padLeft(Units.micros(l.p50), 9) + Units.padLeft(Units.micros(l.p99), 9) + Units.padLeft(Units.micros(l.max), 9) + Units.padLeft(Units.percent(e.cpu10s), 8) + Units.padLeft(String(e.stalls), 8) + "  " + culprit)
         }
         lines.append("")
-        lines.append(pad("POOL", 12) + lpad("size", 5) + lpad("busy", 5) + lpad("queue", 7) + lpad("limit", 7) + lpad("wait p99", 10) + lpad("done/s", 8) + lpad("rejected", 9) + lpad("failed", 7) + lpad("timeout", 8))
+        lines.append(pad("POOL", 12) + Units.padLeft("size", 5) + Units.padLeft("busy", 5) + Units.padLeft("queue", 7) + Units.padLeft("limit", 7) + Units.padLeft("wait p99", 10) + Units.padLeft("done/s", 8) + Units.padLeft("rejected", 9) + Units.padLeft("failed", 7) + Units.padLeft("timeout", 8))
         for p in s.pools {
-            lines.append(pad(p.name, 12) + lpad(String(p.size), 5) + lpad(String(p.busy), 5) + lpad(String(p.queued), 7) + lpad(String(p.queueLimit), 7)
-                + lpad(Units.micros(p.queueWait.last10s.p99), 10) + lpad(Units.rate(p.completedPerSecond), 8) + lpad(String(p.rejected), 9) + lpad(String(p.failed), 7) + lpad(p.timedOut.map(String.init) ?? "-", 8))
+            lines.append(pad(p.name, 12) + Units.padLeft(String(p.size), 5) + Units.padLeft(String(p.busy), 5) + Units.padLeft(String(p.queued), 7) + Units.padLeft(String(p.queueLimit), 7)
+                + Units.padLeft(Units.micros(p.queueWait.last10s.p99), 10) + Units.padLeft(Units.rate(p.completedPerSecond), 8) + Units.padLeft(String(p.rejected), 9) + Units.padLeft(String(p.failed), 7) + Units.padLeft(p.timedOut.map(String.init) ?? "-", 8))
         }
         lines.append("")
         let columns = RouteColumn.all.compactMap { c in c.table.map { (c, $0) } }
-        func cell(_ text: String, _ t: (header: String, width: Int, leftAligned: Bool)) -> String { t.leftAligned ? pad(text, t.width) : lpad(text, t.width) }
+        func cell(_ text: String, _ t: (header: String, width: Int, leftAligned: Bool)) -> String { t.leftAligned ? pad(text, t.width) : Units.padLeft(text, t.width) }
         lines.append(columns.map { cell($0.1.header, $0.1) }.joined())
         for r in s.routes {
             lines.append(columns.map { cell($0.0.text(r), $0.1) }.joined())
@@ -31,10 +31,10 @@ public enum SnapshotTable {
         if !sites.isEmpty {
             lines.append("")
             lines.append("STALL SITES (where stalled threads were; the innermost function of the application)")
-            lines.append(pad("executor", 10) + pad("function", 44) + lpad("60 s", 9) + lpad("stalls", 7) + lpad("max", 9) + "  route")
+            lines.append(pad("executor", 10) + pad("function", 44) + Units.padLeft("60 s", 9) + Units.padLeft("stalls", 7) + Units.padLeft("max", 9) + "  route")
             for (executor, site) in sites {
-                lines.append(pad(executor, 10) + pad(site.function, 44) + lpad(Units.micros(site.last60s.micros, empty: "0"), 9) + lpad(String(site.last60s.stalls), 7)
-                    + lpad(Units.micros(site.maxMicros), 9) + "  " + (site.route ?? ""))
+                lines.append(pad(executor, 10) + pad(site.function, 44) + Units.padLeft(Units.micros(site.last60s.micros, empty: "0"), 9) + Units.padLeft(String(site.last60s.stalls), 7)
+                    + Units.padLeft(Units.micros(site.maxMicros), 9) + "  " + (site.route ?? ""))
                 if site.frames.count > 1 { lines.append(String(repeating: " ", count: 10) + "← " + site.frames.dropFirst().joined(separator: " ← ")) }
             }
         }
@@ -57,6 +57,6 @@ public enum SnapshotTable {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// `s` left-aligned in a cell of `n` columns, cut to fit (`Units.padRight` never cuts).
     static func pad(_ s: String, _ n: Int) -> String { s.count >= n ? String(s.prefix(n - 1)) + " " : s + String(repeating: " ", count: n - s.count) }
-    static func lpad(_ s: String, _ n: Int) -> String { s.count >= n ? " " + s : String(repeating: " ", count: n - s.count) + s }
 }

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import LoopScopeAgent
 
 /// Real CPU work of a requested duration: rounds of a 64-bit mixing hash over a buffer,
 /// with the number of rounds per millisecond calibrated once per process, so `/hash` costs
@@ -17,9 +18,9 @@ public enum CPUWork {
         while true {
             var best = UInt64.max
             for _ in 0..<3 {
-                let t0 = monotonicNanos()
+                let t0 = Clocks.monotonicNanos()
                 sink &+= mix(rounds: rounds, seed: t0)
-                best = min(best, monotonicNanos() - t0)
+                best = min(best, Clocks.monotonicNanos() - t0)
             }
             if best >= 5_000_000 || rounds > 1 << 30 {
                 if sink == 42 { print("") } // keeps `sink` alive
@@ -33,14 +34,14 @@ public enum CPUWork {
     /// number of rounds is the plan; a wall-clock guard (3× the request) bounds it whatever happens.
     public static func hash(milliseconds: Double, seed: UInt64) -> UInt64 {
         let total = Int(Double(roundsPerMillisecond) * milliseconds)
-        let deadline = monotonicNanos() + UInt64(max(milliseconds, 0) * 3_000_000) + 1_000_000
+        let deadline = Clocks.monotonicNanos() + UInt64(max(milliseconds, 0) * 3_000_000) + 1_000_000
         var h = seed
         var done = 0
         while done < total {
             let chunk = min(256, total - done)
             h = mix(rounds: chunk, seed: h &+ UInt64(done))
             done += chunk
-            if monotonicNanos() > deadline { break }
+            if Clocks.monotonicNanos() > deadline { break }
         }
         return h
     }
@@ -57,11 +58,5 @@ public enum CPUWork {
             }
         }
         return h
-    }
-
-    static func monotonicNanos() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
     }
 }
