@@ -170,17 +170,9 @@ import LoopScopeWire
 
     @Test func aPortInUseIsAListenErrorNamingTheAddressAndLeavesNothingRunning() async throws {
         // Something else listens on the port.
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &addr) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && listen(fd, 1) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        try #require(bound, "could not occupy a port: errno \(errno)")
-        let port = Int(UInt16(bigEndian: addr.sin_port))
+        let holder = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
+        defer { holder.close(promise: nil) }
+        let port = try #require(holder.localAddress?.port)
 
         let names = ["ls-watchdog", "ls-ticker", "ls-threads", "ls-processes", "NIO-ELT"]
         let before = threadCount(named: names)
