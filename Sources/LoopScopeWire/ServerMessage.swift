@@ -69,39 +69,48 @@ public struct ReplyResult: Codable, Sendable, Equatable {
     /// Commands that change something: the event they caused.
     public var event: ControlEvent?
 
-    public init(version: Int? = nil, message: String? = nil, snapshot: Snapshot? = nil, subscription: Int? = nil, events: [ControlEvent]? = nil, event: ControlEvent? = nil) {
-        self.version = version
-        self.message = message
-        self.snapshot = snapshot
-        self.subscription = subscription
-        self.events = events
-        self.event = event
+    // The replies there are, each worded here once (docs/PROTOCOL.md shows them).
+
+    /// `hello`: the version both sides speak.
+    public static func negotiated(version: Int) -> ReplyResult {
+        ReplyResult(version: version, message: "protocol version \(version)")
+    }
+
+    /// `subscribe`: frames of subscription `id` follow every `intervalMs`.
+    public static func subscribed(_ id: Int, intervalMs: Int) -> ReplyResult {
+        ReplyResult(message: "streaming every \(intervalMs) ms", subscription: id)
+    }
+
+    /// `unsubscribe`: subscription `id` ended, having lost `dropped` frames to a slow reader.
+    public static func unsubscribed(_ id: Int, dropped: UInt64) -> ReplyResult {
+        ReplyResult(message: "subscription \(id) stopped after \(dropped) dropped frames", subscription: id)
+    }
+
+    /// A command that changed something: the event it caused.
+    public static func changed(_ event: ControlEvent) -> ReplyResult {
+        ReplyResult(message: event.summary, event: event)
+    }
+
+    /// `events`: the events asked for.
+    public static func events(_ events: [ControlEvent]) -> ReplyResult {
+        ReplyResult(events: events)
     }
 }
 
 /// The body of a failed reply.
+/// Only this module builds one (`ServerMessage.failure`); clients decode it.
 public struct ErrorBody: Codable, Sendable, Equatable {
     public var code: String
     public var message: String
-
-    public init(code: String, message: String) {
-        self.code = code
-        self.message = message
-    }
 }
 
-/// A snapshot pushed to a subscriber.
+/// A snapshot pushed to a subscriber. Built by this module (`UnchangedFrame.applied(to:)`) and
+/// decoded by clients.
 public struct Frame: Codable, Sendable, Equatable {
     public var subscription: Int
     /// Frames this subscriber has lost so far because it read too slowly.
     public var dropped: UInt64
     public var snapshot: Snapshot
-
-    public init(subscription: Int, dropped: UInt64, snapshot: Snapshot) {
-        self.subscription = subscription
-        self.dropped = dropped
-        self.snapshot = snapshot
-    }
 }
 
 /// A frame whose figures are those of the previous frame sent on its subscription: only what

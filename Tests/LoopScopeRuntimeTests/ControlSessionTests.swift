@@ -8,7 +8,7 @@ import LoopScopeWire
     func greeted(readOnly: Bool = false) throws -> ControlSession {
         var s = ControlSession(readOnly: readOnly)
         let got1 = try s.admit(.hello(versions: [1], client: nil))
-        #expect(got1 == .reply(ReplyResult(version: 1, message: "protocol version 1")))
+        #expect(got1 == .reply(.negotiated(version: 1)))
         return s
     }
 
@@ -29,7 +29,7 @@ import LoopScopeWire
         let got3 = refusal(&s, .hello(versions: [99], client: nil))
         #expect(got3 == .unsupportedVersion)
         let got4 = try s.admit(.hello(versions: [2, 1], client: nil))
-        #expect(got4 == .reply(ReplyResult(version: 1, message: "protocol version 1")))
+        #expect(got4 == .reply(.negotiated(version: 1)))
         let got5 = try s.admit(.snapshot)
         #expect(got5 == .execute(.snapshot))
     }

@@ -84,7 +84,7 @@ package final class ControlHandler: ChannelInboundHandler {
             bytes += Array("}}\n".utf8)
             write(context: context, bytes)
         case .events(let since):
-            send(context: context, .success(id: id, ReplyResult(events: core.events.events(since: since))))
+            send(context: context, .success(id: id, .events(core.events.events(since: since))))
         case .route(let method, let path, let model):
             reply(context, id, try core.setModel(method: method, path: path, model: model, actor: actor))
         case .resize(let pool, let size):
@@ -102,7 +102,7 @@ package final class ControlHandler: ChannelInboundHandler {
 
     private func reply(_ context: ChannelHandlerContext, _ id: Int?, _ event: ControlEvent) {
         cache.invalidate()
-        send(context: context, .success(id: id, ReplyResult(message: event.summary, event: event)))
+        send(context: context, .success(id: id, .changed(event)))
     }
 
     private func startStream(context: ChannelHandlerContext, subscription: Int, intervalMs: Int) {

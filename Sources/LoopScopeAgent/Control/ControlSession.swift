@@ -31,7 +31,7 @@ package struct ControlSession {
                 throw WireError(.unsupportedVersion, "no common protocol version: you offered \(versions), this server speaks \(ProtocolVersion.supported)")
             }
             version = v
-            return .reply(ReplyResult(version: v, message: "protocol version \(v)"))
+            return .reply(.negotiated(version: v))
         }
         guard version != nil else {
             throw WireError(.handshakeRequired, #"send {"op":"hello","versions":[1]} first"#)
@@ -45,11 +45,11 @@ package struct ControlSession {
             if subscription == nil { nextSubscription += 1 }
             subscription = (id, ms, skipUnchanged)
             lastSentGeneration = nil
-            return .startStream(id: id, intervalMs: ms, reply: ReplyResult(message: "streaming every \(ms) ms", subscription: id))
+            return .startStream(id: id, intervalMs: ms, reply: .subscribed(id, intervalMs: ms))
         case .unsubscribe:
             guard let s = subscription else { throw WireError(.notSubscribed, "there is no subscription to stop") }
             subscription = nil
-            return .stopStream(ReplyResult(message: "subscription \(s.id) stopped after \(dropped) dropped frames", subscription: s.id))
+            return .stopStream(.unsubscribed(s.id, dropped: dropped))
         default:
             return .execute(command)
         }

@@ -6,17 +6,12 @@ import LoopScopeWire
 /// Foundation, Dispatch and libc folded so the innermost application frame names the site.
 /// Pure.
 public enum StackFrames {
-    /// One symbolised frame.
+    /// One symbolised frame, as the stack sampler reads it.
     public struct Frame: Sendable, Equatable {
         /// Demangled symbol name, or "" when unknown.
         public var symbol: String
         /// Base name of the object the address lies in (`loopscope`, `libc.so.6`, …).
         public var object: String
-
-        public init(symbol: String, object: String) {
-            self.symbol = symbol
-            self.object = object
-        }
     }
 
     /// Modules whose frames are folded: the platform, the runtime and the libraries servers

@@ -81,15 +81,9 @@ public struct InvoiceOrder: Codable, Sendable, Equatable {
     }
 }
 
-/// A rendered invoice, with the process that rendered it.
+/// A rendered invoice, with the process that rendered it. Only `renderInvoice` makes one.
 public struct Invoice: Codable, Sendable, Equatable {
     public var id: String
     public var digest: String
     public var renderedBy: Int32
-
-    public init(id: String, digest: String, renderedBy: Int32) {
-        self.id = id
-        self.digest = digest
-        self.renderedBy = renderedBy
-    }
 }

@@ -11,10 +11,6 @@ public struct LoadPlan: Sendable, Equatable, Codable {
     public struct Entry: Sendable, Equatable, Codable {
         public var path: String
         public var weight: Int
-        public init(path: String, weight: Int) {
-            self.path = path
-            self.weight = weight
-        }
     }
 
     public var host: String
