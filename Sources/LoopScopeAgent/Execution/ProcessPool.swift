@@ -60,8 +60,7 @@ public final class ProcessPool: WorkerPool {
     }
 
     public func resize(to size: Int) {
-        let (_, start) = queue.resize(to: size)
-        for _ in 0..<start { startDriver() }
+        queue.resize(to: size, startWorker: startDriver)
     }
 
     public func setQueueLimit(_ limit: Int) {
@@ -117,7 +116,7 @@ public final class ProcessPool: WorkerPool {
 
     public func shutdown(timeoutNanos: UInt64) {
         _ = queue.waitUntilIdle(timeoutNanos: timeoutNanos)
-        _ = queue.resize(to: 0)
+        queue.resize(to: 0)
         // Waits for the drivers, not only the workers: a driver that had not spawned its worker
         // yet would spawn it after a shutdown that only saw no workers.
         let deadline = Clocks.monotonicNanos() + 3_000_000_000

@@ -38,8 +38,7 @@ public final class ThreadPool: WorkerPool {
     }
 
     public func resize(to size: Int) {
-        let (_, start) = queue.resize(to: size)
-        for _ in 0..<start { startWorker() }
+        queue.resize(to: size, startWorker: startWorker)
     }
 
     public func setQueueLimit(_ limit: Int) {
@@ -126,7 +125,7 @@ public final class ThreadPool: WorkerPool {
 
     public func shutdown(timeoutNanos: UInt64) {
         _ = queue.waitUntilIdle(timeoutNanos: timeoutNanos)
-        _ = queue.resize(to: 0)
+        queue.resize(to: 0)
     }
 
     private func startWorker() {

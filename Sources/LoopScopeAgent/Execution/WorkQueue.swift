@@ -130,15 +130,15 @@ package final class WorkQueue<Item: Sendable>: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Sets the pool's size; returns the previous size and how many workers to start.
-    package func resize(to newSize: Int) -> (old: Int, start: Int) {
+    /// Sets the pool's size and calls `startWorker` for each worker it lacks (a smaller size
+    /// retires idle workers as they next look for work).
+    package func resize(to newSize: Int, startWorker: () -> Void = {}) {
         condition.lock()
-        let old = size
         size = newSize
         let start = max(0, newSize - live)
         condition.unlock()
         condition.broadcast()
-        return (old, start)
+        for _ in 0..<start { startWorker() }
     }
 
     /// Sets the queue limit; returns the previous one. Jobs already queued stay queued.
