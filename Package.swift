@@ -1,6 +1,18 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
+/// A product of one of the packages below, found by name: each product's package is said once, here.
+func product(_ name: String) -> Target.Dependency {
+    let packages = [
+        "swift-nio": ["NIOCore", "NIOPosix", "NIOHTTP1", "NIOConcurrencyHelpers", "NIOEmbedded"],
+        "swift-nio-extras": ["NIOExtras"], "swift-log": ["Logging"], "hdrhistogram-swift": ["Histogram"],
+        "swift-service-lifecycle": ["ServiceLifecycle", "UnixSignals"], "hummingbird": ["Hummingbird"],
+        "postgres-nio": ["PostgresNIO"], "swift-argument-parser": ["ArgumentParser"],
+    ]
+    guard let package = packages.first(where: { $0.value.contains(name) })?.key else { fatalError("Package.swift: no package lists the product \(name)") }
+    return .product(name: name, package: package)
+}
+
 let package = Package(
     name: "LoopScope",
     platforms: [.macOS(.v15)],
@@ -29,7 +41,10 @@ let package = Package(
     ],
     targets: [
         // Messages, snapshot model, codec. Pure values: no NIO channel code.
-        .target(name: "LoopScopeWire"),
+        .target(name: "LoopScopeWire", plugins: ["PublicInits"]),
+
+        // The public memberwise inits of the wire's value types, derived from their properties.
+        .plugin(name: "PublicInits", capability: .buildTool()),
 
         // Process-level calls Swift cannot make directly (variadic prctl, SO_PEERCRED).
         .target(name: "CLoopScopeSys"),
@@ -40,12 +55,7 @@ let package = Package(
             name: "LoopScopeAgent",
             dependencies: [
                 "LoopScopeWire", "CLoopScopeSys",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Histogram", package: "hdrhistogram-swift"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                product("NIOCore"), product("NIOPosix"), product("NIOConcurrencyHelpers"), product("Logging"), product("Histogram"), product("ServiceLifecycle"),
             ]
         ),
 
@@ -54,13 +64,7 @@ let package = Package(
             name: "LoopScopeRuntime",
             dependencies: [
                 "LoopScopeWire", "LoopScopeAgent", "CLoopScopeSys",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "NIOExtras", package: "swift-nio-extras"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-                .product(name: "Logging", package: "swift-log"),
+                product("NIOCore"), product("NIOPosix"), product("NIOHTTP1"), product("NIOConcurrencyHelpers"), product("NIOExtras"), product("UnixSignals"), product("Logging"),
             ]
         ),
 
@@ -69,15 +73,14 @@ let package = Package(
             name: "LoopScopeNIO",
             dependencies: [
                 "LoopScopeAgent", "CLoopScopeSys",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
+                product("NIOCore"), product("NIOHTTP1"),
             ]
         ),
 
         // Hummingbird 2: a router middleware recording routes by template with the agent.
         .target(
             name: "LoopScopeHummingbird",
-            dependencies: ["LoopScopeAgent", .product(name: "Hummingbird", package: "hummingbird")]
+            dependencies: ["LoopScopeAgent", product("Hummingbird")]
         ),
 
         // The demo's kinds of work written the way people write them in Hummingbird.
@@ -85,10 +88,7 @@ let package = Package(
             name: "LoopScopeHummingbirdDemo",
             dependencies: [
                 "LoopScopeHummingbird", "LoopScopeAgent", "LoopScopeDemo",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Logging", package: "swift-log"),
+                product("Hummingbird"), product("PostgresNIO"), product("ServiceLifecycle"), product("Logging"),
             ],
             path: "demo/hummingbird"
         ),
@@ -98,9 +98,7 @@ let package = Package(
             name: "LoopScopeClient",
             dependencies: [
                 "LoopScopeWire",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                product("NIOCore"), product("NIOPosix"), product("NIOConcurrencyHelpers"),
             ]
         ),
 
@@ -123,11 +121,7 @@ let package = Package(
             name: "LoopScopeDemo",
             dependencies: [
                 "LoopScopeRuntime", "LoopScopeAgent", "LoopScopeClient", "LoopScopeWire", "CSQLite",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                product("NIOCore"), product("NIOPosix"), product("NIOHTTP1"), product("NIOConcurrencyHelpers"), product("Histogram"),
             ],
             path: "demo/Sources/LoopScopeDemo"
         ),
@@ -137,10 +131,7 @@ let package = Package(
             dependencies: [
                 "LoopScopeRuntime", "LoopScopeAgent", "LoopScopeClient", "LoopScopeWire", "LoopScopeTUI",
                 "LoopScopeCurses", "LoopScopeDemo", "CLoopScopeSys",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
+                product("ArgumentParser"), product("Logging"), product("NIOCore"), product("NIOPosix"),
             ]
         ),
 
@@ -149,10 +140,7 @@ let package = Package(
             name: "loopscope-bench",
             dependencies: [
                 "LoopScopeRuntime", "LoopScopeAgent", "LoopScopeClient", "LoopScopeWire", "LoopScopeTUI", "LoopScopeDemo",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                product("NIOCore"), product("NIOPosix"), product("NIOHTTP1"), product("NIOConcurrencyHelpers"),
             ],
             path: "Benchmarks/Sources/LoopScopeBench"
         ),
@@ -162,13 +150,7 @@ let package = Package(
             name: "LoopScopeRuntimeTests",
             dependencies: [
                 "LoopScopeRuntime", "LoopScopeAgent", "LoopScopeNIO", "LoopScopeWire", "LoopScopeDemo",
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOEmbedded", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                product("ServiceLifecycle"), product("Logging"), product("NIOCore"), product("NIOPosix"), product("NIOHTTP1"), product("NIOEmbedded"), product("NIOConcurrencyHelpers"),
             ]
         ),
         .testTarget(name: "LoopScopeTUITests", dependencies: ["LoopScopeTUI", "LoopScopeWire"]),
@@ -176,10 +158,7 @@ let package = Package(
             name: "LoopScopeHummingbirdTests",
             dependencies: [
                 "LoopScopeHummingbird", "LoopScopeAgent", "LoopScopeWire", "LoopScopeDemo",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Logging", package: "swift-log"),
+                product("Hummingbird"), product("PostgresNIO"), product("ServiceLifecycle"), product("Logging"),
             ]
         ),
         .testTarget(
@@ -200,9 +179,7 @@ if Context.environment["LOOPSCOPE_FUZZ"] != nil {
             name: "fuzz-control-line",
             dependencies: [
                 "FuzzDriver", "LoopScopeAgent", "LoopScopeWire",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOEmbedded", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
+                product("NIOCore"), product("NIOEmbedded"), product("Logging"),
             ],
             path: "Fuzz/ControlLine"
         ),
@@ -210,9 +187,7 @@ if Context.environment["LOOPSCOPE_FUZZ"] != nil {
             name: "fuzz-http-request",
             dependencies: [
                 "FuzzDriver", "LoopScopeRuntime",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOEmbedded", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
+                product("NIOCore"), product("NIOEmbedded"), product("Logging"),
             ],
             path: "Fuzz/HTTPRequest"
         ),

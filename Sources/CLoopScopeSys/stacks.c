@@ -640,6 +640,17 @@ static int ls_sym_cmp(const void *a, const void *b) {
 /* Reads the FUNC symbols of an ELF file's .symtab. The file must match the
    loaded image (same build-id when both have one). Never crashes on
    truncated, stripped or foreign files: every offset is bounds-checked. */
+/* The length of a defined function symbol's name in the string table; 0 for any other symbol
+   or a name that is empty or runs past the table. */
+static size_t ls_function_name_len(const ElfW(Sym) *s, const char *strs, size_t strsz) {
+    int type = LS_ST_TYPE(s->st_info);
+    if ((type != STT_FUNC && type != STT_GNU_IFUNC) || s->st_shndx == SHN_UNDEF || s->st_value == 0 ||
+        s->st_name == 0 || s->st_name >= strsz)
+        return 0;
+    size_t len = strnlen(strs + s->st_name, strsz - s->st_name);
+    return s->st_name + len >= strsz ? 0 : len;
+}
+
 static void ls_load_symtab(ls_object *o, const char *file, const ElfW(Phdr) *phdr, int phnum) {
     int fd = open(file, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return;
@@ -700,13 +711,8 @@ static void ls_load_symtab(ls_object *o, const char *file, const ElfW(Phdr) *phd
     /* Pass 1: count and measure. */
     size_t count = 0, bytes = 0;
     for (size_t i = 0; i < nsym; i++) {
-        const ElfW(Sym) *s = &syms[i];
-        int type = LS_ST_TYPE(s->st_info);
-        if ((type != STT_FUNC && type != STT_GNU_IFUNC) || s->st_shndx == SHN_UNDEF || s->st_value == 0 ||
-            s->st_name == 0 || s->st_name >= strsz)
-            continue;
-        size_t len = strnlen(strs + s->st_name, strsz - s->st_name);
-        if (len == 0 || s->st_name + len >= strsz) continue;
+        size_t len = ls_function_name_len(&syms[i], strs, strsz);
+        if (len == 0) continue;
         count++;
         bytes += len + 1;
     }
@@ -722,12 +728,8 @@ static void ls_load_symtab(ls_object *o, const char *file, const ElfW(Phdr) *phd
     size_t k = 0, pos = 0;
     for (size_t i = 0; i < nsym && k < count; i++) {
         const ElfW(Sym) *s = &syms[i];
-        int type = LS_ST_TYPE(s->st_info);
-        if ((type != STT_FUNC && type != STT_GNU_IFUNC) || s->st_shndx == SHN_UNDEF || s->st_value == 0 ||
-            s->st_name == 0 || s->st_name >= strsz)
-            continue;
-        size_t len = strnlen(strs + s->st_name, strsz - s->st_name);
-        if (len == 0 || s->st_name + len >= strsz || pos + len + 1 > bytes) continue;
+        size_t len = ls_function_name_len(s, strs, strsz);
+        if (len == 0 || pos + len + 1 > bytes) continue;
         memcpy(names + pos, strs + s->st_name, len + 1);
         if (len == 14 && memcmp(names + pos, "swift_demangle", 14) == 0 && g_demangle_symtab == 0)
             g_demangle_symtab = o->bias + (uintptr_t)s->st_value;   /* static stdlib */

@@ -1,5 +1,5 @@
 /// A change to the server's configuration or to a pool's workers, kept in a bounded log.
-public struct ControlEvent: Codable, Sendable, Equatable {
+public struct ControlEvent: Codable, Sendable, Equatable, PublicMemberwiseInit {
     /// Increases by one for every event; lets a reader ask for events after the last it saw.
     public var sequence: UInt64
     /// Seconds since the Unix epoch.
@@ -18,16 +18,8 @@ public struct ControlEvent: Codable, Sendable, Equatable {
         case jobTimedOut
     }
 
-    public init(sequence: UInt64, time: Double, kind: Kind, subject: String, old: String, new: String, actor: String) {
-        self.sequence = sequence
-        self.time = time
-        self.kind = kind
-        self.subject = subject
-        self.old = old
-        self.new = new
-        self.actor = actor
-    }
-
     /// One line for logs and status bars: `route /hash loop → threads`.
     public var summary: String { "\(kind.rawValue) \(subject) \(old) → \(new)" }
+
+    private init(_ generated: Never) { switch generated {} }
 }

@@ -1,7 +1,7 @@
 /// One request line from a client, as it appears on the wire.
 ///
 /// Every field but `op` is optional here; `Command.init(request:)` checks which the operation needs.
-public struct ControlRequest: Codable, Sendable, Equatable {
+public struct ControlRequest: Codable, Sendable, Equatable, PublicMemberwiseInit {
     /// Chosen by the client; echoed in the reply.
     public var id: Int?
     public var op: String
@@ -21,23 +21,7 @@ public struct ControlRequest: Codable, Sendable, Equatable {
     /// previous frame's (see `UnchangedFrame`).
     public var skipUnchanged: Bool?
 
-    public init(id: Int? = nil, op: String, versions: [Int]? = nil, client: String? = nil, intervalMs: Int? = nil, route: String? = nil, method: String? = nil, model: String? = nil, pool: String? = nil, size: Int? = nil, limit: Int? = nil, diagnosis: String? = nil, since: UInt64? = nil, thresholdMs: Int? = nil, skipUnchanged: Bool? = nil) {
-        self.id = id
-        self.op = op
-        self.versions = versions
-        self.client = client
-        self.intervalMs = intervalMs
-        self.route = route
-        self.method = method
-        self.model = model
-        self.pool = pool
-        self.size = size
-        self.limit = limit
-        self.diagnosis = diagnosis
-        self.since = since
-        self.thresholdMs = thresholdMs
-        self.skipUnchanged = skipUnchanged
-    }
+    private init(_ generated: Never) { switch generated {} }
 }
 
 /// A validated request: what the client asked the server to do.

@@ -1,5 +1,5 @@
 /// A problem the runtime sees in its own figures, with the evidence and a fix the control socket can apply.
-public struct Diagnosis: Codable, Sendable, Equatable {
+public struct Diagnosis: Codable, Sendable, Equatable, PublicMemberwiseInit {
     /// Stable while the problem lasts, e.g. `cpu-on-loop:/hash`; the argument of the `fix` command.
     public var id: String
     public var severity: Severity
@@ -24,13 +24,7 @@ public struct Diagnosis: Codable, Sendable, Equatable {
         public static func < (a: Severity, b: Severity) -> Bool { a.rank < b.rank }
     }
 
-    public init(id: String, severity: Severity, summary: String, evidence: [String], action: Action?) {
-        self.id = id
-        self.severity = severity
-        self.summary = summary
-        self.evidence = evidence
-        self.action = action
-    }
+    private init(_ generated: Never) { switch generated {} }
 }
 
 /// A change the control socket can make.

@@ -1,14 +1,11 @@
 /// One worker's snapshot, as a group merge takes it.
-public struct WorkerSnapshot: Sendable, Equatable {
+public struct WorkerSnapshot: Sendable, Equatable, PublicMemberwiseInit {
     /// The worker's index in its group (`GroupMember.worker`).
     public var worker: Int
     /// What the worker sent.
     public var snapshot: Snapshot
 
-    public init(worker: Int, snapshot: Snapshot) {
-        self.worker = worker
-        self.snapshot = snapshot
-    }
+    private init(_ generated: Never) { switch generated {} }
 }
 
 /// Merges the snapshots of a group's workers (`serve --workers N`) into one snapshot of the
@@ -344,7 +341,7 @@ public enum GroupMerge {
         guard !all.isEmpty else { return nil }
         func sum(_ k: KeyPath<ConnectionFigures, UInt64>) -> UInt64 { all.reduce(0) { $0 + $1[keyPath: k] } }
         return ConnectionFigures(open: sum(\.open), limit: sum(\.limit), accepted: sum(\.accepted), closedHeaderTimeout: sum(\.closedHeaderTimeout),
-                                 closedIdle: sum(\.closedIdle), refusedOverLimit: sum(\.refusedOverLimit), bodyTooLarge: sum(\.bodyTooLarge),
-                                 closedBodyTimeout: sum(\.closedBodyTimeout))
+                                 closedIdle: sum(\.closedIdle), closedBodyTimeout: sum(\.closedBodyTimeout),
+                                 refusedOverLimit: sum(\.refusedOverLimit), bodyTooLarge: sum(\.bodyTooLarge))
     }
 }

@@ -6,7 +6,7 @@ import Darwin
 #endif
 
 /// The small JSON file a server writes beside its control socket so `loopscope list` can find it.
-public struct ServerAnnouncement: Codable, Sendable, Equatable {
+public struct ServerAnnouncement: Codable, Sendable, Equatable, PublicMemberwiseInit {
     public var name: String
     public var pid: Int32
     public var socket: String
@@ -17,35 +17,24 @@ public struct ServerAnnouncement: Codable, Sendable, Equatable {
     /// Set when the server is one worker of a group (`serve --workers N`).
     public var member: GroupMember?
 
-    public init(name: String, pid: Int32, socket: String, address: String, startedAt: Double, member: GroupMember? = nil) {
-        self.name = name
-        self.pid = pid
-        self.socket = socket
-        self.address = address
-        self.startedAt = startedAt
-        self.member = member
-    }
-
     /// Whether the announcing process is still alive.
     public var isAlive: Bool { kill(pid, 0) == 0 || errno == EPERM }
+
+    private init(_ generated: Never) { switch generated {} }
 }
 
 /// A server's place in a group of worker processes sharing one port (`serve --workers N`).
-public struct GroupMember: Codable, Sendable, Equatable {
+public struct GroupMember: Codable, Sendable, Equatable, PublicMemberwiseInit {
     /// The group: its supervisor's name and pid, `demo-app/4242`.
     public var group: String
     /// This worker's index in the group, 0..<`size`.
     public var worker: Int
     public var size: Int
 
-    public init(group: String, worker: Int, size: Int) {
-        self.group = group
-        self.worker = worker
-        self.size = size
-    }
-
     /// `demo-app/4242 worker 1 of 2`.
     public var description: String { "\(group) worker \(worker) of \(size)" }
+
+    private init(_ generated: Never) { switch generated {} }
 }
 
 /// The per-user directory that holds control sockets, and the rules that keep it private.

@@ -1,7 +1,7 @@
 /// One line from the server: the greeting, a reply to a request, or a streamed snapshot frame.
 ///
 /// Which fields are present says which it is: `greeting`; `id` with `ok`; or `frame`.
-public struct ServerMessage: Codable, Sendable, Equatable {
+public struct ServerMessage: Codable, Sendable, Equatable, PublicMemberwiseInit {
     /// Sent once, on connect.
     public var greeting: Greeting?
     /// Echoes the request's id (null when the request had none or could not be parsed).
@@ -16,16 +16,6 @@ public struct ServerMessage: Codable, Sendable, Equatable {
     /// `skipUnchanged`).
     public var unchanged: UnchangedFrame?
 
-    public init(greeting: Greeting? = nil, id: Int? = nil, ok: Bool? = nil, result: ReplyResult? = nil, error: ErrorBody? = nil, frame: Frame? = nil, unchanged: UnchangedFrame? = nil) {
-        self.greeting = greeting
-        self.id = id
-        self.ok = ok
-        self.result = result
-        self.error = error
-        self.frame = frame
-        self.unchanged = unchanged
-    }
-
     /// A successful reply.
     public static func success(id: Int?, _ result: ReplyResult) -> ServerMessage {
         ServerMessage(id: id, ok: true, result: result)
@@ -35,6 +25,8 @@ public struct ServerMessage: Codable, Sendable, Equatable {
     public static func failure(id: Int?, _ error: WireError) -> ServerMessage {
         ServerMessage(id: id, ok: false, error: ErrorBody(code: error.code.rawValue, message: error.message))
     }
+
+    private init(_ generated: Never) { switch generated {} }
 }
 
 /// The first line a server sends on every connection.

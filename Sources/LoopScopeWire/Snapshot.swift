@@ -2,51 +2,30 @@
 ///
 /// Times are microseconds unless the name says otherwise. Histories hold one entry per second,
 /// oldest first, at most 60 entries.
-public struct Snapshot: Codable, Sendable, Equatable {
+public struct Snapshot: Codable, Sendable, Equatable, PublicMemberwiseInit {
     /// The snapshot schema version; bumped only on incompatible change.
-    public var schema: Int
+    public var schema: Int = Snapshot.currentSchema
     /// Increases by one for every snapshot the server builds.
-    public var sequence: UInt64
+    public var sequence: UInt64 = 0
     /// Wall-clock time the snapshot was taken, seconds since the Unix epoch.
-    public var time: Double
+    public var time: Double = 0
     public var server: ServerInfo
     /// One entry per HTTP event loop, by index.
-    public var loops: [LoopFigures]
+    public var loops: [LoopFigures] = []
     /// The cooperative pool's lag, measured like a loop's.
-    public var tasks: LoopFigures
-    public var pools: [PoolFigures]
-    public var routes: [RouteFigures]
+    public var tasks: LoopFigures = LoopFigures(name: "tasks")
+    public var pools: [PoolFigures] = []
+    public var routes: [RouteFigures] = []
     /// The most recent control events, oldest first.
-    public var events: [ControlEvent]
+    public var events: [ControlEvent] = []
     /// Events that fell out of the bounded log.
-    public var eventsDropped: UInt64
+    public var eventsDropped: UInt64 = 0
     /// Current diagnoses, worst first.
-    public var diagnoses: [Diagnosis]
-    public var selfCost: SelfCost
+    public var diagnoses: [Diagnosis] = []
+    public var selfCost: SelfCost = SelfCost()
     /// The HTTP listener's connections. Added later in version 1: absent from older servers'
     /// snapshots and from servers whose HTTP side is not LoopScope's (an embedded agent).
     public var connections: ConnectionFigures?
-
-    public init(
-        schema: Int = Snapshot.currentSchema, sequence: UInt64 = 0, time: Double = 0, server: ServerInfo,
-        loops: [LoopFigures] = [], tasks: LoopFigures = LoopFigures(name: "tasks"), pools: [PoolFigures] = [],
-        routes: [RouteFigures] = [], events: [ControlEvent] = [], eventsDropped: UInt64 = 0,
-        diagnoses: [Diagnosis] = [], selfCost: SelfCost = SelfCost(), connections: ConnectionFigures? = nil
-    ) {
-        self.schema = schema
-        self.sequence = sequence
-        self.time = time
-        self.server = server
-        self.loops = loops
-        self.tasks = tasks
-        self.pools = pools
-        self.routes = routes
-        self.events = events
-        self.eventsDropped = eventsDropped
-        self.diagnoses = diagnoses
-        self.selfCost = selfCost
-        self.connections = connections
-    }
 
     /// The schema this build writes.
     public static let currentSchema = 1
@@ -99,10 +78,12 @@ public struct Snapshot: Codable, Sendable, Equatable {
         (loops + [tasks]).flatMap { e in e.stallSites.filter { $0.route == route }.map { (executor: e.name, site: $0) } }
             .sorted { ($0.site.last60s.micros, $0.site.total.micros) > ($1.site.last60s.micros, $1.site.total.micros) }
     }
+
+    private init(_ generated: Never) { switch generated {} }
 }
 
 /// Who the server is.
-public struct ServerInfo: Codable, Sendable, Equatable {
+public struct ServerInfo: Codable, Sendable, Equatable, PublicMemberwiseInit {
     public var name: String
     public var pid: Int32
     /// Seconds since the Unix epoch when the server started.
@@ -111,75 +92,43 @@ public struct ServerInfo: Codable, Sendable, Equatable {
     /// HTTP listening address, `host:port`.
     public var address: String
     /// Whether the request-path instrumentation is on.
-    public var instrumented: Bool
+    public var instrumented: Bool = true
     /// Cores the process may use.
-    public var cores: Int
+    public var cores: Int = 1
     /// Set when the server is one worker of a group (`serve --workers N`).
     public var member: GroupMember?
 
-    public init(name: String, pid: Int32, startedAt: Double, uptimeSeconds: Double, address: String, instrumented: Bool = true, cores: Int = 1, member: GroupMember? = nil) {
-        self.member = member
-        self.name = name
-        self.pid = pid
-        self.startedAt = startedAt
-        self.uptimeSeconds = uptimeSeconds
-        self.address = address
-        self.instrumented = instrumented
-        self.cores = cores
-    }
+    private init(_ generated: Never) { switch generated {} }
 }
 
 /// The HTTP listener's connections: how many are open, and how many it closed or refused to
 /// keep a slow or idle client from holding it. Counters are since start.
-public struct ConnectionFigures: Codable, Sendable, Equatable {
+public struct ConnectionFigures: Codable, Sendable, Equatable, PublicMemberwiseInit {
     /// Connections open now (refused ones are not counted).
-    public var open: UInt64
+    public var open: UInt64 = 0
     /// The most connections served at once; more are answered 503 and closed.
-    public var limit: UInt64
+    public var limit: UInt64 = 0
     /// Connections accepted, refused ones included.
-    public var accepted: UInt64
+    public var accepted: UInt64 = 0
     /// Closed because a request head was not complete within the header-read timeout.
-    public var closedHeaderTimeout: UInt64
+    public var closedHeaderTimeout: UInt64 = 0
     /// Closed because no request began within the idle keep-alive timeout after a response.
-    public var closedIdle: UInt64
+    public var closedIdle: UInt64 = 0
     /// Closed because a request's body stopped arriving: no byte of it within the body-read
     /// timeout of the previous one.
-    public var closedBodyTimeout: UInt64
+    @AddedLater public var closedBodyTimeout: UInt64 = 0
     /// Answered 503 and closed because `limit` connections were open.
-    public var refusedOverLimit: UInt64
+    public var refusedOverLimit: UInt64 = 0
     /// Requests answered 413 because their body was over the limit (declared in the head or
     /// found while reading it); their connection is closed.
-    public var bodyTooLarge: UInt64
-
-    public init(open: UInt64 = 0, limit: UInt64 = 0, accepted: UInt64 = 0, closedHeaderTimeout: UInt64 = 0, closedIdle: UInt64 = 0,
-                refusedOverLimit: UInt64 = 0, bodyTooLarge: UInt64 = 0, closedBodyTimeout: UInt64 = 0) {
-        self.open = open
-        self.limit = limit
-        self.accepted = accepted
-        self.closedHeaderTimeout = closedHeaderTimeout
-        self.closedIdle = closedIdle
-        self.closedBodyTimeout = closedBodyTimeout
-        self.refusedOverLimit = refusedOverLimit
-        self.bodyTooLarge = bodyTooLarge
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        open = try c.decode(UInt64.self, forKey: .open)
-        limit = try c.decode(UInt64.self, forKey: .limit)
-        accepted = try c.decode(UInt64.self, forKey: .accepted)
-        closedHeaderTimeout = try c.decode(UInt64.self, forKey: .closedHeaderTimeout)
-        closedIdle = try c.decode(UInt64.self, forKey: .closedIdle)
-        // Added later in version 1: absent from older servers' snapshots.
-        closedBodyTimeout = try c.decodeIfPresent(UInt64.self, forKey: .closedBodyTimeout) ?? 0
-        refusedOverLimit = try c.decode(UInt64.self, forKey: .refusedOverLimit)
-        bodyTooLarge = try c.decode(UInt64.self, forKey: .bodyTooLarge)
-    }
+    public var bodyTooLarge: UInt64 = 0
 
     /// Connections the server closed, by why: every reason, in the order reports list them.
     public var closed: [(reason: ConnectionCloseReason, count: UInt64)] {
         ConnectionCloseReason.allCases.map { ($0, self[keyPath: $0.figure]) }
     }
+
+    private init(_ generated: Never) { switch generated {} }
 }
 
 /// Why the server closed an HTTP connection itself. The raw value is the Prometheus label.
@@ -214,26 +163,26 @@ public enum ConnectionCloseReason: String, Sendable, CaseIterable {
 }
 
 /// Lag of one event loop (or of the cooperative pool): how late a periodic timer fires.
-public struct LoopFigures: Codable, Sendable, Equatable {
+public struct LoopFigures: Codable, Sendable, Equatable, PublicMemberwiseInit {
     /// `loop 0`, `loop 1`, … or `tasks`.
     public var name: String
     /// Lag distribution, microseconds.
-    public var lag: WindowedPercentiles
+    public var lag: WindowedPercentiles = .init()
     /// Timer firings whose lag exceeded the stall threshold, since start.
-    public var stalls: UInt64
+    public var stalls: UInt64 = 0
     /// The route whose compute stages held this executor longest over the last ten seconds.
     public var culprit: String?
     /// Time the culprit held this executor over the last ten seconds, microseconds.
-    public var culpritHeldMicros: UInt64
+    public var culpritHeldMicros: UInt64 = 0
     /// Per second, the maximum lag in microseconds; oldest first.
-    public var lagHistory: [UInt64]
+    public var lagHistory: [UInt64] = []
     /// A stall that is still in progress, seen by the watchdog.
     public var stallInProgress: StallInProgress?
     /// Where this executor's threads were when it stalled, most stalled time over the last
     /// 60 s first (then since start); at most `StallSite.kept` sites. Empty when none stalled.
-    public var stallSites: [StallSite]
+    @AddedLater public var stallSites: [StallSite] = []
     /// Distinct sites seen beyond those kept, since start.
-    public var stallSitesOmitted: UInt64
+    @AddedLater public var stallSitesOmitted: UInt64 = 0
     /// Every lag measured since start, microseconds (for a Prometheus histogram).
     public var lagHistogram: CumulativeHistogram?
     /// Share of the last second the executor's threads ran on a CPU, 0...1 (their thread CPU
@@ -243,44 +192,13 @@ public struct LoopFigures: Codable, Sendable, Equatable {
     /// The mean of the last ten seconds' shares.
     public var cpu10s: Double?
 
-    public init(name: String, lag: WindowedPercentiles = .init(), stalls: UInt64 = 0, culprit: String? = nil, culpritHeldMicros: UInt64 = 0, lagHistory: [UInt64] = [], stallInProgress: StallInProgress? = nil,
-                stallSites: [StallSite] = [], stallSitesOmitted: UInt64 = 0, lagHistogram: CumulativeHistogram? = nil, cpu: Double? = nil, cpu10s: Double? = nil) {
-        self.name = name
-        self.lag = lag
-        self.stalls = stalls
-        self.culprit = culprit
-        self.culpritHeldMicros = culpritHeldMicros
-        self.lagHistory = lagHistory
-        self.stallInProgress = stallInProgress
-        self.stallSites = stallSites
-        self.stallSitesOmitted = stallSitesOmitted
-        self.lagHistogram = lagHistogram
-        self.cpu = cpu
-        self.cpu10s = cpu10s
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        name = try c.decode(String.self, forKey: .name)
-        lag = try c.decode(WindowedPercentiles.self, forKey: .lag)
-        stalls = try c.decode(UInt64.self, forKey: .stalls)
-        culprit = try c.decodeIfPresent(String.self, forKey: .culprit)
-        culpritHeldMicros = try c.decode(UInt64.self, forKey: .culpritHeldMicros)
-        lagHistory = try c.decode([UInt64].self, forKey: .lagHistory)
-        stallInProgress = try c.decodeIfPresent(StallInProgress.self, forKey: .stallInProgress)
-        // Added later in version 1: absent from older servers' snapshots.
-        stallSites = try c.decodeIfPresent([StallSite].self, forKey: .stallSites) ?? []
-        stallSitesOmitted = try c.decodeIfPresent(UInt64.self, forKey: .stallSitesOmitted) ?? 0
-        lagHistogram = try c.decodeIfPresent(CumulativeHistogram.self, forKey: .lagHistogram)
-        cpu = try c.decodeIfPresent(Double.self, forKey: .cpu)
-        cpu10s = try c.decodeIfPresent(Double.self, forKey: .cpu10s)
-    }
+    private init(_ generated: Never) { switch generated {} }
 }
 
 /// Where a stalled executor's thread was: the innermost application function on its stack
 /// (sampled while the stall lasted, runtime, NIO, Swift and libc frames folded), or the
 /// system call a blocked thread sat in (read from /proc, the thread never signalled).
-public struct StallSite: Codable, Sendable, Equatable {
+public struct StallSite: Codable, Sendable, Equatable, PublicMemberwiseInit {
     /// At most this many sites are kept per executor; the rest are counted.
     public static let kept = 12
     /// The `function` of the one site for stacks without an application frame (the executor
@@ -294,7 +212,7 @@ public struct StallSite: Codable, Sendable, Equatable {
     /// `blocked in nanosleep` for a blocked thread whose stack was not taken.
     public var function: String
     /// Application frames, innermost first, shortened (at most 6); empty for a blocked thread.
-    public var frames: [String]
+    public var frames: [String] = []
     /// Whether the thread was running (stack sampled) or blocked in a system call.
     public var state: StallState
     /// The system call a blocked thread was in (`nanosleep`, `read`, …).
@@ -302,25 +220,14 @@ public struct StallSite: Codable, Sendable, Equatable {
     /// The route whose work held the executor when the site was last seen, when known.
     public var route: String?
     /// Stalled time charged to this site over the last 60 s and since start.
-    public var last60s: StallTotals
-    public var total: StallTotals
+    public var last60s: StallTotals = .init()
+    public var total: StallTotals = .init()
     /// The longest single stall seen at this site, microseconds.
-    public var maxMicros: UInt64
+    public var maxMicros: UInt64 = 0
     /// Wall-clock time the site was last seen, seconds since the Unix epoch.
-    public var lastSeen: Double
+    public var lastSeen: Double = 0
 
-    public init(function: String, frames: [String] = [], state: StallState, syscall: String? = nil, route: String? = nil,
-                last60s: StallTotals = .init(), total: StallTotals = .init(), maxMicros: UInt64 = 0, lastSeen: Double = 0) {
-        self.function = function
-        self.frames = frames
-        self.state = state
-        self.syscall = syscall
-        self.route = route
-        self.last60s = last60s
-        self.total = total
-        self.maxMicros = maxMicros
-        self.lastSeen = lastSeen
-    }
+    private init(_ generated: Never) { switch generated {} }
 }
 
 /// What a stalled thread was doing when the watchdog looked.
@@ -332,33 +239,27 @@ public enum StallState: String, Codable, Sendable, CaseIterable {
 }
 
 /// Stalled time charged to a site: each sample charges the time since the previous look.
-public struct StallTotals: Codable, Sendable, Equatable {
+public struct StallTotals: Codable, Sendable, Equatable, PublicMemberwiseInit {
     /// Stalled time, microseconds.
-    public var micros: UInt64
+    public var micros: UInt64 = 0
     /// Stalls that were seen at this site (one stall sampled many times counts once).
-    public var stalls: UInt64
+    public var stalls: UInt64 = 0
 
-    public init(micros: UInt64 = 0, stalls: UInt64 = 0) {
-        self.micros = micros
-        self.stalls = stalls
-    }
+    private init(_ generated: Never) { switch generated {} }
 }
 
 /// A stall the watchdog sees while it is happening.
-public struct StallInProgress: Codable, Sendable, Equatable {
+public struct StallInProgress: Codable, Sendable, Equatable, PublicMemberwiseInit {
     /// The route whose compute stage holds the executor, if one does.
     public var route: String?
     /// How long the executor has been held so far, microseconds.
     public var heldMicros: UInt64
 
-    public init(route: String?, heldMicros: UInt64) {
-        self.route = route
-        self.heldMicros = heldMicros
-    }
+    private init(_ generated: Never) { switch generated {} }
 }
 
 /// One pool of workers: threads, worker processes or resources such as connections.
-public struct PoolFigures: Codable, Sendable, Equatable {
+public struct PoolFigures: Codable, Sendable, Equatable, PublicMemberwiseInit {
     public var name: String
     /// What its workers are: `threads`, `processes` or `connections`.
     public var kind: PoolKind
@@ -370,27 +271,27 @@ public struct PoolFigures: Codable, Sendable, Equatable {
     /// Jobs waiting for a worker.
     public var queued: Int
     public var queueLimit: Int
-    public var completed: UInt64
+    public var completed: UInt64 = 0
     /// Jobs refused because the queue was full.
-    public var rejected: UInt64
+    public var rejected: UInt64 = 0
     /// Jobs that failed in a worker (threw, the worker died, or it ran past the timeout).
-    public var failed: UInt64
+    public var failed: UInt64 = 0
     /// Jobs that ran past the pool's job timeout (answered 504, their worker process killed
     /// and replaced, or their thread written off and replaced), since start. Absent for pools
     /// without a job timeout.
     public var timedOut: UInt64?
     /// Completions per second over the last second.
-    public var completedPerSecond: Double
+    public var completedPerSecond: Double = 0
     /// Time from submission to a worker taking the job, microseconds.
-    public var queueWait: WindowedPercentiles
+    public var queueWait: WindowedPercentiles = .init()
     /// Time a worker spent on a job, microseconds.
-    public var runTime: WindowedPercentiles
+    public var runTime: WindowedPercentiles = .init()
     /// Every queue wait since start, microseconds (for a Prometheus histogram).
     public var queueWaitHistogram: CumulativeHistogram?
     /// Per second, the largest queue depth seen; oldest first.
-    public var queueHistory: [Int]
+    public var queueHistory: [Int] = []
     /// Its workers one by one, for kinds that list them (`PoolKind.listsWorkers`); else empty.
-    public var workers: [WorkerFigures]
+    public var workers: [WorkerFigures] = []
     /// Callers asking for a worker or connection per second, over the last 10 s (served,
     /// queued, refused or timed out alike): the demand. Absent for pools that do not count it.
     public var arrivalsPerSecond: Double?
@@ -398,27 +299,11 @@ public struct PoolFigures: Codable, Sendable, Equatable {
     /// connection, since start. Other pools' routes are the ones whose model runs on them.
     public var routes: [String]?
 
-    public init(name: String, kind: PoolKind, size: Int, live: Int, busy: Int, queued: Int, queueLimit: Int, completed: UInt64 = 0, rejected: UInt64 = 0, failed: UInt64 = 0, completedPerSecond: Double = 0, queueWait: WindowedPercentiles = .init(), runTime: WindowedPercentiles = .init(), queueHistory: [Int] = [], workers: [WorkerFigures] = []) {
-        self.name = name
-        self.kind = kind
-        self.size = size
-        self.live = live
-        self.busy = busy
-        self.queued = queued
-        self.queueLimit = queueLimit
-        self.completed = completed
-        self.rejected = rejected
-        self.failed = failed
-        self.completedPerSecond = completedPerSecond
-        self.queueWait = queueWait
-        self.runTime = runTime
-        self.queueHistory = queueHistory
-        self.workers = workers
-    }
+    private init(_ generated: Never) { switch generated {} }
 }
 
 /// One worker process.
-public struct WorkerFigures: Codable, Sendable, Equatable {
+public struct WorkerFigures: Codable, Sendable, Equatable, PublicMemberwiseInit {
     public var pid: Int32
     public var jobsDone: UInt64
     /// Times this worker slot was restarted after its process died.
@@ -426,41 +311,35 @@ public struct WorkerFigures: Codable, Sendable, Equatable {
     public var residentBytes: UInt64
     public var busy: Bool
 
-    public init(pid: Int32, jobsDone: UInt64, restarts: UInt64, residentBytes: UInt64, busy: Bool) {
-        self.pid = pid
-        self.jobsDone = jobsDone
-        self.restarts = restarts
-        self.residentBytes = residentBytes
-        self.busy = busy
-    }
+    private init(_ generated: Never) { switch generated {} }
 }
 
 /// Figures for one route template.
-public struct RouteFigures: Codable, Sendable, Equatable {
+public struct RouteFigures: Codable, Sendable, Equatable, PublicMemberwiseInit {
     public var method: String
     /// The route template, e.g. `/users/:id`; never a raw path.
     public var path: String
     public var model: ExecutionModel
-    public var requests: UInt64
-    public var inFlight: Int
-    public var rate1s: Double
-    public var rate10s: Double
-    public var status: StatusCounts
+    public var requests: UInt64 = 0
+    public var inFlight: Int = 0
+    public var rate1s: Double = 0
+    public var rate10s: Double = 0
+    public var status: StatusCounts = .init()
     /// End-to-end latency, microseconds.
-    public var latency: WindowedPercentiles
+    public var latency: WindowedPercentiles = .init()
     /// Per second, p99 latency (µs); oldest first.
-    public var p99History: [UInt64]
+    public var p99History: [UInt64] = []
     /// Per second, requests completed; oldest first.
-    public var rateHistory: [UInt64]
+    public var rateHistory: [UInt64] = []
     /// Where the time of an average request went over the last ten seconds.
-    public var split: LatencySplit
+    public var split: LatencySplit = .init()
     /// The compute stage's wall and CPU time over the last ten seconds.
-    public var compute: ComputeFigures
-    public var workClass: WorkClass
+    public var compute: ComputeFigures = .init()
+    public var workClass: WorkClass = .unknown
     /// Compute stages that held an event loop or the cooperative pool over the threshold.
-    public var held: HeldFigures
+    public var held: HeldFigures = .init()
     /// Latency distribution since start, as (upper bound µs, count) buckets for a histogram view.
-    public var histogram: [HistogramBucket]
+    public var histogram: [HistogramBucket] = []
     /// The sum of the latencies in `histogram`, microseconds (for Prometheus' `_sum`).
     public var latencySumMicros: UInt64?
     /// Responses 5xx per second over the last ten seconds (absent from older servers).
@@ -475,31 +354,6 @@ public struct RouteFigures: Codable, Sendable, Equatable {
     /// `SlowRequest.kept` (absent when none).
     public var slowRequests: [SlowRequest]?
 
-    public init(method: String, path: String, model: ExecutionModel, requests: UInt64 = 0, inFlight: Int = 0, rate1s: Double = 0, rate10s: Double = 0, status: StatusCounts = .init(), latency: WindowedPercentiles = .init(), p99History: [UInt64] = [], rateHistory: [UInt64] = [], split: LatencySplit = .init(), compute: ComputeFigures = .init(), workClass: WorkClass = .unknown, held: HeldFigures = .init(), histogram: [HistogramBucket] = [], latencySumMicros: UInt64? = nil,
-                errorsPerSecond: Double? = nil, timeouts: [TimeoutCount]? = nil, recentErrors: [RouteError]? = nil, slowRequests: [SlowRequest]? = nil) {
-        self.method = method
-        self.path = path
-        self.model = model
-        self.requests = requests
-        self.inFlight = inFlight
-        self.rate1s = rate1s
-        self.rate10s = rate10s
-        self.status = status
-        self.latency = latency
-        self.p99History = p99History
-        self.rateHistory = rateHistory
-        self.split = split
-        self.compute = compute
-        self.workClass = workClass
-        self.held = held
-        self.histogram = histogram
-        self.latencySumMicros = latencySumMicros
-        self.errorsPerSecond = errorsPerSecond
-        self.timeouts = timeouts
-        self.recentErrors = recentErrors
-        self.slowRequests = slowRequests
-    }
-
     /// Responses with status 500 and above.
     public var errors: UInt64 { status.s5xx }
 
@@ -509,55 +363,36 @@ public struct RouteFigures: Codable, Sendable, Equatable {
         let reason = TimeoutCount.jobTimeout(pool: pool.name)
         return (timeouts ?? []).filter { $0.reason == reason }.reduce(0) { $0 + $1.count }
     }
+
+    private init(_ generated: Never) { switch generated {} }
 }
 
 /// Responses by status class.
-public struct StatusCounts: Codable, Sendable, Equatable {
-    public var s2xx: UInt64
-    public var s3xx: UInt64
-    public var s4xx: UInt64
-    public var s5xx: UInt64
+public struct StatusCounts: Codable, Sendable, Equatable, PublicMemberwiseInit {
+    public var s2xx: UInt64 = 0
+    public var s3xx: UInt64 = 0
+    public var s4xx: UInt64 = 0
+    public var s5xx: UInt64 = 0
 
-    public init(s2xx: UInt64 = 0, s3xx: UInt64 = 0, s4xx: UInt64 = 0, s5xx: UInt64 = 0) {
-        self.s2xx = s2xx
-        self.s3xx = s3xx
-        self.s4xx = s4xx
-        self.s5xx = s5xx
-    }
+    private init(_ generated: Never) { switch generated {} }
 }
 
 /// Mean time per request, microseconds, split by where it went.
-public struct LatencySplit: Codable, Sendable, Equatable {
+public struct LatencySplit: Codable, Sendable, Equatable, PublicMemberwiseInit {
     /// The request's bytes waiting in the kernel for a busy event loop to read them (an
     /// estimate from the kernel's receive time, 4 ms resolution; see docs/PROTOCOL.md).
-    public var loopWaitMicros: Double
+    @AddedLater public var loopWaitMicros: Double = 0
     /// Waiting for a worker (pool queue, or a task or loop hop).
-    public var queueMicros: Double
+    public var queueMicros: Double = 0
     /// Running the compute stage.
-    public var computeMicros: Double
+    public var computeMicros: Double = 0
     /// Awaiting I/O stages, but for `poolWaitMicros`.
-    public var ioMicros: Double
+    public var ioMicros: Double = 0
     /// Of the awaited time, waiting for a connection from a connection pool (a database's, an
     /// upstream's): the sum of the request's waits, at most its awaited time.
-    public var poolWaitMicros: Double
+    @AddedLater public var poolWaitMicros: Double = 0
 
-    public init(loopWaitMicros: Double = 0, queueMicros: Double = 0, computeMicros: Double = 0, ioMicros: Double = 0, poolWaitMicros: Double = 0) {
-        self.loopWaitMicros = loopWaitMicros
-        self.queueMicros = queueMicros
-        self.computeMicros = computeMicros
-        self.ioMicros = ioMicros
-        self.poolWaitMicros = poolWaitMicros
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        // Added later in version 1: absent from older servers' snapshots.
-        loopWaitMicros = try c.decodeIfPresent(Double.self, forKey: .loopWaitMicros) ?? 0
-        queueMicros = try c.decode(Double.self, forKey: .queueMicros)
-        computeMicros = try c.decode(Double.self, forKey: .computeMicros)
-        ioMicros = try c.decode(Double.self, forKey: .ioMicros)
-        poolWaitMicros = try c.decodeIfPresent(Double.self, forKey: .poolWaitMicros) ?? 0
-    }
+    private init(_ generated: Never) { switch generated {} }
 }
 
 extension LatencySplit {
@@ -568,65 +403,42 @@ extension LatencySplit {
 }
 
 /// Wall and thread-CPU time of a route's compute stage.
-public struct ComputeFigures: Codable, Sendable, Equatable {
+public struct ComputeFigures: Codable, Sendable, Equatable, PublicMemberwiseInit {
     /// Mean wall time per stage, microseconds.
-    public var wallMicros: Double
+    public var wallMicros: Double = 0
     /// Mean thread CPU time per stage, microseconds: over the stages whose CPU time was read
     /// (in pools, every stage; on a loop or a task, the first of a route on each loop and then
     /// one in 8, or one in 64 while its stages are under 50 µs, because the read is a system call).
-    public var cpuMicros: Double
+    public var cpuMicros: Double = 0
     /// Stages the means are over.
-    public var samples: UInt64
+    public var samples: UInt64 = 0
 
-    public init(wallMicros: Double = 0, cpuMicros: Double = 0, samples: UInt64 = 0) {
-        self.wallMicros = wallMicros
-        self.cpuMicros = cpuMicros
-        self.samples = samples
-    }
+    private init(_ generated: Never) { switch generated {} }
 }
 
 /// Compute stages that held an event loop or the cooperative pool longer than the threshold.
-public struct HeldFigures: Codable, Sendable, Equatable {
+public struct HeldFigures: Codable, Sendable, Equatable, PublicMemberwiseInit {
     /// How many stages held it, since start.
-    public var count: UInt64
+    public var count: UInt64 = 0
     /// Total held time since start, microseconds.
-    public var totalMicros: UInt64
+    public var totalMicros: UInt64 = 0
     /// Mean time a request of this route holds a loop or the pool thread (over the last ten
     /// seconds), microseconds; 0 when its stages run in a pool or a worker process.
-    public var perRequestMicros: Double
+    public var perRequestMicros: Double = 0
     /// The part of `perRequestMicros` held by async stages (`prepare`, `respond`) that never
     /// suspended: CPU work or a blocking call written inside async code, on the cooperative pool.
-    public var asyncMicros: Double
+    @AddedLater public var asyncMicros: Double = 0
 
-    public init(count: UInt64 = 0, totalMicros: UInt64 = 0, perRequestMicros: Double = 0, asyncMicros: Double = 0) {
-        self.count = count
-        self.totalMicros = totalMicros
-        self.perRequestMicros = perRequestMicros
-        self.asyncMicros = asyncMicros
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        count = try c.decode(UInt64.self, forKey: .count)
-        totalMicros = try c.decode(UInt64.self, forKey: .totalMicros)
-        perRequestMicros = try c.decode(Double.self, forKey: .perRequestMicros)
-        // Added later in version 1: absent from older servers' snapshots.
-        asyncMicros = try c.decodeIfPresent(Double.self, forKey: .asyncMicros) ?? 0
-    }
+    private init(_ generated: Never) { switch generated {} }
 }
 
 /// A distribution since start as histogram buckets (a 1-2-5 series of upper bounds from
 /// 10 µs, up to the first bound at or above the largest value) and the sum of its values: what
 /// a Prometheus histogram needs. From a 3-significant-digit HDR histogram, so bounds and the
 /// sum are within 0.1 %.
-public struct CumulativeHistogram: Codable, Sendable, Equatable {
-    public var buckets: [HistogramBucket]
-    public var sumMicros: UInt64
-
-    public init(buckets: [HistogramBucket] = [], sumMicros: UInt64 = 0) {
-        self.buckets = buckets
-        self.sumMicros = sumMicros
-    }
+public struct CumulativeHistogram: Codable, Sendable, Equatable, PublicMemberwiseInit {
+    public var buckets: [HistogramBucket] = []
+    public var sumMicros: UInt64 = 0
 
     /// Values recorded.
     public var count: UInt64 { buckets.reduce(0) { $0 + $1.count } }
@@ -635,10 +447,12 @@ public struct CumulativeHistogram: Codable, Sendable, Equatable {
     public func count(atOrBelow micros: UInt64) -> UInt64 {
         buckets.reduce(0) { $0 + ($1.upToMicros <= micros ? $1.count : 0) }
     }
+
+    private init(_ generated: Never) { switch generated {} }
 }
 
 /// A message a route answered with a 5xx status, and how often (identical ones merged).
-public struct RouteError: Codable, Sendable, Equatable {
+public struct RouteError: Codable, Sendable, Equatable, PublicMemberwiseInit {
     /// How many distinct messages a route keeps.
     public static let kept = 8
     /// The longest message kept, in characters (longer ones are cut, ending in `…`).
@@ -647,22 +461,16 @@ public struct RouteError: Codable, Sendable, Equatable {
     public var status: Int
     public var message: String
     /// Responses with this status and message since it was first kept.
-    public var count: UInt64
+    public var count: UInt64 = 1
     /// Seconds since the Unix epoch.
     public var firstSeen: Double
     public var lastSeen: Double
 
-    public init(status: Int, message: String, count: UInt64 = 1, firstSeen: Double, lastSeen: Double) {
-        self.status = status
-        self.message = message
-        self.count = count
-        self.firstSeen = firstSeen
-        self.lastSeen = lastSeen
-    }
+    private init(_ generated: Never) { switch generated {} }
 }
 
 /// How many of a route's requests failed because one thing timed out.
-public struct TimeoutCount: Codable, Sendable, Equatable {
+public struct TimeoutCount: Codable, Sendable, Equatable, PublicMemberwiseInit {
     /// How many reasons a route tells apart; the rest are counted under `other`.
     public static let kept = 8
     public static let other = "other"
@@ -679,14 +487,11 @@ public struct TimeoutCount: Codable, Sendable, Equatable {
     /// The reason of a request that ran past its route's deadline.
     public static let deadline = "deadline"
 
-    public init(reason: String, count: UInt64) {
-        self.reason = reason
-        self.count = count
-    }
+    private init(_ generated: Never) { switch generated {} }
 }
 
 /// One request that took longer than its route's slow-request threshold, with where its time went.
-public struct SlowRequest: Codable, Sendable, Equatable {
+public struct SlowRequest: Codable, Sendable, Equatable, PublicMemberwiseInit {
     /// How many a route keeps.
     public static let kept = 5
 
@@ -700,25 +505,16 @@ public struct SlowRequest: Codable, Sendable, Equatable {
     /// This request's own split (not a mean), microseconds.
     public var split: LatencySplit
 
-    public init(time: Double, status: Int, latencyMicros: UInt64, thresholdMicros: UInt64, split: LatencySplit) {
-        self.time = time
-        self.status = status
-        self.latencyMicros = latencyMicros
-        self.thresholdMicros = thresholdMicros
-        self.split = split
-    }
+    private init(_ generated: Never) { switch generated {} }
 }
 
 /// One bar of a latency histogram.
-public struct HistogramBucket: Codable, Sendable, Equatable {
+public struct HistogramBucket: Codable, Sendable, Equatable, PublicMemberwiseInit {
     /// Upper bound of the bucket, microseconds.
     public var upToMicros: UInt64
     public var count: UInt64
 
-    public init(upToMicros: UInt64, count: UInt64) {
-        self.upToMicros = upToMicros
-        self.count = count
-    }
+    private init(_ generated: Never) { switch generated {} }
 }
 
 /// What a route's compute stage does with the thread it holds.
@@ -734,41 +530,22 @@ public enum WorkClass: String, Codable, Sendable {
 }
 
 /// What the instrumentation itself costs.
-public struct SelfCost: Codable, Sendable, Equatable {
+public struct SelfCost: Codable, Sendable, Equatable, PublicMemberwiseInit {
     /// Mean time spent recording one request's figures, nanoseconds (timed on about one
     /// request in 64: the recording call, not the clock reads around the compute stage).
-    public var nanosPerRequest: Double
+    public var nanosPerRequest: Double = 0
     /// Memory held by the statistics, bytes.
-    public var statisticsBytes: UInt64
+    public var statisticsBytes: UInt64 = 0
     /// Snapshot frames dropped for slow subscribers, since start.
-    public var framesDropped: UInt64
+    public var framesDropped: UInt64 = 0
     /// Time to build the last snapshot, microseconds.
-    public var snapshotMicros: Double
+    public var snapshotMicros: Double = 0
     /// Stack samples taken of stalled threads, since start.
-    public var stallSamples: UInt64
+    @AddedLater public var stallSamples: UInt64 = 0
     /// Mean time a stack sample cost the stalled thread (its signal handler), microseconds.
-    public var stallSampleMicros: Double
+    @AddedLater public var stallSampleMicros: Double = 0
 
-    public init(nanosPerRequest: Double = 0, statisticsBytes: UInt64 = 0, framesDropped: UInt64 = 0, snapshotMicros: Double = 0,
-                stallSamples: UInt64 = 0, stallSampleMicros: Double = 0) {
-        self.nanosPerRequest = nanosPerRequest
-        self.statisticsBytes = statisticsBytes
-        self.framesDropped = framesDropped
-        self.snapshotMicros = snapshotMicros
-        self.stallSamples = stallSamples
-        self.stallSampleMicros = stallSampleMicros
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        nanosPerRequest = try c.decode(Double.self, forKey: .nanosPerRequest)
-        statisticsBytes = try c.decode(UInt64.self, forKey: .statisticsBytes)
-        framesDropped = try c.decode(UInt64.self, forKey: .framesDropped)
-        snapshotMicros = try c.decode(Double.self, forKey: .snapshotMicros)
-        // Added later in version 1: absent from older servers' snapshots.
-        stallSamples = try c.decodeIfPresent(UInt64.self, forKey: .stallSamples) ?? 0
-        stallSampleMicros = try c.decodeIfPresent(Double.self, forKey: .stallSampleMicros) ?? 0
-    }
+    private init(_ generated: Never) { switch generated {} }
 }
 
 extension Snapshot {

@@ -63,6 +63,50 @@ import LoopScopeWire
     }
 }
 
+extension SnapshotJSONTests {
+    /// Every field marked `@AddedLater` in the snapshot's types.
+    static let addedLater = ["closedBodyTimeout", "stallSites", "stallSitesOmitted", "loopWaitMicros", "poolWaitMicros",
+                             "asyncMicros", "stallSamples", "stallSampleMicros"]
+
+    @Test func fieldsAddedLaterRoundTripAndReadAsZeroWhenAnOlderServerLacksThem() throws {
+        var s = Self.rich()
+        s.connections?.closedBodyTimeout = 8
+        s.loops[0].stallSitesOmitted = 2
+        s.routes[0].split.loopWaitMicros = 4.5
+        s.routes[0].split.poolWaitMicros = 1.25
+        s.routes[0].held.asyncMicros = 3
+        s.selfCost.stallSamples = 5
+        s.selfCost.stallSampleMicros = 30.5
+        let text = String(decoding: s.json(), as: UTF8.self)
+        for key in Self.addedLater { #expect(text.contains("\"\(key)\":"), "\(key) is encoded as its bare value") }
+        #expect(text.contains("\"loopWaitMicros\":4.5"))
+        #expect(try WireCodec().decode(Snapshot.self, from: Array(text.utf8)) == s)
+
+        // An older server's snapshot: none of those keys.
+        func strip(_ value: Any) -> Any {
+            if let object = value as? [String: Any] {
+                return object.filter { !Self.addedLater.contains($0.key) }.mapValues(strip)
+            }
+            if let array = value as? [Any] { return array.map(strip) }
+            return value
+        }
+        let older = try JSONSerialization.data(withJSONObject: strip(JSONSerialization.jsonObject(with: Data(s.json()))))
+        #expect(!String(decoding: older, as: UTF8.self).contains("loopWaitMicros"))
+        let decoded = try WireCodec().decode(Snapshot.self, from: Array(older))
+        #expect(decoded.connections?.closedBodyTimeout == 0 && decoded.loops[0].stallSitesOmitted == 0 && decoded.loops[0].stallSites.isEmpty)
+        #expect(decoded.routes[0].split.loopWaitMicros == 0 && decoded.routes[0].split.poolWaitMicros == 0 && decoded.routes[0].held.asyncMicros == 0)
+        #expect(decoded.selfCost.stallSamples == 0 && decoded.selfCost.stallSampleMicros == 0)
+        // Everything else as sent.
+        #expect(decoded.routes[0].split.queueMicros == 1.5 && decoded.connections?.closedIdle == 5)
+    }
+
+    @Test func aFieldThatIsNotAddedLaterIsStillRequired() throws {
+        let object = try #require(JSONSerialization.jsonObject(with: Data(JSONStreamEncoder.encode(Self.rich().selfCost))) as? [String: Any])
+        let withoutRequired = try JSONSerialization.data(withJSONObject: object.filter { $0.key != "statisticsBytes" })
+        #expect(throws: (any Error).self) { try WireCodec().decode(SelfCost.self, from: Array(withoutRequired)) }
+    }
+}
+
 @Suite struct JSONStreamEncoderTests {
     @Test func writesTheSameDocumentAsFoundationsEncoder() throws {
         let s = SnapshotJSONTests.rich()

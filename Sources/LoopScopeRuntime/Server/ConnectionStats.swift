@@ -45,7 +45,7 @@ final class ConnectionStats: Sendable {
     func figures() -> ConnectionFigures {
         ConnectionFigures(open: UInt64(max(0, open.load(ordering: .relaxed))), limit: UInt64(limit), accepted: accepted.load(ordering: .relaxed),
                           closedHeaderTimeout: closedHeaderTimeout.load(ordering: .relaxed), closedIdle: closedIdle.load(ordering: .relaxed),
-                          refusedOverLimit: refusedOverLimit.load(ordering: .relaxed), bodyTooLarge: bodyTooLarge.load(ordering: .relaxed),
-                          closedBodyTimeout: closedBodyTimeout.load(ordering: .relaxed))
+                          closedBodyTimeout: closedBodyTimeout.load(ordering: .relaxed),
+                          refusedOverLimit: refusedOverLimit.load(ordering: .relaxed), bodyTooLarge: bodyTooLarge.load(ordering: .relaxed))
     }
 }
