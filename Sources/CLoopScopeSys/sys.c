@@ -10,6 +10,7 @@
 #include <spawn.h>
 #ifdef __linux__
 #include <sys/prctl.h>
+#include <malloc.h>
 #endif
 
 int loopscope_set_parent_death_signal(void) {
@@ -116,5 +117,14 @@ int loopscope_spawn_close_from(posix_spawn_file_actions_t *actions, int from) {
 #else
     (void)actions; (void)from;
     return ENOSYS;
+#endif
+}
+
+int64_t loopscope_allocated_bytes(void) {
+#if defined(__linux__) && defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+    struct mallinfo2 m = mallinfo2();
+    return (int64_t)(m.uordblks + m.hblkhd);
+#else
+    return -1;
 #endif
 }

@@ -38,4 +38,8 @@ int loopscope_thread_first_visit(int64_t registry);
 /// CPU time used so far by thread `tid` of this process, nanoseconds (one clock_gettime on the
 /// thread's CPU clock, as pthread_getcpuclockid makes it); -1 when the thread is gone.
 int64_t loopscope_thread_cpu_nanos(int32_t tid);
+
+/// Bytes the allocator has handed out and not had back, process-wide: glibc's `mallinfo2`
+/// (arena blocks in use plus mmapped ones). -1 where there is no mallinfo2.
+int64_t loopscope_allocated_bytes(void);
 #endif
