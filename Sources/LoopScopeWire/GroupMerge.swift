@@ -204,10 +204,8 @@ public enum GroupMerge {
             let rs = byKey[key]!
             func sum(_ k: KeyPath<RouteFigures, UInt64>) -> UInt64 { rs.reduce(0) { $0 + $1[keyPath: k] } }
             let byRate = { (r: RouteFigures) in r.rate10s }
-            let split = LatencySplit(
-                loopWaitMicros: weightedMean(rs, { $0.split.loopWaitMicros }, by: byRate), queueMicros: weightedMean(rs, { $0.split.queueMicros }, by: byRate),
-                computeMicros: weightedMean(rs, { $0.split.computeMicros }, by: byRate), ioMicros: weightedMean(rs, { $0.split.ioMicros }, by: byRate),
-                poolWaitMicros: weightedMean(rs, { $0.split.poolWaitMicros }, by: byRate))
+            var split = LatencySplit()
+            for part in LatencySplit.Part.allCases { split[part] = weightedMean(rs, { $0.split[part] }, by: byRate) }
             let bySamples = { (r: RouteFigures) in Double(r.compute.samples) }
             let compute = ComputeFigures(wallMicros: weightedMean(rs, { $0.compute.wallMicros }, by: bySamples),
                                          cpuMicros: weightedMean(rs, { $0.compute.cpuMicros }, by: bySamples),

@@ -35,10 +35,8 @@ public struct RouteColumn: Sendable {
         RouteColumn("class", table: ("  class", 11, true), csv: { $0.workClass.rawValue }, text: { "  " + $0.workClass.rawValue }),
         RouteColumn("held_per_request_us", table: ("held", 8, false), csv: { SnapshotCSV.format2($0.held.perRequestMicros) }, text: { Units.micros($0.held.perRequestMicros) }),
         RouteColumn("held_async_us", csv: { SnapshotCSV.format2($0.held.asyncMicros) }),
-        RouteColumn("loop_wait_us", table: ("wait", 8, false), csv: { SnapshotCSV.format2($0.split.loopWaitMicros) }, text: { Units.micros($0.split.loopWaitMicros) }),
-        RouteColumn("queue_us", csv: { SnapshotCSV.format2($0.split.queueMicros) }),
-        RouteColumn("compute_us", csv: { SnapshotCSV.format2($0.split.computeMicros) }),
-        RouteColumn("io_us", csv: { SnapshotCSV.format2($0.split.ioMicros) }),
-        RouteColumn("pool_wait_us", csv: { SnapshotCSV.format2($0.split.poolWaitMicros) }),
-    ]
+    ] + LatencySplit.Part.allCases.map { part in
+        RouteColumn(part.column.key, table: part.column.tableHeader.map { ($0, 8, false) },
+                    csv: { SnapshotCSV.format2($0.split[part]) }, text: { Units.micros($0.split[part]) })
+    }
 }

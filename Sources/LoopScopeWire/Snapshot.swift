@@ -396,10 +396,55 @@ public struct LatencySplit: Codable, Sendable, Equatable, PublicMemberwiseInit {
 }
 
 extension LatencySplit {
-    /// The parts in the order a request meets them, with the names people read.
-    public var parts: [(name: String, micros: Double)] {
-        [("loop wait", loopWaitMicros), ("queue", queueMicros), ("compute", computeMicros), ("pool wait", poolWaitMicros), ("I/O", ioMicros)]
+    /// The parts of a request's time, in the order a request meets them. A new part is a
+    /// property above, a case here, and the request's value (`RequestRecord.nanos(of:)`): the
+    /// sums, the route's means, the CSV and table columns, the Prometheus split family, a
+    /// group's merge, the dashboard's split bar and its legend follow from this list.
+    public enum Part: Int, CaseIterable, Sendable {
+        case loopWait, queue, compute, poolWait, io
+
+        /// The name people read.
+        public var name: String {
+            switch self {
+            case .loopWait: return "loop wait"
+            case .queue: return "queue"
+            case .compute: return "compute"
+            case .poolWait: return "pool wait"
+            case .io: return "I/O"
+            }
+        }
+
+        /// The part's mean in a split, microseconds.
+        public var figure: WritableKeyPath<LatencySplit, Double> & Sendable {
+            switch self {
+            case .loopWait: return \.loopWaitMicros
+            case .queue: return \.queueMicros
+            case .compute: return \.computeMicros
+            case .poolWait: return \.poolWaitMicros
+            case .io: return \.ioMicros
+            }
+        }
+
+        /// Its CSV column (`loop_wait_us`) and, for the parts the text table shows, its header.
+        public var column: (key: String, tableHeader: String?) {
+            switch self {
+            case .loopWait: return ("loop_wait_us", "wait")
+            case .queue: return ("queue_us", nil)
+            case .compute: return ("compute_us", nil)
+            case .poolWait: return ("pool_wait_us", nil)
+            case .io: return ("io_us", nil)
+            }
+        }
     }
+
+    /// The part's mean, microseconds.
+    public subscript(part: Part) -> Double {
+        get { self[keyPath: part.figure] }
+        set { self[keyPath: part.figure] = newValue }
+    }
+
+    /// The parts in the order a request meets them, with the names people read.
+    public var parts: [(name: String, micros: Double)] { Part.allCases.map { ($0.name, self[$0]) } }
 }
 
 /// Wall and thread-CPU time of a route's compute stage.

@@ -238,3 +238,27 @@ extension SnapshotJSONTests {
         }
     }
 }
+
+/// The split's parts are listed once (`LatencySplit.Part`); everything that shows them follows.
+@Suite struct LatencySplitPartTests {
+    @Test func eachPartReadsAndWritesItsOwnFigure() {
+        var split = LatencySplit()
+        for part in LatencySplit.Part.allCases { split[part] = Double(part.rawValue + 1) * 10 }
+        #expect(split == LatencySplit(loopWaitMicros: 10, queueMicros: 20, computeMicros: 30, ioMicros: 50, poolWaitMicros: 40))
+        #expect(split.parts.map(\.name) == ["loop wait", "queue", "compute", "pool wait", "I/O"])
+        #expect(split.parts.map(\.micros) == [10, 20, 30, 40, 50])
+        // The sums keep the parts in a SIMD8 vector, indexed by the raw value.
+        #expect(LatencySplit.Part.allCases.count <= 8)
+        #expect(LatencySplit.Part.allCases.map(\.rawValue) == Array(LatencySplit.Part.allCases.indices))
+    }
+
+    @Test func everyPartHasItsCSVColumnAndTheTableShowsLoopWait() {
+        let header = SnapshotCSV.header.split(separator: ",").map(String.init)
+        for part in LatencySplit.Part.allCases { #expect(header.contains(part.column.key)) }
+        var route = RouteFigures(method: "GET", path: "/x", model: .loop)
+        route.split = LatencySplit(loopWaitMicros: 1500, queueMicros: 2, computeMicros: 3, ioMicros: 4, poolWaitMicros: 5)
+        let row = SnapshotCSV.rows(Snapshot(server: ServerInfo(name: "n", pid: 1, startedAt: 0, uptimeSeconds: 0, address: ""), routes: [route]))
+        #expect(row.first?.hasSuffix(",1500,2,3,5,4") == true, "\(row)")
+        #expect(RouteColumn.all.contains { $0.key == "loop_wait_us" && $0.table?.header == "wait" })
+    }
+}

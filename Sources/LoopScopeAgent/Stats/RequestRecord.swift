@@ -58,9 +58,22 @@ package struct RequestRecord: Sendable {
         RequestRecord(status: status, latencyNanos: latencyNanos, computed: false, weight: 0, error: error, timeoutReason: timeoutReason)
     }
 
+    /// Its time in one part of the latency split.
+    @inline(__always)
+    package func nanos(of part: LatencySplit.Part) -> UInt64 {
+        switch part {
+        case .loopWait: return loopWaitNanos
+        case .queue: return queueNanos
+        case .compute: return computeNanos
+        case .poolWait: return poolWaitNanos
+        case .io: return ioNanos
+        }
+    }
+
     /// Its own split, microseconds.
     package var split: LatencySplit {
-        LatencySplit(loopWaitMicros: Double(loopWaitNanos) / 1000, queueMicros: Double(queueNanos) / 1000, computeMicros: Double(computeNanos) / 1000,
-                     ioMicros: Double(ioNanos) / 1000, poolWaitMicros: Double(poolWaitNanos) / 1000)
+        var split = LatencySplit()
+        for part in LatencySplit.Part.allCases { split[part] = Double(nanos(of: part)) / 1000 }
+        return split
     }
 }

@@ -1,3 +1,5 @@
+import LoopScopeWire
+
 /// Sums over the requests of some span of time (a second, ten seconds) that a route's
 /// averages are computed from. Nanoseconds and counts, as `Double` so averages need no
 /// conversions. A plain value.
@@ -7,20 +9,14 @@ package struct RequestSums: Summable {
     package var errors = 0.0
     /// Requests whose split and held figures were measured: the averages' denominator.
     package var measured = 0.0
-    /// Bytes waiting in the kernel for a busy loop.
-    package var loopWait = 0.0
-    /// Waiting for the compute stage to start.
-    package var queue = 0.0
-    /// Compute stages that ran, and their wall time.
+    /// Each part of the latency split, summed over the measured requests; indexed by
+    /// `LatencySplit.Part.rawValue` (a fixed-size vector: no allocation on the request path).
+    package var split = SIMD8<Double>()
+    /// Compute stages that ran (their wall time is the split's compute part).
     package var computed = 0.0
-    package var compute = 0.0
     /// Compute stages whose thread CPU time was read, and that CPU time.
     package var cpuSamples = 0.0
     package var cpu = 0.0
-    /// Awaiting I/O stages.
-    package var io = 0.0
-    /// Waiting for connections from connection pools.
-    package var poolWait = 0.0
     /// Stages that held an event loop or a cooperative-pool thread, and for how long.
     package var heldSamples = 0.0
     package var held = 0.0
@@ -29,6 +25,9 @@ package struct RequestSums: Summable {
 
     package static let zero = RequestSums()
 
+    /// The split's wall time of the compute stages.
+    package var compute: Double { split[LatencySplit.Part.compute.rawValue] }
+
     /// Adds one finished request.
     @inline(__always)
     package mutating func add(_ r: RequestRecord) {
@@ -36,13 +35,9 @@ package struct RequestSums: Summable {
         if r.status >= 500 { errors += 1 }
         guard r.weight > 0 else { return }
         measured += 1
-        loopWait += Double(r.loopWaitNanos)
-        queue += Double(r.queueNanos)
-        io += Double(r.ioNanos)
-        poolWait += Double(r.poolWaitNanos)
+        for part in LatencySplit.Part.allCases { split[part.rawValue] += Double(r.nanos(of: part)) }
         if r.computed {
             computed += 1
-            compute += Double(r.computeNanos)
             if let c = r.cpuNanos {
                 cpuSamples += 1
                 cpu += Double(c)
@@ -56,9 +51,8 @@ package struct RequestSums: Summable {
     }
 
     package static func + (a: RequestSums, b: RequestSums) -> RequestSums {
-        RequestSums(requests: a.requests + b.requests, errors: a.errors + b.errors, measured: a.measured + b.measured, loopWait: a.loopWait + b.loopWait, queue: a.queue + b.queue,
-                    computed: a.computed + b.computed, compute: a.compute + b.compute,
-                    cpuSamples: a.cpuSamples + b.cpuSamples, cpu: a.cpu + b.cpu, io: a.io + b.io, poolWait: a.poolWait + b.poolWait,
+        RequestSums(requests: a.requests + b.requests, errors: a.errors + b.errors, measured: a.measured + b.measured, split: a.split + b.split,
+                    computed: a.computed + b.computed, cpuSamples: a.cpuSamples + b.cpuSamples, cpu: a.cpu + b.cpu,
                     heldSamples: a.heldSamples + b.heldSamples, held: a.held + b.held, asyncHeld: a.asyncHeld + b.asyncHeld)
     }
 }

@@ -104,13 +104,8 @@ package final class RouteStats: Sendable {
                 cpuMicros: sum.cpuSamples > 0 ? sum.cpu / sum.cpuSamples / 1000 : 0,
                 samples: UInt64(sum.computed)
             )
-            let split = LatencySplit(
-                loopWaitMicros: sum.loopWait / n / 1000,
-                queueMicros: sum.queue / n / 1000,
-                computeMicros: sum.compute / n / 1000,
-                ioMicros: sum.io / n / 1000,
-                poolWaitMicros: sum.poolWait / n / 1000
-            )
+            var split = LatencySplit()
+            for part in LatencySplit.Part.allCases { split[part] = sum.split[part.rawValue] / n / 1000 }
             return RouteFigures(
                 method: method, path: path, model: model,
                 requests: c.requests, inFlight: c.inFlight,

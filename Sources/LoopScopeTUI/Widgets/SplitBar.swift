@@ -2,20 +2,28 @@ import LoopScopeWire
 
 /// A bar showing where a request's time goes: loop wait, queue, compute, pool wait, I/O. Pure.
 public enum SplitBar {
-    /// The cell of each part of `LatencySplit.parts`, in order.
-    static let cells: [Character] = ["▓", "░", "█", "▚", "▒"]
+    /// The cell of each part of the split.
+    static func cell(_ part: LatencySplit.Part) -> Character {
+        switch part {
+        case .loopWait: return "▓"
+        case .queue: return "░"
+        case .compute: return "█"
+        case .poolWait: return "▚"
+        case .io: return "▒"
+        }
+    }
 
     /// `width` cells, each part of the split in its own glyph.
     public static func render(_ split: LatencySplit, width: Int) -> String {
-        let parts = split.parts
-        let total = parts.reduce(0) { $0 + $1.micros }
+        let parts = LatencySplit.Part.allCases
+        let total = parts.reduce(0) { $0 + split[$1] }
         guard total > 0, width > 0 else { return String(repeating: " ", count: max(width, 0)) }
         var out = ""
         var used = 0
         for (i, part) in parts.enumerated() {
-            let n = i == parts.count - 1 ? width - used : Int((part.micros / total * Double(width)).rounded())
+            let n = i == parts.count - 1 ? width - used : Int((split[part] / total * Double(width)).rounded())
             let count = max(0, min(n, width - used))
-            out += String(repeating: Self.cells[i], count: count)
+            out += String(repeating: Self.cell(part), count: count)
             used += count
         }
         return out
@@ -23,6 +31,6 @@ public enum SplitBar {
 
     /// The legend: each part's glyph, name and mean time.
     public static func legend(_ split: LatencySplit) -> String {
-        zip(Self.cells, split.parts).map { "\($0) \($1.name) \(Units.micros($1.micros, empty: "0"))" }.joined(separator: "  ")
+        LatencySplit.Part.allCases.map { "\(Self.cell($0)) \($0.name) \(Units.micros(split[$0], empty: "0"))" }.joined(separator: "  ")
     }
 }
