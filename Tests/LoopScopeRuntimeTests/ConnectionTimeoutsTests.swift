@@ -73,4 +73,34 @@ import LoopScopeWire
         guard case .arm(.idleTimeout, _, _) = t.responseEnded() else { Issue.record("idle timer not armed"); return }
         #expect(t.phase == .idle)
     }
+
+    @Test func drainingClosesAConnectionBetweenRequestsAndPassesOnOneBeingAnswered() {
+        var t = ConnectionTimeouts(limits: Self.limits)
+        _ = t.opened()
+        #expect(t.drain() == .closeNow, "nothing of a head read yet")
+        _ = t.headReceived()
+        #expect(t.drain() == .passOn)
+        _ = t.responseEnded()
+        #expect(t.drain() == .closeNow, "idle")
+        #expect(!t.drainOnHead)
+    }
+
+    @Test func drainingWithPartOfAHeadReadWaitsForTheHead() {
+        var t = ConnectionTimeouts(limits: Self.limits)
+        _ = t.opened()
+        _ = t.headReceived()
+        _ = t.responseEnded()
+        _ = t.bytesRead()
+        #expect(t.phase == .awaitingHead(partial: true))
+        #expect(t.drain() == .afterHead)
+        #expect(t.drainOnHead)
+        #expect(t.headReceived() == .disarm)
+        #expect(!t.drainOnHead, "the head came: the guard passes the drain on once")
+        #expect(t.drain() == .passOn)
+        // On a new connection, the first bytes make the head partial too.
+        var fresh = ConnectionTimeouts(limits: Self.limits)
+        _ = fresh.opened()
+        #expect(fresh.bytesRead() == .none)
+        #expect(fresh.drain() == .afterHead)
+    }
 }

@@ -25,11 +25,6 @@ final class ConnectionGuard: ChannelDuplexHandler {
     private var timeouts: ConnectionTimeouts
     private let stats: ConnectionStats
     private var timer: Scheduled<Void>?
-    /// Bytes of a request head were read since the last head was decoded.
-    private var headBytesPending = false
-    /// The server is draining and part of a head had been read: the quiesce event is passed on
-    /// once the head is decoded.
-    private var quiesceWhenHeadArrives = false
 
     init(limits: ConnectionLimits, stats: ConnectionStats) {
         self.timeouts = ConnectionTimeouts(limits: limits)
@@ -48,26 +43,21 @@ final class ConnectionGuard: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if timeouts.phase == .idle || timeouts.phase == .awaitingHead { headBytesPending = true }
         apply(timeouts.bytesRead(), context: context)
         context.fireChannelRead(data)
     }
 
-    /// The server drains (`ServerQuiescingHelper`'s event): a connection between requests closes
-    /// now; one answering a request passes the event on to NIO's HTTP pipeline handler, which
-    /// answers with `connection: close` and then closes. One that has read part of a head waits
-    /// for the head: told to quiesce with a partial head buffered, NIO's pipeline handler closes,
-    /// the decoder turns the partial head into a 400 written after the close, and NIO asserts
-    /// ("Wrote in quiescing completed state", debug builds).
+    /// The server drains (`ServerQuiescingHelper`'s event): `ConnectionTimeouts.drain` says
+    /// whether to close now, pass the event on to NIO's HTTP pipeline handler, or wait for the head.
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         guard event is ChannelShouldQuiesceEvent else {
             context.fireUserInboundEventTriggered(event)
             return
         }
-        switch timeouts.phase {
-        case .answering: context.fireUserInboundEventTriggered(event)
-        case .awaitingHead where headBytesPending: quiesceWhenHeadArrives = true
-        case .awaitingHead, .idle: context.close(promise: nil)
+        switch timeouts.drain() {
+        case .passOn: context.fireUserInboundEventTriggered(event)
+        case .afterHead: break
+        case .closeNow: context.close(promise: nil)
         }
     }
 
@@ -78,12 +68,9 @@ final class ConnectionGuard: ChannelDuplexHandler {
         }
         switch event {
         case .headReceived(let bodyFollows):
+            let drainNow = timeouts.drainOnHead
             apply(timeouts.headReceived(bodyFollows: bodyFollows), context: context)
-            headBytesPending = false
-            if quiesceWhenHeadArrives {
-                quiesceWhenHeadArrives = false
-                context.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
-            }
+            if drainNow { context.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent()) }
         case .bodyEnded: apply(timeouts.bodyEnded(), context: context)
         case .responseEnded: apply(timeouts.responseEnded(), context: context)
         }

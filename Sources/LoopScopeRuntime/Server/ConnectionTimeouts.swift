@@ -10,8 +10,8 @@ import LoopScopeWire
 /// are being answered, and waits for the next request under the idle timeout.
 struct ConnectionTimeouts: Equatable {
     enum Phase: Equatable {
-        /// Waiting for a request head to be complete.
-        case awaitingHead
+        /// Waiting for a request head to be complete; `partial` once some of it was read.
+        case awaitingHead(partial: Bool)
         /// This many requests have their head and no response yet (more than one when pipelined).
         case answering(requests: Int)
         /// Between requests, nothing of the next one received.
@@ -28,8 +28,24 @@ struct ConnectionTimeouts: Equatable {
         case close(ConnectionCloseReason)
     }
 
+    /// What to do with the connection when the server drains.
+    enum Drain: Equatable {
+        /// Between requests with nothing of the next one read: close it now.
+        case closeNow
+        /// Answering: NIO's HTTP pipeline handler answers with `connection: close`, then closes.
+        case passOn
+        /// Part of a head is read: pass the drain on once the head is complete (`drainOnHead`).
+        /// Told to quiesce with a partial head buffered, NIO's pipeline handler closes, its
+        /// decoder turns the partial head into a 400 written after the close, and NIO asserts
+        /// ("Wrote in quiescing completed state", debug builds).
+        case afterHead
+    }
+
     let limits: ConnectionLimits
-    private(set) var phase: Phase = .awaitingHead
+    private(set) var phase: Phase = .awaitingHead(partial: false)
+    /// The server drains and this connection's next head is to be passed the drain when it
+    /// is complete; `headReceived` clears it.
+    private(set) var drainOnHead = false
     /// The latest request's body is still being read.
     private(set) var readingBody = false
     /// Bumped at every arm and disarm: a timer that fires with an older one is stale.
@@ -39,7 +55,7 @@ struct ConnectionTimeouts: Equatable {
 
     /// The connection is open: its first head is due within the header timeout.
     mutating func opened() -> Action {
-        phase = .awaitingHead
+        phase = .awaitingHead(partial: false)
         return arm(.headerTimeout, limits.headerTimeout)
     }
 
@@ -47,13 +63,21 @@ struct ConnectionTimeouts: Equatable {
     /// more of a body restarts the body timeout.
     mutating func bytesRead() -> Action {
         if readingBody, case .answering = phase { return arm(.bodyTimeout, limits.bodyTimeout) }
-        guard phase == .idle else { return .none }
-        phase = .awaitingHead
-        return arm(.headerTimeout, limits.headerTimeout)
+        switch phase {
+        case .answering:
+            return .none
+        case .awaitingHead:
+            phase = .awaitingHead(partial: true)
+            return .none
+        case .idle:
+            phase = .awaitingHead(partial: true)
+            return arm(.headerTimeout, limits.headerTimeout)
+        }
     }
 
     /// A complete request head was decoded; `bodyFollows` when it announced a body.
     mutating func headReceived(bodyFollows: Bool = false) -> Action {
+        drainOnHead = false
         let timerArmed: Bool
         switch phase {
         case .answering(let n):
@@ -95,6 +119,17 @@ struct ConnectionTimeouts: Equatable {
     mutating func stillSending() -> Action {
         guard phase == .idle else { return .none }
         return arm(.idleTimeout, limits.idleTimeout)
+    }
+
+    /// The server drains (its listener is closed): what to do with this connection.
+    mutating func drain() -> Drain {
+        switch phase {
+        case .answering: return .passOn
+        case .awaitingHead(partial: true):
+            drainOnHead = true
+            return .afterHead
+        case .awaitingHead(partial: false), .idle: return .closeNow
+        }
     }
 
     /// The timer armed with `generation` fired.
