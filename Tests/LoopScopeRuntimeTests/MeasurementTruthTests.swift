@@ -157,10 +157,12 @@ enum StallFixtures {
 
     @Test func requestsThatWaitForABusyLoopCarryThatWaitInTheirLatency() async throws {
         let t = try await TestServer.start(loops: 1, extraRoutes: try StallFixtures.routes())
-        // A 60 ms stall on the only loop; a /hello sent 10 ms into it waits ~50 ms unread.
+        // A 60 ms stall on the only loop; a /hello sent during it waits, unread, for the rest of it.
         let connection = try await HTTPClientConnection.connect(host: "127.0.0.1", port: t.port, group: t.group).get()
         async let stall = t.get("/spin-test?ms=60")
-        try await Task.sleep(nanoseconds: 10_000_000)
+        // Sent once the stall has begun (on a loaded machine the stall's own request can take
+        // longer than a fixed pause to reach the loop).
+        #expect(waitUntil(seconds: 5) { t.server.core.board.onLoop(0) != nil })
         let sent = Clocks.monotonicNanos()
         _ = try await connection.get("/hello").get()
         let clientNanos = Clocks.monotonicNanos() - sent

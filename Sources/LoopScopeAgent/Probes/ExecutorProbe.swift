@@ -10,8 +10,6 @@ import CLoopScopeSys
 /// wait for a free pool thread). Thread-safe.
 package final class ExecutorProbe: Sendable {
     package let stats: ExecutorStats
-    /// Monotonic nanoseconds when the job waiting now was sent; 0 when none is waiting.
-    package let pendingSince = Atomic<UInt64>(0)
     private let enqueue: @Sendable (@escaping @Sendable () -> Void) -> Void
 
     package init(stats: ExecutorStats, enqueue: @escaping @Sendable (@escaping @Sendable () -> Void) -> Void) {
@@ -39,14 +37,14 @@ package final class ExecutorProbe: Sendable {
     /// since then (a stage seen running on a loop from that moment): a job sent then would
     /// have waited that long.
     package func send(now: UInt64, since: UInt64? = nil) {
-        guard pendingSince.load(ordering: .relaxed) == 0 else { return }
-        pendingSince.store(min(since ?? now, now), ordering: .relaxed)
-        enqueue { [self] in
+        guard stats.probePendingSince.load(ordering: .relaxed) == 0 else { return }
+        stats.probePendingSince.store(min(since ?? now, now), ordering: .relaxed)
+        enqueue { [stats] in
             let ran = Clocks.monotonicNanos()
-            let lag = ran &- pendingSince.load(ordering: .relaxed)
+            let lag = ran &- stats.probePendingSince.load(ordering: .relaxed)
             stats.recordLag(nanos: lag)
             stats.noteBusy(nanos: lag, now: ran)
-            pendingSince.store(0, ordering: .relaxed)
+            stats.probePendingSince.store(0, ordering: .relaxed)
         }
     }
 }

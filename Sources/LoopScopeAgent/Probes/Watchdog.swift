@@ -130,7 +130,7 @@ package final class Watchdog: Sendable {
                 if stageStart != nil { w.stats.noteBusy(nanos: ExecutorStats.busyNanos, now: now) }
                 l.cadences[i].look(now: now, cpuNanos: Self.cpuNanos(of: w), busy: w.stats.seenBusyLately(now: now))
                 let active = l.cadences[i].active(now: now)
-                let pending = w.probe.pendingSince.load(ordering: .relaxed)
+                let pending = w.probe.stats.probePendingSince.load(ordering: .relaxed)
                 guard pending == 0 else {
                     if active { earliest = min(earliest, pending &+ threshold) }
                     continue
@@ -189,7 +189,7 @@ package final class Watchdog: Sendable {
         let threshold = sampleThresholdNanos.load(ordering: .relaxed)
         var anyStalled = false
         for (i, w) in watched.enumerated() {
-            let waitingSince = w.probe.pendingSince.load(ordering: .relaxed)
+            let waitingSince = w.probe.stats.probePendingSince.load(ordering: .relaxed)
             // A probe waiting for a millisecond already makes requests wait: have it measured
             // from the first request the loop reads after the stall.
             if waitingSince > 0, now > waitingSince { w.stats.noteBusy(nanos: now - waitingSince, now: now) }

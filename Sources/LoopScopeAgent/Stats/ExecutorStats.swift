@@ -34,6 +34,9 @@ package final class ExecutorStats: Sendable {
     /// it is seen busy (lag or a held stage of 2 ms or more). While it is, requests read on a
     /// loop have their loop wait measured and the probes run at their fast cadence.
     private let busyUntil = Atomic<UInt64>(0)
+    /// Monotonic nanoseconds when the probe job waiting now was sent (`ExecutorProbe`); 0 when
+    /// none is waiting.
+    package let probePendingSince = Atomic<UInt64>(0)
 
     /// How long a busy sighting lasts, and what counts as busy: 2 ms, loop wait's resolution
     /// (and more than an idle virtual CPU usually takes to wake, which a 1 ms bar mistook for
@@ -135,12 +138,16 @@ package final class ExecutorStats: Sendable {
         state.withLockedValue { $0.cpuRead = read }
     }
 
-    /// Closes the current second and recomputes the culprit.
-    package func rollover() {
+    /// Closes the current second and recomputes the culprit. A probe still waiting, for
+    /// `busyNanos` or more, is a sample of the second's lag (how long it has waited so far): a
+    /// second the executor spent stalled answers no probe, and would otherwise read as no lag
+    /// at all. The probe records its whole wait when it runs (and counts the stall then).
+    package func rollover(now: UInt64 = Clocks.monotonicNanos()) {
+        let pending = probePendingSince.load(ordering: .relaxed)
         state.withLockedValue { s in
+            if pending != 0, now > pending, now - pending >= Self.busyNanos { s.lag.record((now - pending) / 1000) }
             s.lag.rollover()
             if let read = s.cpuRead {
-                let now = Clocks.monotonicNanos()
                 let reading = read()
                 // A second is measured when both ends read the same threads (none exited).
                 if let reading, let before = s.cpuBefore, now > before.at, reading.nanos >= before.reading.nanos, reading.threads == before.reading.threads {
