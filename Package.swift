@@ -72,7 +72,7 @@ let package = Package(
         .target(
             name: "LoopScopeNIO",
             dependencies: [
-                "LoopScopeAgent", "CLoopScopeSys",
+                "LoopScopeAgent", "LoopScopeWire", "CLoopScopeSys",
                 product("NIOCore"), product("NIOHTTP1"),
             ]
         ),
@@ -80,7 +80,7 @@ let package = Package(
         // Hummingbird 2: a router middleware recording routes by template with the agent.
         .target(
             name: "LoopScopeHummingbird",
-            dependencies: ["LoopScopeAgent", product("Hummingbird")]
+            dependencies: ["LoopScopeAgent", "LoopScopeWire", product("Hummingbird")]
         ),
 
         // The demo's kinds of work written the way people write them in Hummingbird.

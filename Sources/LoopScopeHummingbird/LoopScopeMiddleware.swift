@@ -1,5 +1,6 @@
 import Hummingbird
 import LoopScopeAgent
+import LoopScopeWire
 
 /// Records every request of a Hummingbird router with a `LoopScopeAgent`, by route template
 /// (`/users/{id}`, never the raw path; unmatched requests share `NotFound`): rate, status
@@ -24,7 +25,12 @@ public struct LoopScopeMiddleware<Context: RequestContext>: RouterMiddleware {
         // Router middleware runs after the route is resolved, so the template is known here.
         // Unmatched requests share one entry whatever their method, so clients cannot flood the table.
         let route = context.endpointPath.map { agent.route(method: request.method.rawValue, template: $0) } ?? agent.route(method: "*", template: "NotFound")
-        return try await agent.measureRequest(route, status: { Int($0.status.code) }, errorStatus: Self.status(of:)) {
+        let requestBytes = request.headers[.contentLength].flatMap { Double($0) }
+        return try await agent.measureRequest(route, status: { Int($0.status.code) }, errorStatus: Self.status(of:), measures: { _ in
+            var measures = RequestMeasures()
+            measures[.requestBytes] = requestBytes ?? 0
+            return measures
+        }) {
             try await next(request, context)
         }
     }

@@ -1,4 +1,5 @@
 import LoopScopeAgent
+import LoopScopeWire
 import NIOCore
 import NIOHTTP1
 
@@ -49,6 +50,7 @@ public final class LoopScopeHTTPHandler: ChannelDuplexHandler, RemovableChannelH
         var heldNanos: UInt64 = 0
         var cpuNanos: UInt64 = 0
         var status = 0
+        var measures = RequestMeasures()
     }
 
     private var request: InFlight?
@@ -74,6 +76,9 @@ public final class LoopScopeHTTPHandler: ChannelDuplexHandler, RemovableChannelH
             let wait = loopWait()
             let sampleCPU = agent.loopRequestStarted(route, loop: loopIndex)
             request = InFlight(route: route, start: now, loopWait: wait, sampleCPU: sampleCPU)
+            request?.measures[.requestBytes] = 0
+        } else if case .body(let chunk) = unwrapInboundIn(data) {
+            request?.measures[.requestBytes]? += Double(chunk.readableBytes)
         }
         guard let r = request, let loop = loopIndex else { return context.fireChannelRead(data) }
         // What the handlers after this one do with the part, synchronously, holds the loop
@@ -118,7 +123,7 @@ public final class LoopScopeHTTPHandler: ChannelDuplexHandler, RemovableChannelH
         guard let r = request else { return }
         request = nil
         agent.loopRequestFinished(r.route, loop: loopIndex, status: r.status, start: r.start, loopWait: r.loopWait,
-                                  heldNanos: r.heldNanos, cpuNanos: r.sampleCPU ? r.cpuNanos : nil)
+                                  heldNanos: r.heldNanos, cpuNanos: r.sampleCPU ? r.cpuNanos : nil, measures: r.measures)
     }
 
     /// How long the request's bytes waited in the kernel for this loop (`ExecutorStats.loopWait`).

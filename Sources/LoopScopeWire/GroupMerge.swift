@@ -28,7 +28,7 @@ public struct WorkerSnapshot: Sendable, Equatable, PublicMemberwiseInit {
 ///   summed, histograms merged, per second the highest lag), its sites left on the rows above.
 /// - Histories align at the newest second: per second, rates and queue depths are summed (a
 ///   queue's is the sum of the workers' maxima: an upper bound), p99 and lag take the highest.
-/// - Means per request (latency split, held time) are weighted by each worker's rate; compute
+/// - Means per request (latency split, held time, request measures) are weighted by each worker's rate; compute
 ///   means by their samples.
 /// - Diagnoses of every worker are kept, worst first, each summary led by its worker (`w1: `),
 ///   ids unchanged (a fix goes to the workers that have that id). A route running under
@@ -206,6 +206,8 @@ public enum GroupMerge {
             let byRate = { (r: RouteFigures) in r.rate10s }
             var split = LatencySplit()
             for part in LatencySplit.Part.allCases { split[part] = weightedMean(rs, { $0.split[part] }, by: byRate) }
+            var perRequest = PerRequestMeans()
+            for measure in RequestMeasure.allCases { perRequest[measure] = weightedMean(rs, { $0.perRequest[measure] }, by: byRate) }
             let bySamples = { (r: RouteFigures) in Double(r.compute.samples) }
             let compute = ComputeFigures(wallMicros: weightedMean(rs, { $0.compute.wallMicros }, by: bySamples),
                                          cpuMicros: weightedMean(rs, { $0.compute.cpuMicros }, by: bySamples),
@@ -222,7 +224,7 @@ public enum GroupMerge {
                 method: rs[0].method, path: rs[0].path, model: majorityModel(rs), requests: sum(\.requests),
                 inFlight: rs.reduce(0) { $0 + $1.inFlight }, rate1s: rs.reduce(0) { $0 + $1.rate1s }, rate10s: rs.reduce(0) { $0 + $1.rate10s },
                 status: status, latency: mergeWindows(rs.map(\.latency)), p99History: mergeHistories(rs.map(\.p99History), Swift.max),
-                rateHistory: mergeHistories(rs.map(\.rateHistory), +), split: split, compute: compute, workClass: workClass, held: held,
+                rateHistory: mergeHistories(rs.map(\.rateHistory), +), split: split, perRequest: perRequest, compute: compute, workClass: workClass, held: held,
                 histogram: mergeBuckets(rs.map(\.histogram)),
                 latencySumMicros: rs.allSatisfy { $0.latencySumMicros != nil } ? rs.reduce(0) { $0 + ($1.latencySumMicros ?? 0) } : nil,
                 errorsPerSecond: rs.contains { $0.errorsPerSecond != nil } ? rs.reduce(0) { $0 + ($1.errorsPerSecond ?? 0) } : nil,

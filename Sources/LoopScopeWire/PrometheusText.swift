@@ -135,6 +135,9 @@ public enum PrometheusText {
             for part in r.split.parts { split.append((routeLabels(r) + [("part", part.name)], part.micros / 1e6)) }
         }
         family("route_split_seconds", "gauge", "Mean time per request by where it went (loop wait, queue, compute, pool wait, I/O), last 10 s.", split)
+        for measure in RequestMeasure.allCases {
+            family("route_" + measure.about.key, "gauge", measure.about.help, routes.map { (routeLabels($0), $0.perRequest[measure]) })
+        }
         var sites: [([(String, String)], Double)] = []
         for e in executors {
             for site in e.stallSites { sites.append((server + [("executor", e.name), ("site", site.function), ("state", site.state.rawValue)], Double(site.total.micros) / 1e6)) }

@@ -38,5 +38,9 @@ public struct RouteColumn: Sendable {
     ] + LatencySplit.Part.allCases.map { part in
         RouteColumn(part.column.key, table: part.column.tableHeader.map { ($0, 8, false) },
                     csv: { SnapshotCSV.format2($0.split[part]) }, text: { Units.micros($0.split[part]) })
+    } + RequestMeasure.allCases.map { measure in
+        let about = measure.about
+        return RouteColumn(about.key, table: about.header.map { ($0, 9, false) },
+                           csv: { SnapshotCSV.format2($0.perRequest[measure]) }, text: { about.unit.text($0.perRequest[measure]) })
     }
 }

@@ -333,6 +333,8 @@ public struct RouteFigures: Codable, Sendable, Equatable, PublicMemberwiseInit {
     public var rateHistory: [UInt64] = []
     /// Where the time of an average request went over the last ten seconds.
     public var split: LatencySplit = .init()
+    /// Means per request of what requests report besides time (`RequestMeasure`: body sizes, …).
+    @AddedLater public var perRequest: PerRequestMeans = .init()
     /// The compute stage's wall and CPU time over the last ten seconds.
     public var compute: ComputeFigures = .init()
     public var workClass: WorkClass = .unknown

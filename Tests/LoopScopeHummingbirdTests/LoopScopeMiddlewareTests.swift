@@ -49,6 +49,10 @@ struct LiveApp {
             let digest = try await agent.offload("render-invoice") { Handlers.spinInHandler(milliseconds: 8) }
             return "\(digest)\n"
         }
+        router.post("upload") { request, _ in
+            let body = try await request.body.collect(upTo: 1 << 20)
+            return "\(body.readableBytes) bytes\n"
+        }
         router.get("wait") { _, _ in
             try await Task.sleep(nanoseconds: 20_000_000)
             return "waited\n"
@@ -74,10 +78,14 @@ struct LiveApp {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    /// One GET on a fresh connection, with a 5 s timeout; returns the status.
-    func get(_ path: String) async throws -> Int {
+    /// One GET (a POST with `body`) on a fresh connection, with a 5 s timeout; returns the status.
+    func get(_ path: String, post body: Data? = nil) async throws -> Int {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         request.timeoutInterval = 5
+        if let body {
+            request.httpMethod = "POST"
+            request.httpBody = body
+        }
         let (_, response) = try await URLSession.shared.data(for: request)
         return (response as? HTTPURLResponse)?.statusCode ?? 0
     }
@@ -150,5 +158,16 @@ struct LiveApp {
         #expect(after.route("render-invoice", method: "OFFLOAD")?.model == .threads)
         #expect(after.pool("threads")?.completed == 6)
         #expect(after.events.contains { $0.subject == "render-invoice" && $0.new == "threads" })
+    }
+
+    @Test func theRequestBodiesSizesAreMeasuredFromTheirContentLength() async throws {
+        let app = try await LiveApp.start()
+        for size in [2_000, 6_000] { #expect(try await app.get("/upload", post: Data(count: size)) == 200) }
+        #expect(try await app.get("/hello") == 200)
+        app.agent.rolloverStatistics()
+        let s = app.agent.snapshot()
+        try await app.stop()
+        #expect(s.route("/upload")?.perRequest.requestBytes == 4_000)
+        #expect(s.route("/hello")?.perRequest.requestBytes == 0)
     }
 }

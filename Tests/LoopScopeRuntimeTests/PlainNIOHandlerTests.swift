@@ -19,15 +19,28 @@ enum PlainNIOFixtures {
     }
 
     /// Answers `/hello` at once, `/burn` after 30 ms (`?ms=N`: N) of CPU on the loop, `/later` 20 ms later
-    /// (a scheduled task: the loop is free meanwhile), `/items/N` at once; 404 otherwise.
+    /// (a scheduled task: the loop is free meanwhile), `/items/N` at once, `/upload` once its body
+    /// is read (with its size); 404 otherwise.
     final class AppHandler: ChannelInboundHandler {
         typealias InboundIn = HTTPServerRequestPart
         typealias OutboundOut = HTTPServerResponsePart
+        private var uploaded: Int?
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            switch unwrapInboundIn(data) {
+            case .head: break
+            case .body(let chunk):
+                uploaded? += chunk.readableBytes
+                return
+            case .end:
+                if let n = uploaded { respond(context, .ok, "\(n) bytes\n") }
+                uploaded = nil
+                return
+            }
             guard case .head(let head) = unwrapInboundIn(data) else { return }
             let path = head.uri.split(separator: "?").first.map(String.init) ?? head.uri
             switch path {
+            case "/upload": uploaded = 0
             case "/burn":
                 let ms = head.uri.split(separator: "=").last.flatMap { Int($0) } ?? 30
                 respond(context, .ok, "\(PlainNIOFixtures.burnInChannelRead(milliseconds: ms))\n")
@@ -55,7 +68,7 @@ enum PlainNIOFixtures {
     /// The route templates of the app above.
     static func template(_ head: HTTPRequestHead) -> String? {
         let path = head.uri.split(separator: "?").first.map(String.init) ?? head.uri
-        if ["/hello", "/burn", "/later"].contains(path) { return path }
+        if ["/hello", "/burn", "/later", "/upload"].contains(path) { return path }
         return path.hasPrefix("/items/") ? "/items/{id}" : nil
     }
 }

@@ -31,7 +31,13 @@ import LoopScopeWire
         let lines = text(Fixtures.live(), rows: 40, columns: 140)
         #expect(lines.count == 40)
         #expect(lines[0].contains("127.0.0.1:8080"))
-        #expect(lines.contains { $0.hasPrefix(" /hash" + String(repeating: " ", count: 67) + "loop") })
+        // The request measures' columns take 9 each from the paths' room.
+        #expect(lines.contains { $0.hasPrefix(" /hash" + String(repeating: " ", count: 58) + "loop") })
+        let head = lines.first { $0.hasPrefix(" ROUTES") } ?? ""
+        #expect(head.hasSuffix("held    in/req"), "\(head)")
+        #expect(lines.contains { $0.hasPrefix(" /hash") && $0.hasSuffix("5.0ms        -") }, "no body measured: -")
+        // At 80 columns the paths keep their room.
+        #expect(!text(Fixtures.live()).contains { $0.contains("in/req") })
     }
 
     @Test func theHeaderShowsOpenConnectionsAndThoseTheServerClosedWhenThereIsRoom() {

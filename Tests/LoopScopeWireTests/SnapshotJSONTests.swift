@@ -66,7 +66,7 @@ import LoopScopeWire
 extension SnapshotJSONTests {
     /// Every field marked `@AddedLater` in the snapshot's types.
     static let addedLater = ["closedBodyTimeout", "stallSites", "stallSitesOmitted", "loopWaitMicros", "poolWaitMicros",
-                             "asyncMicros", "stallSamples", "stallSampleMicros"]
+                             "asyncMicros", "stallSamples", "stallSampleMicros", "perRequest"]
 
     @Test func fieldsAddedLaterRoundTripAndReadAsZeroWhenAnOlderServerLacksThem() throws {
         var s = Self.rich()
@@ -75,6 +75,7 @@ extension SnapshotJSONTests {
         s.routes[0].split.loopWaitMicros = 4.5
         s.routes[0].split.poolWaitMicros = 1.25
         s.routes[0].held.asyncMicros = 3
+        for measure in RequestMeasure.allCases { s.routes[0].perRequest[measure] = Double(1000 + measure.rawValue) }
         s.selfCost.stallSamples = 5
         s.selfCost.stallSampleMicros = 30.5
         let text = String(decoding: s.json(), as: UTF8.self)
@@ -96,6 +97,23 @@ extension SnapshotJSONTests {
         #expect(decoded.connections?.closedBodyTimeout == 0 && decoded.loops[0].stallSitesOmitted == 0 && decoded.loops[0].stallSites.isEmpty)
         #expect(decoded.routes[0].split.loopWaitMicros == 0 && decoded.routes[0].split.poolWaitMicros == 0 && decoded.routes[0].held.asyncMicros == 0)
         #expect(decoded.selfCost.stallSamples == 0 && decoded.selfCost.stallSampleMicros == 0)
+        #expect(decoded.routes[0].perRequest == PerRequestMeans())
+        // A measure added after the others: its key alone absent reads as 0, the others as sent.
+        let full = try #require(JSONSerialization.jsonObject(with: Data(s.json())) as? [String: Any])
+        for measure in RequestMeasure.allCases {
+            var one = PerRequestMeans()
+            one[measure] = 7
+            let keys = try #require(JSONSerialization.jsonObject(with: JSONEncoder().encode(one)) as? [String: Double])
+            let key = try #require(keys.first { $0.value == 7 }?.key)
+            var object = full
+            var routes = try #require(object["routes"] as? [[String: Any]])
+            var perRequest = try #require(routes[0]["perRequest"] as? [String: Any])
+            #expect(perRequest.removeValue(forKey: key) != nil, "\(key) on the wire")
+            routes[0]["perRequest"] = perRequest
+            object["routes"] = routes
+            let read = try WireCodec().decode(Snapshot.self, from: Array(JSONSerialization.data(withJSONObject: object)))
+            for other in RequestMeasure.allCases { #expect(read.routes[0].perRequest[other] == (other == measure ? 0 : s.routes[0].perRequest[other])) }
+        }
         // Everything else as sent.
         #expect(decoded.routes[0].split.queueMicros == 1.5 && decoded.connections?.closedIdle == 5)
     }
@@ -258,7 +276,7 @@ extension SnapshotJSONTests {
         var route = RouteFigures(method: "GET", path: "/x", model: .loop)
         route.split = LatencySplit(loopWaitMicros: 1500, queueMicros: 2, computeMicros: 3, ioMicros: 4, poolWaitMicros: 5)
         let row = SnapshotCSV.rows(Snapshot(server: ServerInfo(name: "n", pid: 1, startedAt: 0, uptimeSeconds: 0, address: ""), routes: [route]))
-        #expect(row.first?.hasSuffix(",1500,2,3,5,4") == true, "\(row)")
+        #expect(row.first?.contains(",1500,2,3,5,4,") == true, "\(row)")
         #expect(RouteColumn.all.contains { $0.key == "loop_wait_us" && $0.table?.header == "wait" })
     }
 }

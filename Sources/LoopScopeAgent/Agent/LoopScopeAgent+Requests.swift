@@ -67,13 +67,14 @@ extension LoopScopeAgent {
 
     /// The response of a request of `route` read on `loop` ended: latency from when its bytes
     /// arrived (`start` on the loop, plus `loopWait` before it), the time it held the loop as
-    /// compute, the rest as I/O.
-    package func loopRequestFinished(_ route: RouteID, loop: Int?, status: Int, start: UInt64, loopWait: UInt64, heldNanos: UInt64, cpuNanos: UInt64?) {
+    /// compute, the rest as I/O; `measures`, what it reported besides time.
+    package func loopRequestFinished(_ route: RouteID, loop: Int?, status: Int, start: UInt64, loopWait: UInt64, heldNanos: UInt64, cpuNanos: UInt64?,
+                                     measures: RequestMeasures = .init()) {
         let onLoop = Clocks.monotonicNanos() &- start
         let held = min(heldNanos, onLoop)
         core.requestFinished(route: route.index, loopIndex: loop ?? core.offLoopTally, RequestRecord(
             status: status, latencyNanos: onLoop &+ loopWait, loopWaitNanos: loopWait, computeNanos: held, cpuNanos: cpuNanos,
-            ioNanos: onLoop &- held, heldNanos: held
+            ioNanos: onLoop &- held, heldNanos: held, measures: measures
         ))
     }
 
@@ -89,8 +90,10 @@ extension LoopScopeAgent {
     /// a second of a busy one (`LoopTally.asyncMeasureGapNanos`); the split and held figures
     /// are averages over those, the held time charged to `tasks` scaled by the requests each
     /// stands for. Latency and status are every request's. `status` maps the result to an
-    /// HTTP status, `errorStatus` a thrown error.
+    /// HTTP status, `errorStatus` a thrown error; `measures` gives what the request reported
+    /// besides time (`RequestMeasure`: body sizes, …), from the result (nil: it threw).
     public func measureRequest<T>(_ route: RouteID, status: (T) -> Int, errorStatus: (any Error) -> Int,
+                                  measures: (T?) -> RequestMeasures = { _ in RequestMeasures() },
                                   _ body: () async throws -> T) async throws -> T {
         let core = self.core
         guard core.instrumented else { return try await body() }
@@ -103,10 +106,10 @@ extension LoopScopeAgent {
             defer { core.board.exitTask(token) }
             do {
                 let value = try await body()
-                finish(route, status: status(value), start: start, reading: nil, weight: 0)
+                finish(route, status: status(value), start: start, reading: nil, weight: 0, measures: measures(value))
                 return value
             } catch {
-                finish(route, status: errorStatus(error), start: start, reading: nil, weight: 0, error: error)
+                finish(route, status: errorStatus(error), start: start, reading: nil, weight: 0, measures: measures(nil), error: error)
                 throw error
             }
         }
@@ -128,21 +131,22 @@ extension LoopScopeAgent {
                     throw error
                 }
             } }
-            finish(route, status: status(value), start: start, reading: reading, weight: plan.weight, poolWait: tally.poolWaitNanos)
+            finish(route, status: status(value), start: start, reading: reading, weight: plan.weight, poolWait: tally.poolWaitNanos, measures: measures(value))
             return value
         } catch {
-            finish(route, status: errorStatus(error), start: start, reading: reading, weight: plan.weight, poolWait: tally.poolWaitNanos, error: error)
+            finish(route, status: errorStatus(error), start: start, reading: reading, weight: plan.weight, poolWait: tally.poolWaitNanos, measures: measures(nil), error: error)
             throw error
         }
     }
 
     /// Records a finished request; `weight` 0 for one that was not measured.
-    private func finish(_ route: RouteID, status: Int, start: UInt64, reading: StageMeter.Reading?, weight: Int, poolWait: UInt64 = 0, error: (any Error)? = nil) {
+    private func finish(_ route: RouteID, status: Int, start: UInt64, reading: StageMeter.Reading?, weight: Int, poolWait: UInt64 = 0, measures: RequestMeasures,
+                        error: (any Error)? = nil) {
         let latency = Clocks.monotonicNanos() &- start
         let message = status >= 500 ? error.map { "\($0)" } : nil
         let timeout = (error as? any TimeoutReporting)?.timeoutReason
         guard weight > 0 else {
-            core.requestFinished(route: route.index, loopIndex: core.offLoopTally, .unmeasured(status: status, latencyNanos: latency, error: message, timeoutReason: timeout))
+            core.requestFinished(route: route.index, loopIndex: core.offLoopTally, .unmeasured(status: status, latencyNanos: latency, error: message, timeoutReason: timeout, measures: measures))
             return
         }
         let wall = reading?.wallNanos ?? 0
@@ -152,7 +156,8 @@ extension LoopScopeAgent {
             status: status, latencyNanos: latency, queueNanos: latency &- min(wall, latency),
             computeNanos: held ? wall : 0, cpuNanos: held ? reading?.cpuNanos : nil, ioNanos: held ? 0 : wall - min(poolWait, wall),
             poolWaitNanos: held ? 0 : min(poolWait, wall),
-            heldNanos: held ? wall : 0, asyncHeldNanos: held ? wall : 0, computed: held, weight: weight, error: message, timeoutReason: timeout
+            heldNanos: held ? wall : 0, asyncHeldNanos: held ? wall : 0, computed: held, weight: weight, error: message, timeoutReason: timeout,
+            measures: measures
         ))
     }
 }

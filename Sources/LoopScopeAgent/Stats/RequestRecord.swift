@@ -33,10 +33,12 @@ package struct RequestRecord: Sendable {
     package var error: String? = nil
     /// When it failed because something timed out, what (`TimeoutReporting.timeoutReason`).
     package var timeoutReason: String? = nil
+    /// What it reported besides its time (body sizes, …): known for every request, measured or not.
+    package var measures = RequestMeasures()
 
     package init(status: Int, latencyNanos: UInt64, loopWaitNanos: UInt64 = 0, queueNanos: UInt64 = 0, computeNanos: UInt64 = 0, cpuNanos: UInt64? = nil,
                  ioNanos: UInt64 = 0, poolWaitNanos: UInt64 = 0, heldNanos: UInt64 = 0, asyncHeldNanos: UInt64 = 0, computed: Bool = true,
-                 weight: Int = 1, error: String? = nil, timeoutReason: String? = nil) {
+                 weight: Int = 1, error: String? = nil, timeoutReason: String? = nil, measures: RequestMeasures = .init()) {
         self.status = status
         self.latencyNanos = latencyNanos
         self.loopWaitNanos = loopWaitNanos
@@ -51,11 +53,12 @@ package struct RequestRecord: Sendable {
         self.weight = weight
         self.error = error
         self.timeoutReason = timeoutReason
+        self.measures = measures
     }
 
     /// A request whose latency and status are all that was measured.
-    package static func unmeasured(status: Int, latencyNanos: UInt64, error: String? = nil, timeoutReason: String? = nil) -> RequestRecord {
-        RequestRecord(status: status, latencyNanos: latencyNanos, computed: false, weight: 0, error: error, timeoutReason: timeoutReason)
+    package static func unmeasured(status: Int, latencyNanos: UInt64, error: String? = nil, timeoutReason: String? = nil, measures: RequestMeasures = .init()) -> RequestRecord {
+        RequestRecord(status: status, latencyNanos: latencyNanos, computed: false, weight: 0, error: error, timeoutReason: timeoutReason, measures: measures)
     }
 
     /// Its time in one part of the latency split.

@@ -22,20 +22,38 @@ package struct RequestSums: Summable {
     package var held = 0.0
     /// The part of `held` that async stages held without suspending.
     package var asyncHeld = 0.0
+    /// Each `RequestMeasure`, summed over the requests that reported it, and how many did;
+    /// indexed by `RequestMeasure.rawValue`.
+    package var measures = SIMD8<Double>()
+    package var measureCounts = SIMD8<Double>()
 
     package static let zero = RequestSums()
 
     /// The split's wall time of the compute stages.
-    package var compute: Double { split[LatencySplit.Part.compute.rawValue] }
+    package var compute: Double { self[.compute] }
+
+    /// The sum of one part of the split.
+    package subscript(part: LatencySplit.Part) -> Double {
+        get { split[part.rawValue] }
+        set { split[part.rawValue] = newValue }
+    }
+
+    /// The mean of a measure over the requests that reported it (0 when none did).
+    package func mean(of measure: RequestMeasure) -> Double {
+        let n = measureCounts[measure.rawValue]
+        return n > 0 ? measures[measure.rawValue] / n : 0
+    }
 
     /// Adds one finished request.
     @inline(__always)
     package mutating func add(_ r: RequestRecord) {
         requests += 1
         if r.status >= 500 { errors += 1 }
+        measures += r.measures.values
+        measureCounts += r.measures.reported
         guard r.weight > 0 else { return }
         measured += 1
-        for part in LatencySplit.Part.allCases { split[part.rawValue] += Double(r.nanos(of: part)) }
+        for part in LatencySplit.Part.allCases { self[part] += Double(r.nanos(of: part)) }
         if r.computed {
             computed += 1
             if let c = r.cpuNanos {
@@ -53,6 +71,7 @@ package struct RequestSums: Summable {
     package static func + (a: RequestSums, b: RequestSums) -> RequestSums {
         RequestSums(requests: a.requests + b.requests, errors: a.errors + b.errors, measured: a.measured + b.measured, split: a.split + b.split,
                     computed: a.computed + b.computed, cpuSamples: a.cpuSamples + b.cpuSamples, cpu: a.cpu + b.cpu,
-                    heldSamples: a.heldSamples + b.heldSamples, held: a.held + b.held, asyncHeld: a.asyncHeld + b.asyncHeld)
+                    heldSamples: a.heldSamples + b.heldSamples, held: a.held + b.held, asyncHeld: a.asyncHeld + b.asyncHeld,
+                    measures: a.measures + b.measures, measureCounts: a.measureCounts + b.measureCounts)
     }
 }

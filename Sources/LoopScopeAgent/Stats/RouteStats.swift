@@ -105,7 +105,9 @@ package final class RouteStats: Sendable {
                 samples: UInt64(sum.computed)
             )
             var split = LatencySplit()
-            for part in LatencySplit.Part.allCases { split[part] = sum.split[part.rawValue] / n / 1000 }
+            for part in LatencySplit.Part.allCases { split[part] = sum[part] / n / 1000 }
+            var perRequest = PerRequestMeans()
+            for measure in RequestMeasure.allCases { perRequest[measure] = sum.mean(of: measure) }
             return RouteFigures(
                 method: method, path: path, model: model,
                 requests: c.requests, inFlight: c.inFlight,
@@ -116,6 +118,7 @@ package final class RouteStats: Sendable {
                 p99History: s.latency.history,
                 rateHistory: s.latency.countHistory,
                 split: split,
+                perRequest: perRequest,
                 compute: compute,
                 workClass: WorkClassifier.classify(compute: compute, ioMicros: split.ioMicros + split.poolWaitMicros),
                 held: HeldFigures(count: c.heldCount, totalMicros: c.heldTotalNanos / 1000,

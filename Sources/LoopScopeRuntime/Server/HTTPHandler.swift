@@ -13,6 +13,9 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let loopIndex: Int
     private var head: HTTPRequestHead?
     private var body: ByteBuffer?
+    /// What the request being answered reports besides time (one request at a time: the
+    /// connection's guard holds a pipelined request until the response before it is written).
+    private var measures = RequestMeasures()
     private var tooLarge = false
     /// A request was answered at its head (413) and the connection is ending: read nothing more.
     private var ending = false
@@ -115,6 +118,8 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             let model = rt.model
             let query = QueryString.parse(uri: head.uri)
             let bodyBytes = body.map { Array($0.readableBytesView) } ?? []
+            measures = RequestMeasures()
+            measures[.requestBytes] = Double(bodyBytes.count)
             if !rt.route.hasIOStages {
                 let input = JobInput(parameters: RequestContext.parameters(query: query, path: pathParameters), body: bodyBytes)
                 if model == .loop {
@@ -256,7 +261,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             status: status, latencyNanos: Clocks.monotonicNanos() &- start &+ loopWait, loopWaitNanos: loopWait,
             queueNanos: outcome.queueNanos, computeNanos: outcome.wallNanos - outcome.poolWaitNanos, cpuNanos: outcome.cpuNanos,
             ioNanos: ioNanos, poolWaitNanos: poolWaitNanos + outcome.poolWaitNanos, heldNanos: outcome.heldNanos, asyncHeldNanos: outcome.asyncHeldNanos, computed: outcome.ran || outcome.asyncHeldNanos > 0,
-            error: error, timeoutReason: reason
+            error: error, timeoutReason: reason, measures: measures
         ))
     }
 

@@ -175,11 +175,15 @@ public struct DashboardView {
         }
         // Routes.
         let routeFocus = st.focus == .routes
-        let pathW = max(10, w - 68)
+        // Request measures with a header get a column each when the paths keep 30 columns.
+        let measureColumns = RequestMeasure.allCases.filter { $0.about.header != nil }
+        let measures = w - 68 - Self.measureWidth * measureColumns.count >= 30 ? measureColumns : []
+        let pathW = max(10, w - 68 - Self.measureWidth * measures.count)
         let sortMark: (RouteSort.Column) -> String = { c in st.sort.column == c ? (st.sort.descending ? "▼" : "▲") : " " }
         var head = " " + Columns.left("ROUTES" + sortMark(.route), pathW) + Columns.left("model" + sortMark(.model), 10)
         head += Columns.right("req/s" + sortMark(.rate), 7) + Columns.right("p50" + sortMark(.p50), 8) + Columns.right("p99" + sortMark(.p99), 8)
         head += Columns.right("max" + sortMark(.max), 8) + Columns.right("5xx" + sortMark(.errors), 6) + "  " + Columns.left("class" + sortMark(.workClass), 9) + Columns.right("held" + sortMark(.held), 9)
+        for m in measures { head += Columns.right(m.about.header ?? "", Self.measureWidth) }
         b.write(row, 0, head, routeFocus ? Style(.cyan, bold: true) : .heading)
         row += 1
         let routes = st.routes
@@ -187,7 +191,7 @@ public struct DashboardView {
         let selectedIndex = routes.firstIndex { $0.path == st.currentRoute?.path } ?? 0
         let first = max(0, min(selectedIndex - visible + 1, routes.count - visible))
         for (i, r) in routes.enumerated().dropFirst(first).prefix(visible) {
-            routeRow(&b, row, r, pathW: pathW, selected: i == selectedIndex, focused: routeFocus)
+            routeRow(&b, row, r, pathW: pathW, measures: measures, selected: i == selectedIndex, focused: routeFocus)
             row += 1
         }
         if routes.count > visible, visible > 0 {
@@ -254,7 +258,10 @@ public struct DashboardView {
         if selected && focused { b.restyle(row, from: 0, to: 11, Style(bold: true, reverse: true)) }
     }
 
-    private func routeRow(_ b: inout ScreenBuffer, _ row: Int, _ r: RouteFigures, pathW: Int, selected: Bool, focused: Bool) {
+    /// The width of a request measure's column in the route table.
+    static let measureWidth = 9
+
+    private func routeRow(_ b: inout ScreenBuffer, _ row: Int, _ r: RouteFigures, pathW: Int, measures: [RequestMeasure], selected: Bool, focused: Bool) {
         let l = r.latency.last10s
         let mark = selected ? ">" : " "
         // One column always left blank before the model, however long the path.
@@ -267,7 +274,11 @@ public struct DashboardView {
         c = b.write(row, c, Columns.right(String(r.status.s5xx), 6), r.status.s5xx > 0 ? .bad : .plain)
         c = b.write(row, c, "  ")
         c = b.write(row, c, Columns.left(r.workClass == .unknown ? "-" : r.workClass.rawValue, 9), Theme.workClass(r.workClass))
-        b.write(row, c, Columns.right(Units.micros(r.held.perRequestMicros), 9), r.held.perRequestMicros >= 1000 ? .bad : .plain)
+        c = b.write(row, c, Columns.right(Units.micros(r.held.perRequestMicros), 9), r.held.perRequestMicros >= 1000 ? .bad : .plain)
+        for m in measures {
+            let v = r.perRequest[m]
+            c = b.write(row, c, Columns.right(v > 0 ? m.about.unit.text(v) : "-", Self.measureWidth))
+        }
         if selected && focused { b.restyle(row, from: 0, to: 1 + pathW, Style(bold: true, reverse: true)) }
     }
 

@@ -61,6 +61,11 @@ struct RouteDetailView {
             row += 1
         }
         let async = r.held.asyncMicros > 0 ? " (\(Units.micros(r.held.asyncMicros)) in async code)" : ""
+        let measured = r.perRequest.described
+        if !measured.isEmpty {
+            b.write(row, 1, "per request: " + measured.joined(separator: " · "))
+            row += 1
+        }
         b.write(row, 1, "compute: wall \(Units.micros(r.compute.wallMicros, empty: "0")), CPU \(Units.micros(r.compute.cpuMicros, empty: "0")); holds a loop/task thread \(Units.micros(r.held.perRequestMicros, empty: "0"))\(async) per request, \(r.held.count) holds over the threshold")
         row += 1
         // Where its work most stalled an executor (the full list: t).

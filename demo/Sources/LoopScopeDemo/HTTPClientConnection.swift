@@ -42,15 +42,19 @@ public final class HTTPClientConnection: Sendable {
 
     /// Sends `GET path`; the future completes with the response, or fails with `Closed` if the
     /// connection closes first (also when it was closed before the request could be written).
-    public func get(_ path: String) -> EventLoopFuture<Response> {
+    public func get(_ path: String) -> EventLoopFuture<Response> { send(.GET, path) }
+
+    /// Sends `method path` with `body` (with its content-length when it has one); completes as `get`.
+    public func send(_ method: HTTPMethod, _ path: String, body: [UInt8]? = nil) -> EventLoopFuture<Response> {
         let promise = channel.eventLoop.makePromise(of: Response.self)
         var headers = HTTPHeaders()
         headers.add(name: "host", value: host)
-        let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: headers)
+        if let body { headers.add(name: "content-length", value: String(body.count)) }
+        let head = HTTPRequestHead(version: .http1_1, method: method, uri: path, headers: headers)
         let written = channel.eventLoop.makePromise(of: Void.self)
         // A write to a closed channel never reaches the handler that holds the response promise.
         written.futureResult.whenFailure { _ in promise.fail(Closed()) }
-        channel.writeAndFlush(ResponseHandler.Outbound(head: head, promise: promise), promise: written)
+        channel.writeAndFlush(ResponseHandler.Outbound(head: head, body: body.map { ByteBuffer(bytes: $0) }, promise: promise), promise: written)
         return promise.futureResult
     }
 
@@ -67,6 +71,7 @@ private final class ResponseHandler: ChannelDuplexHandler {
 
     struct Outbound {
         var head: HTTPRequestHead
+        var body: ByteBuffer?
         var promise: EventLoopPromise<HTTPClientConnection.Response>
     }
 
@@ -79,6 +84,7 @@ private final class ResponseHandler: ChannelDuplexHandler {
         let request = unwrapOutboundIn(data)
         pending.append(request.promise)
         context.write(wrapOutboundOut(.head(request.head)), promise: nil)
+        if let body = request.body, body.readableBytes > 0 { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
         context.write(wrapOutboundOut(.end(nil)), promise: promise)
     }
 
