@@ -31,11 +31,12 @@ import LoopScopeWire
         let lines = text(Fixtures.live(), rows: 40, columns: 140)
         #expect(lines.count == 40)
         #expect(lines[0].contains("127.0.0.1:8080"))
-        // The request measures' columns take 9 each from the paths' room.
-        #expect(lines.contains { $0.hasPrefix(" /hash" + String(repeating: " ", count: 58) + "loop") })
+        // The request measures' columns (those with a header) take 9 each from the paths' room.
+        let measures = RequestMeasure.allCases.compactMap(\.about.header)
+        #expect(lines.contains { $0.hasPrefix(" /hash" + String(repeating: " ", count: 67 - 9 * measures.count) + "loop") })
         let head = lines.first { $0.hasPrefix(" ROUTES") } ?? ""
-        #expect(head.hasSuffix("held    in/req"), "\(head)")
-        #expect(lines.contains { $0.hasPrefix(" /hash") && $0.hasSuffix("5.0ms        -") }, "no body measured: -")
+        #expect(head.hasSuffix("held " + measures.map { String(repeating: " ", count: 9 - $0.count) + $0 }.joined()), "\(head)")
+        #expect(lines.contains { $0.hasPrefix(" /hash") && $0.hasSuffix("5.0ms" + String(repeating: "        -", count: measures.count)) }, "none measured: -")
         // At 80 columns the paths keep their room.
         #expect(!text(Fixtures.live()).contains { $0.contains("in/req") })
     }
