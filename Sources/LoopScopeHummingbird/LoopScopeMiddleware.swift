@@ -26,9 +26,10 @@ public struct LoopScopeMiddleware<Context: RequestContext>: RouterMiddleware {
         // Unmatched requests share one entry whatever their method, so clients cannot flood the table.
         let route = context.endpointPath.map { agent.route(method: request.method.rawValue, template: $0) } ?? agent.route(method: "*", template: "NotFound")
         let requestBytes = request.headers[.contentLength].flatMap { Double($0) }
-        return try await agent.measureRequest(route, status: { Int($0.status.code) }, errorStatus: Self.status(of:), measures: { _ in
+        return try await agent.measureRequest(route, status: { Int($0.status.code) }, errorStatus: Self.status(of:), measures: { response in
             var measures = RequestMeasures()
             measures[.requestBytes] = requestBytes ?? 0
+            measures[.responseBytes] = response?.body.contentLength.map(Double.init)
             return measures
         }) {
             try await next(request, context)

@@ -101,10 +101,11 @@ public final class LoopScopeHTTPHandler: ChannelDuplexHandler, RemovableChannelH
         switch unwrapOutboundIn(data) {
         case .head(let head):
             request?.status = Int(head.status.code)
+            request?.measures[.responseBytes] = 0
         case .end:
             finish()
-        case .body:
-            break
+        case .body(let part):
+            request?.measures[.responseBytes]? += Double(part.readableBytes)
         }
         context.write(data, promise: promise)
     }

@@ -7,7 +7,7 @@
 /// family, a group's merge, the dashboard's column and its route detail line follow from it.
 /// A new measure touches this file and the code that measures it (see docs/ARCHITECTURE.md).
 public enum RequestMeasure: Int, CaseIterable, Sendable {
-    case requestBytes
+    case requestBytes, responseBytes
 
     /// Everything said of a measure, once.
     public struct About: Sendable {
@@ -31,6 +31,10 @@ public enum RequestMeasure: Int, CaseIterable, Sendable {
             return About(name: "request body", unit: .bytes, key: "request_bytes", header: "in/req",
                          help: "Mean size of a request's body, bytes, last 10 s (Hummingbird: its content-length; 0 when absent).",
                          figure: \.requestBytes)
+        case .responseBytes:
+            return About(name: "response body", unit: .bytes, key: "response_bytes", header: "out/req",
+                         help: "Mean size of a response's body, bytes, last 10 s (Hummingbird: its content-length; streamed bodies without one are not counted).",
+                         figure: \.responseBytes)
         }
     }
 
@@ -55,6 +59,8 @@ public enum RequestMeasure: Int, CaseIterable, Sendable {
 public struct PerRequestMeans: Codable, Sendable, Equatable, PublicMemberwiseInit, AbsentAsDefault {
     /// Bytes of the request's body.
     @AddedLater public var requestBytes: Double = 0
+    /// Bytes of the response's body.
+    @AddedLater public var responseBytes: Double = 0
 
     public static var whenAbsent: PerRequestMeans { PerRequestMeans() }
 

@@ -160,7 +160,7 @@ struct LiveApp {
         #expect(after.events.contains { $0.subject == "render-invoice" && $0.new == "threads" })
     }
 
-    @Test func theRequestBodiesSizesAreMeasuredFromTheirContentLength() async throws {
+    @Test func bodySizesAreMeasuredFromTheirContentLength() async throws {
         let app = try await LiveApp.start()
         for size in [2_000, 6_000] { #expect(try await app.get("/upload", post: Data(count: size)) == 200) }
         #expect(try await app.get("/hello") == 200)
@@ -168,6 +168,8 @@ struct LiveApp {
         let s = app.agent.snapshot()
         try await app.stop()
         #expect(s.route("/upload")?.perRequest.requestBytes == 4_000)
+        #expect(s.route("/upload")?.perRequest.responseBytes == 11, "\"2000 bytes\\n\" and \"6000 bytes\\n\"")
         #expect(s.route("/hello")?.perRequest.requestBytes == 0)
+        #expect(s.route("/hello")?.perRequest.responseBytes == 6)
     }
 }

@@ -19,10 +19,14 @@ import LoopScopeWire
                 #expect(r.status == 200 && r.body.readableBytes == size)
             }
             #expect(try await c.get("/hello").get().status == 200)
+            // The runtime records a request just after writing its response.
+            #expect(await eventually { t.server.snapshot().route("/hello")?.requests == 1 })
             t.server.rolloverStatistics()
             let s = t.server.snapshot()
             #expect(s.route("/echo")?.perRequest.requestBytes == 2_000)
+            #expect(s.route("/echo")?.perRequest.responseBytes == 2_000, "the echo answers the body")
             #expect(s.route("/hello")?.perRequest.requestBytes == 0)
+            #expect(s.route("/hello")?.perRequest.responseBytes == 6, "hello\\n")
             #expect(PrometheusText.render(s).contains("loopscope_route_request_bytes{server=\"test\",method=\"POST\",route=\"/echo\"} 2000"))
         }
     }
@@ -37,7 +41,9 @@ import LoopScopeWire
             agent.core.rollover()
             let s = agent.snapshot()
             #expect(s.route("/upload")?.perRequest.requestBytes == 400)
+            #expect(s.route("/upload")?.perRequest.responseBytes == Double("100 bytes\n".utf8.count), "every answer is 10 bytes")
             #expect(s.route("/hello")?.perRequest.requestBytes == 0)
+            #expect(s.route("/hello")?.perRequest.responseBytes == 6)
         }
     }
 }

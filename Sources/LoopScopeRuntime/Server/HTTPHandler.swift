@@ -249,13 +249,16 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             let r = result ?? HTTPResult(status: 200, contentType: rt.route.contentType, body: bytes)
             status = r.status
             if status >= 500 { error = String(decoding: r.body, as: UTF8.self).trimmingCharacters(in: .newlines) }
+            measures[.responseBytes] = Double(r.body.count)
             writeResponse(context: context, status: r.status, contentType: r.contentType, body: r.body, keepAlive: keepAlive, extra: nil)
         case .failure(let failure):
             status = failure.status
             if status >= 500 { error = failure.message }
             reason = reason ?? failure.timeoutReason
             let extra: (String, String)? = failure.status == 503 ? ("retry-after", "1") : nil
-            writeResponse(context: context, status: status, contentType: "text/plain; charset=utf-8", body: Array((failure.message + "\n").utf8), keepAlive: keepAlive, extra: extra)
+            let body = Array((failure.message + "\n").utf8)
+            measures[.responseBytes] = Double(body.count)
+            writeResponse(context: context, status: status, contentType: "text/plain; charset=utf-8", body: body, keepAlive: keepAlive, extra: extra)
         }
         core.requestFinished(rt, loopIndex: loopIndex, RequestRecord(
             status: status, latencyNanos: Clocks.monotonicNanos() &- start &+ loopWait, loopWaitNanos: loopWait,
