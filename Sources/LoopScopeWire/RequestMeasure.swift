@@ -4,7 +4,7 @@
 /// Each is declared once, in this file: a case here with its description, and its property of
 /// `PerRequestMeans` (the wire field). The request's value (`RequestMeasures`, set by the code
 /// that measures it), the sums, the route's means, the CSV and table columns, the Prometheus
-/// family, a group's merge, the dashboard's column and its route detail line follow from it.
+/// family, a group's merge, the dashboard's column, sort key and route detail line follow from it.
 /// A new measure touches this file and the code that measures it (see docs/ARCHITECTURE.md).
 public enum RequestMeasure: Int, CaseIterable, Sendable {
     case requestBytes, responseBytes

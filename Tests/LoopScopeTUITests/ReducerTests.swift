@@ -63,6 +63,32 @@ import LoopScopeWire
         #expect(s.routes.first?.path == "/hello")
         _ = s.handle(.character("S"), now: 1)
         #expect(s.routes.first?.path == "/db")
+        #expect(s.status?.text == "routes by requests per second, lowest first")
+    }
+
+    @Test func routesSortByEachRequestMeasureAndTheStatusLineNamesIt() {
+        var snapshot = Fixtures.snapshot()
+        // Each measure ranks the routes differently: the i-th measure puts the i-th route first.
+        for (i, route) in snapshot.routes.indices.enumerated() {
+            for m in RequestMeasure.allCases { snapshot.routes[route].perRequest[m] = Double(10 + ((i + m.rawValue) % 4) * 100) }
+        }
+        var s = DashboardState(target: "demo-app")
+        s.receive(snapshot, dropped: 0, now: 1_000)
+        let fixed = RouteSort.Column.allCases.filter { if case .measure = $0 { return false } else { return true } }.count
+        for _ in 1..<fixed { _ = s.handle(.character("s"), now: 1) }
+        #expect(s.sort.column == .held)
+        for m in RequestMeasure.allCases where m.about.header != nil {
+            _ = s.handle(.character("s"), now: 1)
+            #expect(s.sort.column == .measure(m))
+            #expect(s.status?.text == "routes by \(m.about.name) per request, highest first")
+            let values = s.routes.map { $0.perRequest[m] }
+            #expect(values == values.sorted(by: >), "\(m)")
+            // A wide terminal marks the column; a narrow one hides it (the status line names it).
+            let head = DashboardView(glyphs: .unicode).render(s, rows: 40, columns: 160).lines.first { $0.hasPrefix(" ROUTES") } ?? ""
+            #expect(head.contains(m.about.header! + "▼"), "\(head)")
+        }
+        _ = s.handle(.character("s"), now: 1)
+        #expect(s.sort.column == .route, "the cycle wraps to the first column")
     }
 
     @Test func noCommandIsSentWhileDisconnected() {

@@ -183,7 +183,7 @@ public struct DashboardView {
         var head = " " + Columns.left("ROUTES" + sortMark(.route), pathW) + Columns.left("model" + sortMark(.model), 10)
         head += Columns.right("req/s" + sortMark(.rate), 7) + Columns.right("p50" + sortMark(.p50), 8) + Columns.right("p99" + sortMark(.p99), 8)
         head += Columns.right("max" + sortMark(.max), 8) + Columns.right("5xx" + sortMark(.errors), 6) + "  " + Columns.left("class" + sortMark(.workClass), 9) + Columns.right("held" + sortMark(.held), 9)
-        for m in measures { head += Columns.right(m.about.header ?? "", Self.measureWidth) }
+        for m in measures { head += Columns.right((m.about.header ?? "") + sortMark(.measure(m)), Self.measureWidth) }
         b.write(row, 0, head, routeFocus ? Style(.cyan, bold: true) : .heading)
         row += 1
         let routes = st.routes

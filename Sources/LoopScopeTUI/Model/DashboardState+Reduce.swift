@@ -89,8 +89,10 @@ extension DashboardState {
         case .up, .down, .pageUp, .pageDown, .top, .bottom:
             if replay != nil, intent == .top || intent == .bottom { seek(toEnd: intent == .bottom); return [] }
             move(intent)
-        case .sortNext: sort.next()
-        case .sortInvert: sort.descending.toggle()
+        case .sortNext, .sortInvert:
+            if intent == .sortNext { sort.next() } else { sort.descending.toggle() }
+            // The heading marks a shown column; the line also names one a narrow terminal hides.
+            status = StatusMessage(text: sort.described, isError: false, time: now)
         case .pause:
             if var r = replay {
                 r.playing.toggle()

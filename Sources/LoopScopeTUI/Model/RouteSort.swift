@@ -2,8 +2,35 @@ import LoopScopeWire
 
 /// The routes table's sort order. Pure.
 public struct RouteSort: Equatable, Sendable {
-    public enum Column: String, CaseIterable, Sendable {
-        case route, model, rate, p50, p99, max, errors, workClass = "class", held
+    /// A column of the routes table; the request measures with a table header follow the fixed
+    /// columns, in `RequestMeasure` order.
+    public enum Column: Hashable, Sendable, CaseIterable {
+        case route, model, rate, p50, p99, max, errors, workClass, held
+        case measure(RequestMeasure)
+
+        public static var allCases: [Column] {
+            [.route, .model, .rate, .p50, .p99, .max, .errors, .workClass, .held]
+                + RequestMeasure.allCases.filter { $0.about.header != nil }.map(Column.measure)
+        }
+
+        /// What the status line calls it when the sort changes.
+        public var name: String {
+            switch self {
+            case .route: return "route"
+            case .model: return "execution model"
+            case .rate: return "requests per second"
+            case .p50: return "p50 latency"
+            case .p99: return "p99 latency"
+            case .max: return "max latency"
+            case .errors: return "5xx responses"
+            case .workClass: return "work class"
+            case .held: return "time held per request"
+            case .measure(let m): return "\(m.about.name) per request"
+            }
+        }
+
+        /// Names sort A→Z first; numbers sort highest (worst) first.
+        var isName: Bool { [.route, .model, .workClass].contains(self) }
     }
 
     public var column: Column = .route
@@ -17,8 +44,14 @@ public struct RouteSort: Equatable, Sendable {
     /// The next column; numeric columns start descending (worst first), names ascending.
     public mutating func next() {
         let all = Column.allCases
-        column = all[(all.firstIndex(of: column)! + 1) % all.count]
-        descending = ![.route, .model, .workClass].contains(column)
+        column = all[((all.firstIndex(of: column) ?? -1) + 1) % all.count]
+        descending = !column.isName
+    }
+
+    /// `routes by p99 latency, highest first`: what the status line says after a change.
+    public var described: String {
+        let order = column.isName ? (descending ? "Z→A" : "A→Z") : (descending ? "highest first" : "lowest first")
+        return "routes by \(column.name), \(order)"
     }
 
     public func sorted(_ routes: [RouteFigures]) -> [RouteFigures] {
@@ -33,6 +66,7 @@ public struct RouteSort: Equatable, Sendable {
             case .errors: return a.status.s5xx < b.status.s5xx
             case .workClass: return (a.workClass.rawValue, a.path) < (b.workClass.rawValue, b.path)
             case .held: return a.held.perRequestMicros < b.held.perRequestMicros
+            case .measure(let m): return (a.perRequest[m], a.path) < (b.perRequest[m], b.path)
             }
         }
         return descending ? asc.reversed() : asc
