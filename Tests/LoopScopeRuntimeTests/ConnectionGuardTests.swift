@@ -1,6 +1,7 @@
 import Testing
 import NIOCore
 import NIOEmbedded
+import NIOHTTP1
 @testable import LoopScopeRuntime
 import LoopScopeWire
 
@@ -78,6 +79,55 @@ import LoopScopeWire
         try Self.tell(.headReceived(bodyFollows: false), channel)
         #expect(seen.count == 1)
         #expect(channel.isActive)
+    }
+
+    /// Answers the requests it is given only when the test says, telling the guard what
+    /// `HTTPHandler` tells it.
+    final class HeldAnswers: ChannelInboundHandler {
+        typealias InboundIn = HTTPServerRequestPart
+        typealias OutboundOut = HTTPServerResponsePart
+        var heads: [String] = []
+        var context: ChannelHandlerContext?
+        func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            guard case .head(let head) = unwrapInboundIn(data) else { return }
+            heads.append(head.uri)
+            context.triggerUserOutboundEvent(HTTPConnectionEvent.headReceived(bodyFollows: false), promise: nil)
+        }
+        func answer() {
+            guard let context else { return }
+            let head = HTTPResponseHead(version: .http1_1, status: .ok, headers: ["content-length": "0"])
+            context.write(wrapOutboundOut(.head(head)), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        }
+    }
+
+    @Test func aDrainWithTheNextPipelinedHeadHalfReadAnswersTheFirstAndCloses() throws {
+        // The server's own pipeline (guard, NIO's HTTP codec and error handling); NIO asserts
+        // in debug builds, which this test runs in, if a 400 for the half-read second head is
+        // written after it finished quiescing.
+        let held = HeldAnswers()
+        let channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.addHandler(ConnectionGuard(limits: Self.limits, stats: ConnectionStats(limit: 10)))
+        try LoopScopeServer.addHTTPCodec(channel.pipeline.syncOperations)
+        try channel.pipeline.syncOperations.addHandler(held)
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        // One read: a whole request, then part of the next one's head.
+        try channel.writeInbound(channel.allocator.buffer(string: "GET /first HTTP/1.1\r\nHost: x\r\n\r\nGET /second HTTP/1.1\r\nHo"))
+        #expect(held.heads == ["/first"])
+        channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        #expect(channel.isActive, "the request being answered lost its connection")
+        held.answer()
+        var written = ""
+        while let part = try channel.readOutbound(as: IOData.self) {
+            if case .byteBuffer(let b) = part { written += String(buffer: b) }
+        }
+        #expect(written.hasPrefix("HTTP/1.1 200 OK"), "\(written)")
+        #expect(written.lowercased().contains("connection: close"), "\(written)")
+        #expect(!written.contains("400"), "a 400 written to a closed connection: \(written)")
+        #expect(!channel.isActive, "the drained connection stays open")
+        #expect(held.heads == ["/first"])
+        _ = try? channel.finish(acceptAlreadyClosed: true)
     }
 
     @Test func halfAHeaderIsClosedAtTheHeaderTimeoutAndCounted() throws {

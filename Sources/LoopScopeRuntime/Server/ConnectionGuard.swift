@@ -1,4 +1,5 @@
 import NIOCore
+import NIOHTTP1
 import LoopScopeWire
 
 /// What `HTTPHandler` tells the connection's `ConnectionGuard`, as outbound user events (they
@@ -139,5 +140,19 @@ final class OverLimitHandler: ChannelInboundHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         context.close(promise: nil)
+    }
+}
+
+/// Between NIO's HTTP pipeline handler and its protocol error handler: drops a parse error that
+/// arrives once the connection is closed, when no answer can reach the client. The decoder
+/// reports one at close for a request head left incomplete in its buffer: the second of two
+/// pipelined requests, cut by the client or by a drain that closes after the first's answer.
+final class ClosedConnectionParseErrors: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if error is HTTPParserError, !context.channel.isActive { return }
+        context.fireErrorCaught(error)
     }
 }

@@ -129,8 +129,19 @@ public final class LoopScopeServer: Sendable {
         }
         channel.closeFuture.whenComplete { [core] _ in core.connections.closed() }
         try pipeline.addHandler(ConnectionGuard(limits: limits, stats: core.connections))
-        try pipeline.configureHTTPServerPipeline(withErrorHandling: true)
+        try Self.addHTTPCodec(pipeline)
         try pipeline.addHandler(HTTPHandler(core: core, loopIndex: loopIndex))
+    }
+
+    /// NIO's HTTP/1 server pipeline with its error handling (a request it cannot parse is
+    /// answered 400), except for a connection already closed: a part of a pipelined head still
+    /// buffered when a drained connection closes fails to parse then, and NIO's 400 would be
+    /// written after the pipeline handler finished quiescing (an assertion in debug builds, a
+    /// failed write otherwise).
+    static func addHTTPCodec(_ pipeline: ChannelPipeline.SynchronousOperations) throws {
+        try pipeline.configureHTTPServerPipeline(withErrorHandling: false)
+        try pipeline.addHandler(ClosedConnectionParseErrors())
+        try pipeline.addHandler(HTTPServerProtocolErrorHandler())
     }
 
     /// Waits for SIGINT or SIGTERM (caught by `signals` from whenever it was started: start it
