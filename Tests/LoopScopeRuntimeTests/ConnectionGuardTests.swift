@@ -159,6 +159,25 @@ import LoopScopeWire
         #expect(stats.figures().closedHeaderTimeout == 0)
     }
 
+    @Test func aKeepAliveConnectionIdlesOutOnTimeAfterManyRequestsWhateverWasArmedBefore() throws {
+        // The guard keeps one scheduled check and moves it only when a deadline comes sooner
+        // (here the idle timeout after the first answer, inside the header timeout armed at
+        // accept); later deadlines are checked when it runs.
+        let stats = ConnectionStats(limit: 10)
+        let channel = try Self.guarded(stats)
+        for _ in 0..<20 {
+            try Self.send("GET / HTTP/1.1\r\n\r\n", to: channel)
+            try Self.tell(.headReceived(bodyFollows: false), channel)
+            try Self.tell(.responseEnded, channel)
+            channel.embeddedEventLoop.advanceTime(by: Self.limits.idleTimeout - Self.margin)
+            #expect(channel.isActive, "closed while requests kept coming within the idle timeout")
+        }
+        channel.embeddedEventLoop.advanceTime(by: Self.margin * 2)
+        #expect(!channel.isActive, "idle past the idle timeout after the last answer")
+        #expect(stats.figures().closedIdle == 1)
+        #expect(stats.figures().closedHeaderTimeout == 0)
+    }
+
     @Test func theFirstByteOfTheNextRequestEndsTheIdleSpell() throws {
         let stats = ConnectionStats(limit: 10)
         let channel = try Self.guarded(stats)
