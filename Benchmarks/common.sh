@@ -1,6 +1,6 @@
-# Shared by Benchmarks/run and Benchmarks/soak (sourced from the repository root): the release
+# Shared by the Benchmarks scripts (sourced from the repository root): the release
 # binaries, a private directory, the processes started (stopped on exit), waiting for a port,
-# and the steady mixed load both put on a server.
+# the steady mixed load Benchmarks/run and Benchmarks/soak put on a server, and the Hummingbird demo pair.
 BIN=.build/release
 DIR=$(mktemp -d /tmp/loopscope-bench.XXXXXX)
 PIDS=()
@@ -15,3 +15,11 @@ MIXED_OFF_LOOP=(/hash=threads /sleep=threads /db=threads)
 
 # move_routes CONTROL-DIR ROUTE=MODEL...: switches routes of the server announced in CONTROL-DIR.
 move_routes() { local dir=$1; shift; for r in "$@"; do $BIN/loopscope ctl route --control-dir "$dir" "${r%%=*}" "${r##*=}" >/dev/null; done; }
+
+# hummingbird_apps PREFIX: the Hummingbird demo with the agent on 18290 (pid WITH) and without it
+# on 18291 (pid WITHOUT), each started under PREFIX (e.g. "taskset -c 0"). Benchmarks/agent, agent-threads.
+hummingbird_apps() {
+  $1 $BIN/loopscope-hummingbird-demo --port 18290 --control-dir "$DIR/hb" --name bench-hb >/dev/null 2>&1 & WITH=$!; PIDS+=($WITH)
+  $1 $BIN/loopscope-hummingbird-demo --port 18291 --without-loopscope >/dev/null 2>&1 & WITHOUT=$!; PIDS+=($WITHOUT)
+  wait_port 18290; wait_port 18291
+}
